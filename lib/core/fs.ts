@@ -1,0 +1,61 @@
+/**
+ * Atomic file writes: write beside the target, then rename. A crash leaves either the old file or
+ * the new one, never half of one, which is what makes checkpoints and results resumable.
+ */
+import { dirname } from "node:path";
+
+let counter = 0;
+
+function tempPathFor(path: string): string {
+  return `${path}.${Deno.pid}.${counter++}.tmp`;
+}
+
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  try {
+    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+    else await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/**
+ * Replace a whole directory atomically: `fill` writes into a fresh sibling directory, which then
+ * takes the target's place (the old one is moved aside first and removed after).
+ */
+export async function writeDirAtomic(
+  path: string,
+  fill: (tmpDir: string) => Promise<void>,
+): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  const old = tempPathFor(path);
+  await Deno.mkdir(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+  } catch (err) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw err;
+  }
+  const hadOld = await Deno.rename(path, old).then(() => true, () => false);
+  await Deno.rename(tmp, path);
+  if (hadOld) await Deno.remove(old, { recursive: true });
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
