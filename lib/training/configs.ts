@@ -1,0 +1,141 @@
+/**
+ * Named run configs. Every entry is a small override of `BASE` (or of another entry), in the
+ * spirit of nnU-Net: a variant says only what differs. Family configs are named `<task>/<variant>`
+ * (e.g. `heatmap/cpu`); the plain names (`prototype`, `cpu`, `quick`) are the coordinate regressor.
+ */
+import { InputError } from "../core/errors.ts";
+import { type DeepPartial, mergeConfig, type RunConfig, validateConfig } from "./config.ts";
+
+/** Defaults shared by every run; the coordinate task, the seed's optimiser and schedule. */
+export const BASE: RunConfig = {
+  name: "base",
+  model: { name: "efficientnet-b0", options: {} },
+  task: "coord",
+  taskOptions: {},
+  inputSize: 256,
+  channels: 1,
+  batchSize: 16,
+  epochs: 150,
+  stepsPerEpoch: 0,
+  optimizer: { lr: 1e-4, weightDecay: 1e-5, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  schedule: {
+    kind: "plateau",
+    factor: 0.5,
+    patience: 10,
+    threshold: 1e-4,
+    cooldown: 0,
+    minLr: 1e-7,
+    warmupEpochs: 0,
+    warmupStartFactor: 0.1,
+  },
+  monitor: "val_loss",
+  earlyStopping: { patience: 25, minDelta: 0 },
+  gradClipNorm: 1.0,
+  augment: {},
+  seed: 42,
+  data: {
+    dir: "",
+    valFraction: 0.2,
+    folds: 1,
+    fold: 0,
+    limit: 0,
+    phantomCount: 200,
+    cacheImages: true,
+  },
+  visualiseCount: 30,
+};
+
+interface Entry {
+  /** Registry name this entry overrides; BASE when absent. */
+  extends?: string;
+  description: string;
+  override: DeepPartial<RunConfig>;
+}
+
+const ENTRIES: Record<string, Entry> = {
+  prototype: {
+    description:
+      "The seed's coordinate regressor exactly: EfficientNet-B3, 512×512, batch 16, AdamW lr 1e-4 " +
+      "wd 1e-5, ReduceLROnPlateau, 150 epochs. For GPU users.",
+    override: {
+      model: { name: "efficientnet-b3", options: {} },
+      inputSize: 512,
+      channels: 3,
+      batchSize: 16,
+      epochs: 150,
+    },
+  },
+  cpu: {
+    description:
+      "Default: a small EfficientNet at a reduced input size, from scratch with a higher learning " +
+      "rate and cosine schedule, sized to train on HC18 within 60 minutes on a 2-core CPU.",
+    override: {
+      model: { name: "efficientnet-b0", options: {} },
+      inputSize: 192,
+      batchSize: 16,
+      epochs: 40,
+      optimizer: { lr: 1e-3, weightDecay: 1e-4 },
+      schedule: { kind: "cosine-warmup", warmupEpochs: 2, minLr: 1e-5 },
+      earlyStopping: { patience: 0 },
+      monitor: "val_mre_px",
+    },
+  },
+  quick: {
+    extends: "cpu",
+    description:
+      "Smoke run for CI and notebooks on phantoms: tiny input, few steps, about a minute.",
+    override: {
+      inputSize: 64,
+      batchSize: 8,
+      epochs: 3,
+      stepsPerEpoch: 8,
+      data: { phantomCount: 48 },
+      visualiseCount: 6,
+    },
+  },
+};
+
+/** Names of all registered configs, in registry order. */
+export function configNames(): string[] {
+  return Object.keys(ENTRIES);
+}
+
+export function describeConfig(name: string): string {
+  return entry(name).description;
+}
+
+function entry(name: string): Entry {
+  const e = ENTRIES[name];
+  if (!e) {
+    throw new InputError(
+      `unknown config "${name}"; known: ${configNames().join(", ")}`,
+      undefined,
+      undefined,
+      name,
+    );
+  }
+  return e;
+}
+
+/** The fully resolved config for a registry name (chains of `extends` are followed). */
+export function getConfig(name: string): RunConfig {
+  const chain: Entry[] = [];
+  for (let n: string | undefined = name; n !== undefined; n = entry(n).extends) {
+    if (chain.length > configNames().length) throw new Error(`config "${name}": extends cycle`);
+    chain.unshift(entry(n));
+  }
+  let config = BASE;
+  for (const e of chain) config = mergeConfig(config, e.override);
+  config = { ...config, name };
+  validateConfig(config);
+  return config;
+}
+
+/**
+ * Register a config from another module (family configs such as `heatmap/cpu` live next to their
+ * task adapter and register themselves on import). Names must be unique.
+ */
+export function registerConfig(name: string, e: Entry): void {
+  if (ENTRIES[name]) throw new Error(`config "${name}" is already registered`);
+  ENTRIES[name] = e;
+}
