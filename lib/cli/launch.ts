@@ -1,0 +1,130 @@
+/**
+ * Permission launcher behind `deno task …`: patient images must never leave the machine, so every
+ * script that touches data runs with the narrowest Deno permissions that work, and never network.
+ *
+ *   deno run --allow-read --allow-run lib/cli/launch.ts <profile> <script.ts> [args…]
+ *
+ * The launcher itself may only read and spawn processes. Because `--data <dir>` (or any other path
+ * argument) can point anywhere, it derives the read list from the arguments, then spawns
+ * `Deno.execPath() run <narrow flags> <script> <args…>` and exits with the script's status.
+ *
+ * Read: the project, the default HC18 folder, the value of every `--data`, and every argument that
+ * names an existing file or folder. Write: the profile's folders inside the project, plus the
+ * values of the profile's output flags. FFI only for libraries under node_modules/ (sharp's
+ * libvips) and /usr/lib/ (Debian's oneDNN and OpenBLAS), which must be opened by absolute path.
+ * Env and system information are granted whole: they are read-only, and sharp alone reads an env
+ * variable and three system facts (cpus, networkInterfaces, hostname).
+ */
+import { existsSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const PROJECT_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+/** Where the HC18 copy lives beside the project (`../shared/data/hc18`). */
+export const DEFAULT_HC18_DIR = resolve(PROJECT_ROOT, "../shared/data/hc18");
+
+export interface Profile {
+  /** Folders inside the project the script may write. */
+  writeDirs: string[];
+  /** Flags whose values are output folders the script may write (e.g. `--out`). */
+  outputFlags: string[];
+  /** Programs the script may spawn; none for data scripts. */
+  run: string[];
+}
+
+export const PROFILES: Record<string, Profile> = {
+  /** Data import, training, evaluation, prediction, demo. */
+  data: { writeDirs: ["data", "results", "checkpoints"], outputFlags: [], run: [] },
+  /** Notebook runner: spawns Debian's Python (nbclient), writes executed notebooks + HTML. */
+  notebooks: {
+    writeDirs: ["notebooks", "data"],
+    outputFlags: ["--out", "--html-dir"],
+    run: ["/usr/bin/python3"],
+  },
+  /** Benchmarks: the PyTorch reference runs in Debian's Python, installed on demand via apt. */
+  bench: {
+    writeDirs: ["data", "results", "bench/results"],
+    outputFlags: [],
+    run: ["/usr/bin/python3", "/usr/bin/apt-get"],
+  },
+};
+
+const FFI_DIRS = [join(PROJECT_ROOT, "node_modules"), "/usr/lib"];
+
+/** `--flag value` and `--flag=value` both count; returns every value given for `flag`. */
+export function flagValues(args: string[], flag: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === flag && i + 1 < args.length) values.push(args[++i]);
+    else if (args[i].startsWith(flag + "=")) values.push(args[i].slice(flag.length + 1));
+  }
+  return values;
+}
+
+/**
+ * The absolute path, plus its symlink-free form when it exists (Deno checks the path as opened).
+ * Permission lists are comma-separated, so a path with a comma cannot be granted.
+ */
+function grantable(path: string, cwd: string): string[] {
+  const abs = resolve(cwd, path);
+  if (abs.includes(",")) throw new Error(`launch: cannot grant a path containing a comma: ${abs}`);
+  const real = existsSync(abs) ? realpathSync(abs) : abs;
+  return real === abs ? [abs] : [abs, real];
+}
+
+/** Candidate path strings in the arguments: plain arguments and `--flag=value` values. */
+function pathLikeArgs(args: string[]): string[] {
+  return args.map((a) => a.startsWith("--") && a.includes("=") ? a.slice(a.indexOf("=") + 1) : a)
+    .filter((a) => a.length > 0 && !a.startsWith("-"));
+}
+
+/** The Deno permission flags for running a script of `profile` with `args`, from `cwd`. */
+export function permissionFlags(profile: Profile, args: string[], cwd: string): string[] {
+  const readPaths = [PROJECT_ROOT, DEFAULT_HC18_DIR, ...flagValues(args, "--data")];
+  for (const arg of pathLikeArgs(args)) {
+    if (!arg.includes(",") && existsSync(resolve(cwd, arg))) readPaths.push(arg);
+  }
+  const writePaths = [
+    ...profile.writeDirs.map((dir) => join(PROJECT_ROOT, dir)),
+    ...profile.outputFlags.flatMap((flag) => flagValues(args, flag)),
+  ];
+  const list = (paths: string[]) => [...new Set(paths.flatMap((p) => grantable(p, cwd)))].join(",");
+  const flags = [
+    "--no-prompt",
+    `--allow-read=${list(readPaths)}`,
+    `--allow-write=${list(writePaths)}`,
+    `--allow-ffi=${FFI_DIRS.join(",")}`,
+    "--allow-env",
+    "--allow-sys",
+  ];
+  if (profile.run.length > 0) flags.push(`--allow-run=${profile.run.join(",")}`);
+  return flags;
+}
+
+if (import.meta.main) {
+  const [profileName, script, ...args] = Deno.args;
+  const profile = PROFILES[profileName];
+  if (!profile || !script) {
+    console.error(
+      `usage: launch.ts <${Object.keys(PROFILES).join("|")}> <script.ts> [args…]` +
+        (profileName && !profile ? `\nunknown profile ${JSON.stringify(profileName)}` : ""),
+    );
+    Deno.exit(2);
+  }
+  const scriptPath = resolve(PROJECT_ROOT, script);
+  if (!existsSync(scriptPath)) {
+    console.error(`launch: ${script} does not exist yet in ${PROJECT_ROOT}`);
+    Deno.exit(2);
+  }
+  const flags = permissionFlags(profile, args, Deno.cwd());
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, scriptPath, ...args],
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  // Ctrl-C reaches the script directly (same process group); the launcher just waits for it to
+  // save and stop. A SIGTERM sent to the launcher alone is passed on.
+  Deno.addSignalListener("SIGINT", () => {});
+  Deno.addSignalListener("SIGTERM", () => child.kill("SIGTERM"));
+  Deno.exit((await child.status).code);
+}

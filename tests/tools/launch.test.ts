@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import {
+  DEFAULT_HC18_DIR,
+  flagValues,
+  permissionFlags,
+  type Profile,
+  PROFILES,
+  PROJECT_ROOT,
+} from "../../lib/cli/launch.ts";
+
+const LAUNCHER = join(PROJECT_ROOT, "lib/cli/launch.ts");
+const PROBE = join(PROJECT_ROOT, "tests/tools/fixtures/permission_probe.ts");
+
+/** The comma-separated list of one `--allow-x=` flag, or undefined when the flag is absent. */
+function grantList(flags: string[], name: string): string[] | undefined {
+  const flag = flags.find((f) => f.startsWith(`--allow-${name}=`));
+  return flag?.slice(`--allow-${name}=`.length).split(",");
+}
+
+Deno.test("flagValues reads both --flag value and --flag=value, in order", () => {
+  const cases: [string[], string[]][] = [
+    [["--data", "/a", "--epochs", "3", "--data=/b"], ["/a", "/b"]],
+    [["--data"], []], // a trailing flag without a value grants nothing
+    [["--database", "/x", "--data-dir=/y"], []], // other flags sharing the prefix do not count
+    [[], []],
+  ];
+  for (const [args, expected] of cases) assert.deepEqual(flagValues(args, "--data"), expected);
+});
+
+Deno.test("permissionFlags: reads project, default HC18, --data and existing path args", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const file = join(tmp, "image.png");
+    await Deno.writeFile(file, new Uint8Array([1]));
+    const args = ["--data", "/nonexistent/hc18", file, join(tmp, "missing.png"), "--epochs", "2"];
+    const flags = permissionFlags(PROFILES.data, args, "/");
+    const read = grantList(flags, "read")!;
+    assert.ok(read.includes(PROJECT_ROOT));
+    assert.ok(read.includes(DEFAULT_HC18_DIR));
+    assert.ok(read.includes("/nonexistent/hc18"), "--data is granted even before it exists");
+    assert.ok(read.includes(file), "an existing file named on the command line is readable");
+    assert.ok(!read.includes(join(tmp, "missing.png")), "a path that does not exist is not");
+    assert.ok(!read.includes(tmp), "its folder is not");
+    assert.deepEqual(
+      grantList(flags, "write"),
+      ["data", "results", "checkpoints"].map((d) => join(PROJECT_ROOT, d)),
+    );
+    assert.equal(flags.some((f) => f.startsWith("--allow-net")), false);
+    assert.equal(flags.some((f) => f.startsWith("--allow-run")), false);
+    assert.equal(flags.some((f) => f === "--allow-all" || f === "-A"), false);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("permissionFlags: relative paths resolve against cwd; output flags become writable", () => {
+  const profile: Profile = { writeDirs: ["notebooks"], outputFlags: ["--out"], run: ["/bin/x"] };
+  const flags = permissionFlags(profile, ["--out=build/nb", "--data", "d"], "/srv/work");
+  assert.deepEqual(grantList(flags, "write"), [
+    join(PROJECT_ROOT, "notebooks"),
+    "/srv/work/build/nb",
+  ]);
+  assert.ok(grantList(flags, "read")!.includes("/srv/work/d"));
+  assert.deepEqual(grantList(flags, "run"), ["/bin/x"]);
+});
+
+Deno.test("permissionFlags refuses a path containing a comma (it would split the grant list)", () => {
+  assert.throws(() => permissionFlags(PROFILES.data, ["--data", "/a,/etc"], "/"), /comma/);
+});
+
+async function launchProbe(args: string[]): Promise<Record<string, string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-run", LAUNCHER, "data", PROBE, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(stdout.trim().split("\n").at(-1)!);
+}
+
+Deno.test("a data task cannot reach the network or write outside data/, results/, checkpoints/", async () => {
+  const granted = await Deno.makeTempDir();
+  const other = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(granted, "labels.csv"), "x");
+    await Deno.writeTextFile(join(other, "secret.csv"), "x");
+    await Deno.mkdir(join(PROJECT_ROOT, "results"), { recursive: true }); // absent in a fresh clone
+    const inResults = join(PROJECT_ROOT, "results", `.permission_probe_${Deno.pid}.tmp`);
+    const ops = {
+      localFetch: "fetch:http://127.0.0.1:47391/",
+      publicFetch: "fetch:https://example.com/",
+      writeTmp: `write:${join(other, "leak.txt")}`,
+      writeProject: `write:${resolve(PROJECT_ROOT, "leak.tmp")}`,
+      writeResults: `write:${inResults}`,
+      readData: `read:${join(granted, "labels.csv")}`,
+      readOther: `read:${join(other, "secret.csv")}`,
+    };
+    const r = await launchProbe(["--data", granted, ...Object.values(ops)]);
+    // Without the sandbox these would fail differently (ConnectionRefused, DNS error) or succeed.
+    assert.equal(r[ops.localFetch], "NotCapable");
+    assert.equal(r[ops.publicFetch], "NotCapable");
+    assert.equal(r[ops.writeTmp], "NotCapable");
+    assert.equal(r[ops.writeProject], "NotCapable");
+    assert.equal(r[ops.writeResults], "ok");
+    assert.equal(r[ops.readData], "ok");
+    assert.equal(r[ops.readOther], "NotCapable");
+  } finally {
+    await Deno.remove(granted, { recursive: true });
+    await Deno.remove(other, { recursive: true });
+  }
+});
+
+Deno.test("the launcher exits with the script's status and rejects unknown profiles", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-run", LAUNCHER, ...args],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  assert.equal((await run(["nosuch", PROBE])).code, 2);
+  assert.equal((await run(["data", "lib/cli/does_not_exist.ts"])).code, 2);
+  const tmp = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(tmp, "Deno.exit(7);");
+    assert.equal((await run(["data", tmp])).code, 7);
+  } finally {
+    await Deno.remove(tmp);
+  }
+});
