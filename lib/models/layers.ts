@@ -1,0 +1,216 @@
+/**
+ * Custom layers the model zoo needs beyond tfjs-layers' built-ins. Each one is registered with
+ * `tf.serialization.registerClass` (importing this module is enough), so a saved model.json that
+ * mentions them loads again.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
+import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
+import { Rng } from "../core/rng.ts";
+
+type Kwargs = Record<string, unknown>;
+type Shape = (number | null)[];
+
+function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(inputs) ? inputs[0] : inputs;
+}
+
+function singleShape(shape: Shape | Shape[]): Shape {
+  return Array.isArray(shape[0]) ? (shape as Shape[])[0] : (shape as Shape);
+}
+
+export interface DropConnectArgs extends LayerArgs {
+  /** Probability of dropping the whole residual branch of one sample. */
+  rate: number;
+  seed?: number;
+}
+
+/**
+ * Stochastic depth ("drop connect" in the EfficientNet code): during training, zero the branch of
+ * each sample with probability `rate` and rescale survivors by 1/(1-rate); identity at inference.
+ * The per-call noise seeds come from an `Rng` seeded by `seed`, so a run is reproducible.
+ */
+export class DropConnect extends tf.layers.Layer {
+  static className = "DropConnect";
+  readonly rate: number;
+  readonly seed: number;
+  private readonly rng: Rng;
+
+  constructor(args: DropConnectArgs) {
+    super(args);
+    if (!(args.rate >= 0 && args.rate < 1)) {
+      throw new RangeError(`DropConnect rate must be in [0, 1), got ${args.rate}`);
+    }
+    this.rate = args.rate;
+    this.seed = args.seed ?? 0;
+    this.rng = new Rng(this.seed);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = single(inputs);
+    if (!kwargs["training"] || this.rate === 0) return tf.clone(x);
+    const keep = 1 - this.rate;
+    const noiseSeed = this.rng.nextUint32();
+    return tf.tidy(() => {
+      const u = tf.randomUniform([x.shape[0]!, 1, 1, 1], 0, 1, "float32", noiseSeed);
+      const mask = tf.floor(tf.add(u, keep));
+      return tf.mul(x, tf.div(mask, keep));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+
+export type ResizeMethod = "bilinear" | "nearest";
+
+export interface ResizeToArgs extends LayerArgs {
+  height: number;
+  width: number;
+  method?: ResizeMethod;
+}
+
+/**
+ * Resize feature maps to an exact spatial size (not a factor): what lets decoders meet skip
+ * features of odd sizes. Corners are aligned, the one mode whose gradient tfjs computes
+ * consistently with the forward pass (its resize gradients ignore half-pixel centres).
+ */
+export class ResizeTo extends tf.layers.Layer {
+  static className = "ResizeTo";
+  readonly height: number;
+  readonly width: number;
+  readonly method: ResizeMethod;
+
+  constructor(args: ResizeToArgs) {
+    super(args);
+    if (
+      !(Number.isInteger(args.height) && args.height > 0 && Number.isInteger(args.width) &&
+        args.width > 0)
+    ) {
+      throw new RangeError(
+        `ResizeTo needs positive integer sizes, got ${args.height}×${args.width}`,
+      );
+    }
+    this.height = args.height;
+    this.width = args.width;
+    this.method = args.method ?? "bilinear";
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = singleShape(inputShape);
+    return [s[0], this.height, this.width, s[3]];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = single(inputs) as tf.Tensor4D;
+    const size: [number, number] = [this.height, this.width];
+    if (x.shape[1] === this.height && x.shape[2] === this.width) return tf.clone(x);
+    return this.method === "bilinear"
+      ? tf.image.resizeBilinear(x, size, true)
+      : tf.image.resizeNearestNeighbor(x, size, true);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), height: this.height, width: this.width, method: this.method };
+  }
+}
+
+export interface AtrousConv2DArgs extends LayerArgs {
+  filters: number;
+  kernelSize: number;
+  dilationRate: number;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+}
+
+/**
+ * Dilated ("atrous") stride-1 convolution with 'same' padding, computed as
+ * spaceToBatch → plain valid convolution → batchToSpace (TensorFlow's `atrous_conv2d` trick).
+ * tfjs 4.22 has no gradient for dilated conv2d; this formulation only uses ops that have one.
+ * Weights are named like Conv2D's (`kernel`, `bias`) so converted weights load by name. The
+ * initializer is not serialised: a loaded model gets its weights from the weight file.
+ */
+export class AtrousConv2D extends tf.layers.Layer {
+  static className = "AtrousConv2D";
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly dilationRate: number;
+  readonly useBias: boolean;
+  private readonly kernelInitializer: Initializer;
+  private kernel?: tf.LayerVariable;
+  private bias?: tf.LayerVariable;
+
+  constructor(args: AtrousConv2DArgs) {
+    super(args);
+    if (!(Number.isInteger(args.dilationRate) && args.dilationRate >= 1)) {
+      throw new RangeError(
+        `AtrousConv2D dilationRate must be an integer ≥ 1, got ${args.dilationRate}`,
+      );
+    }
+    if (!(Number.isInteger(args.kernelSize) && args.kernelSize % 2 === 1)) {
+      throw new RangeError(`AtrousConv2D kernelSize must be odd, got ${args.kernelSize}`);
+    }
+    this.filters = args.filters;
+    this.kernelSize = args.kernelSize;
+    this.dilationRate = args.dilationRate;
+    this.useBias = args.useBias ?? false;
+    this.kernelInitializer = args.kernelInitializer ?? tf.initializers.heNormal({});
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const channels = singleShape(inputShape)[3]!;
+    const k = this.kernelSize;
+    this.kernel = this.addWeight(
+      "kernel",
+      [k, k, channels, this.filters],
+      "float32",
+      this.kernelInitializer,
+    );
+    if (this.useBias) {
+      this.bias = this.addWeight("bias", [this.filters], "float32", tf.initializers.zeros());
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = singleShape(inputShape);
+    return [s[0], s[1], s[2], this.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = single(inputs) as tf.Tensor4D;
+      const r = this.dilationRate;
+      const kernel = this.kernel!.read() as tf.Tensor4D;
+      let y: tf.Tensor4D;
+      if (r === 1) {
+        y = tf.conv2d(x, kernel, 1, "same");
+      } else {
+        // 'same' needs (k-1)·r zeros around; extra bottom/right zeros make each side a multiple of r.
+        const half = ((this.kernelSize - 1) / 2) * r;
+        const [h, w] = [x.shape[1], x.shape[2]];
+        const extraH = (r - (h % r)) % r;
+        const extraW = (r - (w % r)) % r;
+        const spaced = tf.spaceToBatchND(x, [r, r], [[half, half + extraH], [half, half + extraW]]);
+        const conv = tf.conv2d(spaced as tf.Tensor4D, kernel, 1, "valid");
+        y = tf.batchToSpaceND(conv, [r, r], [[0, extraH], [0, extraW]]) as tf.Tensor4D;
+      }
+      return this.bias ? tf.add(y, this.bias.read()) : y;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      dilationRate: this.dilationRate,
+      useBias: this.useBias,
+    };
+  }
+}
+
+tf.serialization.registerClass(DropConnect);
+tf.serialization.registerClass(ResizeTo);
+tf.serialization.registerClass(AtrousConv2D);

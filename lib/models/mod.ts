@@ -1,0 +1,20 @@
+/** Public surface of the model zoo. Importing it registers the custom layers and all models. */
+export {
+  createModel,
+  describeModel,
+  listModels,
+  type ModelEntry,
+  type ModelInfo,
+  registerArchitecture,
+  registerModel,
+  resolveModelOptions,
+} from "./registry.ts";
+export type { Architecture, ResolvedOptions } from "./architectures.ts";
+export {
+  createEncoder,
+  type EncoderModel,
+  listEncoders,
+  parseEncoderName,
+} from "./encoders/mod.ts";
+export { AtrousConv2D, DropConnect, ResizeTo } from "./layers.ts";
+export type { FeatureMap, ModelOptions, OutputInfo, OutputKind } from "./types.ts";

@@ -1,0 +1,49 @@
+/** The one constructor vocabulary shared by every encoder and architecture of the model zoo. */
+import type * as tf from "@tensorflow/tfjs";
+
+export interface ModelOptions {
+  /** Side S of the square model input `[B, S, S, C]`; any size ≥ 32, odd sizes included. */
+  inputSize: number;
+  inChannels: 1 | 3;
+  /** Encoder name from `listEncoders()`, e.g. `resnet34`, `resnet18-w0.5`, `efficientnet-b0`, `plain16`. */
+  encoder: string;
+  /** How many encoder stages (downsamplings) to use; the deepest feature has stride 2^depth. */
+  encoderDepth?: number;
+  /** Channels of the decoder stages, deepest first (architecture-specific meaning, see each one). */
+  decoderChannels?: number[];
+  numLandmarks?: number;
+  /**
+   * Heatmap heads: stride of the heatmap relative to the input (1, 2 or 4), output side
+   * ceil(S/stride). DeepLabV3+: output stride of the encoder (8 or 16, by dilation).
+   */
+  outputStride?: number;
+  /** Dropout rate before the dense / logit layers of a head. */
+  dropout?: number;
+  /** Maximum stochastic-depth rate of EfficientNet blocks (scaled linearly with block index). */
+  dropConnect?: number;
+  /** Seeds every initializer and the drop-connect noise. */
+  seed?: number;
+  /** Decoder upsampling for `unet`: learned transposed convolutions or bilinear resize. */
+  upsampling?: "transpose" | "bilinear";
+  /** Landmark head of `multitask`. */
+  landmarkHead?: "coord" | "heatmap";
+}
+
+/** One encoder output: a feature map at a stride relative to the input. */
+export interface FeatureMap {
+  tensor: tf.SymbolicTensor;
+  stride: number;
+  channels: number;
+}
+
+/** What the task adapters (training, evaluation) need to know about a model's outputs. */
+export type OutputKind = "coords" | "heatmaps" | "segmentation";
+
+export interface OutputInfo {
+  name: string;
+  kind: OutputKind;
+  /** Shape without the batch dimension. */
+  shape: number[];
+  /** Input pixels per output pixel (1 for coordinates and full-size masks). */
+  stride: number;
+}
