@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { formatCsv, parseCsv } from "../../lib/core/csv.ts";
+import { InputError } from "../../lib/core/errors.ts";
+
+Deno.test("parseCsv: quotes, escapes, CRLF, BOM, blank lines and line numbers", () => {
+  const text = '\ufeffa,b,c\r\n1,"x,y",3\r\n\r\n"multi\nline","say ""hi""",\n4,5,6';
+  const t = parseCsv(text);
+  assert.deepEqual(t.header, ["a", "b", "c"]);
+  assert.deepEqual(t.rows, [["1", "x,y", "3"], ["multi\nline", 'say "hi"', ""], ["4", "5", "6"]]);
+  assert.deepEqual(t.lines, [2, 4, 6]);
+});
+
+Deno.test("parseCsv: header only, and errors", () => {
+  assert.deepEqual(parseCsv("a,b\n"), { header: ["a", "b"], rows: [], lines: [] });
+  assert.throws(() => parseCsv("", "f.csv"), InputError);
+  assert.throws(
+    () => parseCsv('a\n"open', "f.csv"),
+    (e: Error) => e.message.includes("f.csv, row 2"),
+  );
+});
+
+Deno.test("formatCsv round trips through parseCsv", () => {
+  const rows = [["a,b", 1.25, undefined], ['q"uote', -0.1, "x\ny"]];
+  const text = formatCsv(["h1", "h2", "h3"], rows);
+  assert.equal(text.split("\n")[0], "h1,h2,h3");
+  assert.deepEqual(parseCsv(text).rows, [["a,b", "1.25", ""], ['q"uote', "-0.1", "x\ny"]]);
+  assert.ok(text.endsWith("\n"));
+});
