@@ -4,7 +4,10 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { InputError } from "../core/errors.ts";
-import type { BuildContext } from "./blocks.ts";
+import { type BuildContext, resizeTo } from "./blocks.ts";
+import { deeplabV3PlusDecoder, scaledAtrousRates } from "./decoders/deeplab.ts";
+import { fcnDecoder } from "./decoders/fcn.ts";
+import { spatialConfiguration } from "./decoders/scn.ts";
 import { unetDecoder } from "./decoders/unet.ts";
 import { buildEncoder } from "./encoders/mod.ts";
 import { coordHead, heatmapHead, segmentationHead } from "./heads.ts";
@@ -76,7 +79,13 @@ function decoderChannels(opts: ResolvedOptions, fallback: number[]): number[] {
 export const coordRegression: Architecture = {
   name: "coord-regression",
   description: "encoder → global average pool → dense + dropout → 8 coordinates (prototype design)",
-  defaults: { encoder: "efficientnet-b0", inputSize: 224, dropout: 0.3, decoderChannels: [256] },
+  defaults: {
+    encoder: "efficientnet-b3",
+    inputSize: 512,
+    inChannels: 3,
+    dropout: 0.3,
+    decoderChannels: [256],
+  },
   outputs: (opts) => [coordInfo(opts)],
   build(ctx, input, opts) {
     const features = buildEncoder(ctx, input, opts.encoder, {
@@ -99,7 +108,7 @@ export const heatmapUNet: Architecture = {
   description: "U-Net decoder on a registry encoder → 4 linear heatmaps at outputStride 1, 2 or 4",
   defaults: {
     encoder: "resnet34",
-    inputSize: 256,
+    inputSize: 512,
     outputStride: 1,
     decoderChannels: [256, 128, 64, 32, 16],
   },
@@ -126,7 +135,7 @@ export const unet: Architecture = {
     "U-Net with skip connections and transposed convolutions on a ResNet encoder → mask logits [B,S,S,1]",
   defaults: {
     encoder: "resnet34",
-    inputSize: 256,
+    inputSize: 512,
     decoderChannels: [256, 128, 64, 32, 16],
     upsampling: "transpose",
     dropout: 0,
@@ -145,5 +154,183 @@ export const unet: Architecture = {
       prefix: "decoder_",
     });
     return [segmentationHead(ctx, stages.get(1)!, opts.dropout, "mask_logits")];
+  },
+};
+
+export const heatmapFcn: Architecture = {
+  name: "heatmap-fcn",
+  description:
+    "Payer et al. 2016 plain downsampling/upsampling FCN (no skips) → 4 linear heatmaps at outputStride 1, 2 or 4",
+  defaults: {
+    encoder: "plain64",
+    encoderDepth: 4,
+    inputSize: 512,
+    outputStride: 1,
+    decoderChannels: [128, 128, 64, 64],
+  },
+  outputs: (opts) => [heatmapInfo(opts)],
+  build(ctx, input, opts) {
+    const features = buildEncoder(ctx, input, opts.encoder, {
+      depth: opts.encoderDepth,
+      dropConnect: opts.dropConnect,
+    });
+    const x = fcnDecoder(ctx, features, {
+      channels: decoderChannels(opts, [128, 128, 64, 64]),
+      targetStride: heatmapStride(opts),
+      inputSize: opts.inputSize,
+      prefix: "decoder_",
+    });
+    return [heatmapHead(ctx, x, opts.numLandmarks, "heatmaps")];
+  },
+};
+
+/** Input stride at which the spatial-configuration component of `heatmap-scn` works. */
+const SCN_CONFIGURATION_STRIDE = 16;
+
+export const heatmapScn: Architecture = {
+  name: "heatmap-scn",
+  description:
+    "SpatialConfiguration-Net (Payer et al. 2019): U-Net local-appearance heatmaps × large-kernel " +
+    "spatial-configuration heatmaps computed at stride 16 → 4 heatmaps at outputStride 1, 2 or 4",
+  defaults: {
+    encoder: "plain64",
+    encoderDepth: 4,
+    inputSize: 512,
+    outputStride: 1,
+    decoderChannels: [64],
+    scChannels: 64,
+  },
+  outputs: (opts) => [heatmapInfo(opts)],
+  build(ctx, input, opts) {
+    const stride = heatmapStride(opts);
+    const features = buildEncoder(ctx, input, opts.encoder, {
+      depth: opts.encoderDepth,
+      dropConnect: opts.dropConnect,
+    });
+    const stages = unetDecoder(ctx, features, {
+      channels: decoderChannels(opts, [64]),
+      targetStride: stride,
+      upsampling: opts.upsampling ?? "bilinear",
+      inputSize: opts.inputSize,
+      prefix: "local_",
+    });
+    const local = heatmapHead(ctx, stages.get(stride)!, opts.numLandmarks, "local_heatmaps");
+    const scChannels = opts.scChannels ?? 64;
+    if (!(Number.isInteger(scChannels) && scChannels > 0)) {
+      throw new InputError(
+        "scChannels must be a positive integer",
+        undefined,
+        undefined,
+        scChannels,
+      );
+    }
+    return [spatialConfiguration(ctx, local, {
+      downsample: SCN_CONFIGURATION_STRIDE / stride,
+      channels: scChannels,
+      layers: 3,
+      kernel: 7,
+      prefix: "spatial_",
+      outputName: "heatmaps",
+    })];
+  },
+};
+
+const DEEPLAB_OUTPUT_STRIDES = [8, 16];
+
+export const deeplabV3Plus: Architecture = {
+  name: "deeplabv3plus",
+  description:
+    "DeepLabV3+ on a dilated ResNet (output stride 16 or 8), ASPP with input-scaled rates + image " +
+    "pooling, stride-4 low-level fusion → mask logits [B,S,S,1]",
+  defaults: {
+    encoder: "resnet50",
+    inputSize: 512,
+    outputStride: 16,
+    decoderChannels: [256],
+    dropout: 0.1,
+  },
+  outputs: (opts) => [segmentationInfo(opts)],
+  build(ctx, input, opts) {
+    const outputStride = opts.outputStride ?? 16;
+    if (!DEEPLAB_OUTPUT_STRIDES.includes(outputStride)) {
+      throw new InputError(
+        "deeplabv3plus outputStride must be 8 or 16",
+        undefined,
+        undefined,
+        outputStride,
+      );
+    }
+    const features = buildEncoder(ctx, input, opts.encoder, {
+      depth: opts.encoderDepth ?? 5,
+      outputStride,
+    });
+    const x = deeplabV3PlusDecoder(ctx, features, {
+      channels: decoderChannels(opts, [256])[0],
+      rates: scaledAtrousRates(opts.inputSize, outputStride),
+      dropout: opts.dropout,
+      prefix: "decoder_",
+    });
+    const logits = segmentationHead(ctx, x, 0, "head_logits");
+    return [resizeTo(logits, [opts.inputSize, opts.inputSize], "mask_logits")];
+  },
+};
+
+export const multitask: Architecture = {
+  name: "multitask",
+  description:
+    "Shared encoder + U-Net decoder → mask logits [B,S,S,1] and landmarks (coords [B,8] or heatmaps) as two outputs",
+  defaults: {
+    encoder: "resnet34",
+    inputSize: 512,
+    decoderChannels: [256, 128, 64, 32, 16],
+    upsampling: "bilinear",
+    landmarkHead: "heatmap",
+    outputStride: 1,
+    /** Used by the coordinate head only. */
+    dropout: 0.3,
+  },
+  outputs: (
+    opts,
+  ) => [
+    segmentationInfo(opts),
+    opts.landmarkHead === "coord" ? coordInfo(opts) : heatmapInfo(opts),
+  ],
+  build(ctx, input, opts) {
+    const features = buildEncoder(ctx, input, opts.encoder, {
+      depth: opts.encoderDepth,
+      dropConnect: opts.dropConnect,
+    });
+    const stages = unetDecoder(ctx, features, {
+      channels: decoderChannels(opts, [256, 128, 64, 32, 16]),
+      targetStride: 1,
+      upsampling: opts.upsampling ?? "bilinear",
+      inputSize: opts.inputSize,
+      prefix: "decoder_",
+    });
+    const mask = segmentationHead(ctx, stages.get(1)!, 0, "mask_logits");
+    if (opts.landmarkHead === "coord") {
+      const deepest = features[features.length - 1].tensor;
+      return [
+        mask,
+        coordHead(ctx, deepest, {
+          hidden: [256],
+          dropout: opts.dropout,
+          numLandmarks: opts.numLandmarks,
+          name: "coords",
+        }),
+      ];
+    }
+    if (opts.landmarkHead !== "heatmap") {
+      throw new InputError(
+        "landmarkHead must be coord or heatmap",
+        undefined,
+        undefined,
+        opts.landmarkHead,
+      );
+    }
+    return [
+      mask,
+      heatmapHead(ctx, stages.get(heatmapStride(opts))!, opts.numLandmarks, "heatmaps"),
+    ];
   },
 };

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
+import { registerDilatedConvGradients } from "../backend/gradients.ts";
 import { Rng } from "../core/rng.ts";
 
 type Kwargs = Record<string, unknown>;
@@ -125,9 +126,9 @@ export interface AtrousConv2DArgs extends LayerArgs {
 }
 
 /**
- * Dilated ("atrous") stride-1 convolution with 'same' padding, computed as
- * spaceToBatch → plain valid convolution → batchToSpace (TensorFlow's `atrous_conv2d` trick).
- * tfjs 4.22 has no gradient for dilated conv2d; this formulation only uses ops that have one.
+ * Dilated ("atrous") stride-1 convolution with 'same' padding. tf.layers.conv2d goes through
+ * `tf.fused.conv2d`, whose gradient refuses dilation > 1; this layer calls the unfused `tf.conv2d`,
+ * whose gradient lib/backend/gradients.ts replaces with a dilation-aware one (registered below).
  * Weights are named like Conv2D's (`kernel`, `bias`) so converted weights load by name. The
  * initializer is not serialised: a loaded model gets its weights from the weight file.
  */
@@ -183,19 +184,7 @@ export class AtrousConv2D extends tf.layers.Layer {
       const x = single(inputs) as tf.Tensor4D;
       const r = this.dilationRate;
       const kernel = this.kernel!.read() as tf.Tensor4D;
-      let y: tf.Tensor4D;
-      if (r === 1) {
-        y = tf.conv2d(x, kernel, 1, "same");
-      } else {
-        // 'same' needs (k-1)·r zeros around; extra bottom/right zeros make each side a multiple of r.
-        const half = ((this.kernelSize - 1) / 2) * r;
-        const [h, w] = [x.shape[1], x.shape[2]];
-        const extraH = (r - (h % r)) % r;
-        const extraW = (r - (w % r)) % r;
-        const spaced = tf.spaceToBatchND(x, [r, r], [[half, half + extraH], [half, half + extraW]]);
-        const conv = tf.conv2d(spaced as tf.Tensor4D, kernel, 1, "valid");
-        y = tf.batchToSpaceND(conv, [r, r], [[0, extraH], [0, extraW]]) as tf.Tensor4D;
-      }
+      const y = tf.conv2d(x, kernel, 1, "same", "NHWC", [r, r]);
       return this.bias ? tf.add(y, this.bias.read()) : y;
     });
   }
@@ -211,6 +200,7 @@ export class AtrousConv2D extends tf.layers.Layer {
   }
 }
 
+registerDilatedConvGradients();
 tf.serialization.registerClass(DropConnect);
 tf.serialization.registerClass(ResizeTo);
 tf.serialization.registerClass(AtrousConv2D);

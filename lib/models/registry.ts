@@ -8,10 +8,15 @@ import { InputError } from "../core/errors.ts";
 import {
   type Architecture,
   coordRegression,
+  deeplabV3Plus,
+  heatmapFcn,
+  heatmapScn,
   heatmapUNet,
+  multitask,
   type ResolvedOptions,
   unet,
 } from "./architectures.ts";
+import { PRESETS } from "./presets.ts";
 import { BuildContext } from "./blocks.ts";
 import type { ModelOptions, OutputInfo } from "./types.ts";
 
@@ -156,4 +161,14 @@ export function createModel(name: string, opts: Partial<ModelOptions> = {}): tf.
   return tf.model({ name, inputs: input, outputs: outputs.length === 1 ? outputs[0] : outputs });
 }
 
-for (const arch of [coordRegression, heatmapUNet, unet]) registerArchitecture(arch);
+const ARCHITECTURES = [
+  coordRegression,
+  heatmapUNet,
+  heatmapFcn,
+  heatmapScn,
+  unet,
+  deeplabV3Plus,
+  multitask,
+];
+for (const arch of ARCHITECTURES) registerArchitecture(arch);
+for (const preset of PRESETS) registerModel(preset);

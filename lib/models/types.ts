@@ -25,6 +25,8 @@ export interface ModelOptions {
   seed?: number;
   /** Decoder upsampling for `unet`: learned transposed convolutions or bilinear resize. */
   upsampling?: "transpose" | "bilinear";
+  /** `heatmap-scn`: channels of the spatial-configuration convolutions. */
+  scChannels?: number;
   /** Landmark head of `multitask`. */
   landmarkHead?: "coord" | "heatmap";
 }
