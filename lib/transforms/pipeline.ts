@@ -1,0 +1,279 @@
+/**
+ * The named pipelines the trainer calls per sample. Training and validation share one code path:
+ *
+ *   preprocess (deterministic: CLAHE at native resolution, letterbox to S×S)
+ *   → augment  (training: random geometric, ultrasound and intensity transforms; eval: none)
+ *   → finish   (normalise into a `[S, S, C]` model input)
+ *
+ * `preprocess` output can be cached (it does not depend on the generator); `run` does all three.
+ * Every random draw comes from the `Rng` passed in, so `sampleRng(seed, epoch, index)` makes a
+ * sample's augmentation reproducible and independent of batch order and worker count.
+ *
+ * Configuration: `PipelineConfig` is structurally a subset of the training RunConfig
+ * (`inputSize`, `channels`, `augment`), so a run config can be passed as is. `augment` is a flat
+ * record of the `AugmentConfig` keys below (any subset; unknown keys and wrong types throw
+ * InputError), so command-line overrides like `augment.rotateLimitDeg=10` work.
+ */
+import { Rng } from "../core/rng.ts";
+import type { GrayImage, Landmarks, Mask } from "../core/types.ts";
+import { InputError } from "../core/errors.ts";
+import { canonicalize } from "../data/landmark_order.ts";
+import {
+  letterboxImage,
+  letterboxMask,
+  letterboxTransform,
+  mapLandmarks,
+} from "../io/letterbox.ts";
+import { clahe } from "./clahe.ts";
+import { compose, oneOf } from "./compose.ts";
+import {
+  elastic,
+  flipHorizontal,
+  flipVertical,
+  gridDistortion,
+  opticalDistortion,
+  shiftScaleRotate,
+} from "./geometric.ts";
+import { brightnessContrast, gamma, gaussianBlur, gaussianNoise, motionBlur } from "./intensity.ts";
+import { type ModelImage, normalise, NORMALISE_MODES, type NormaliseMode } from "./normalise.ts";
+import { type AugSample, type PointMap, toAugSample, type Transform, transform } from "./types.ts";
+import { acousticShadow, coarseDropout, depthAttenuation, speckle } from "./ultrasound.ts";
+
+/** Every knob of the pipelines, with its default. Probabilities are per sample. */
+export interface AugmentConfig {
+  /** CLAHE (OpenCV semantics) at native resolution before letterboxing. */
+  clahe: boolean;
+  claheClipLimit: number;
+  /** Tile grid is claheTiles × claheTiles. */
+  claheTiles: number;
+  normalise: NormaliseMode;
+  /** Grey-level statistics for normalise = "dataset". */
+  datasetMean: number;
+  datasetStd: number;
+  /** false: the training pipeline does no augmentation (same as eval). */
+  enabled: boolean;
+  shiftScaleRotateP: number;
+  shiftLimit: number;
+  scaleLimit: number;
+  rotateLimitDeg: number;
+  flipHorizontalP: number;
+  flipVerticalP: number;
+  /** One of elastic / grid / optical distortion. */
+  distortionP: number;
+  acousticShadowP: number;
+  depthAttenuationP: number;
+  brightnessContrastP: number;
+  gammaP: number;
+  /** One of Gaussian / motion blur, kernel 3–7. */
+  blurP: number;
+  coarseDropoutP: number;
+  /** One of additive Gaussian noise (var 10–50) / multiplicative speckle. */
+  noiseP: number;
+  /** Redraws before a geometric transform is skipped for pushing a landmark out. */
+  maxTries: number;
+}
+
+export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = {
+  clahe: true,
+  claheClipLimit: 2,
+  claheTiles: 8,
+  normalise: "imagenet",
+  datasetMean: 0,
+  datasetStd: 1,
+  enabled: true,
+  shiftScaleRotateP: 0.8,
+  shiftLimit: 0.1,
+  scaleLimit: 0.15,
+  rotateLimitDeg: 20,
+  flipHorizontalP: 0.5,
+  flipVerticalP: 0.1,
+  distortionP: 0.25,
+  acousticShadowP: 0.3,
+  depthAttenuationP: 0.3,
+  brightnessContrastP: 0.5,
+  gammaP: 0.3,
+  blurP: 0.2,
+  coarseDropoutP: 0.2,
+  noiseP: 0.4,
+  maxTries: 10,
+};
+
+export interface PipelineConfig {
+  /** Side S of the square model input. */
+  inputSize: number;
+  channels: 1 | 3;
+  /** Any subset of AugmentConfig. */
+  augment?: Record<string, unknown>;
+}
+
+export interface ResolvedPipelineConfig {
+  inputSize: number;
+  channels: 1 | 3;
+  augment: AugmentConfig;
+}
+
+const kindOf = (v: unknown): string => typeof v;
+
+/** Fill in defaults and check every key and type; throws InputError naming the bad key. */
+export function resolvePipelineConfig(cfg: PipelineConfig): ResolvedPipelineConfig {
+  if (!(Number.isInteger(cfg.inputSize) && cfg.inputSize > 0)) {
+    throw new InputError(
+      "pipeline: inputSize must be a positive integer",
+      undefined,
+      undefined,
+      cfg.inputSize,
+    );
+  }
+  if (cfg.channels !== 1 && cfg.channels !== 3) {
+    throw new InputError("pipeline: channels must be 1 or 3", undefined, undefined, cfg.channels);
+  }
+  const augment: AugmentConfig = { ...DEFAULT_AUGMENT };
+  const target = augment as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(cfg.augment ?? {})) {
+    if (!(key in DEFAULT_AUGMENT)) {
+      throw new InputError(
+        `augment: unknown key "${key}" (known: ${Object.keys(DEFAULT_AUGMENT).join(", ")})`,
+      );
+    }
+    const expected = kindOf(target[key]);
+    if (kindOf(value) !== expected) {
+      throw new InputError(`augment.${key}: expected a ${expected}`, undefined, undefined, value);
+    }
+    if (key.endsWith("P") && !((value as number) >= 0 && (value as number) <= 1)) {
+      throw new InputError(
+        `augment.${key}: probability must be in [0, 1]`,
+        undefined,
+        undefined,
+        value,
+      );
+    }
+    target[key] = value;
+  }
+  if (!NORMALISE_MODES.includes(augment.normalise)) {
+    throw new InputError(
+      `augment.normalise: one of ${NORMALISE_MODES.join(", ")}`,
+      undefined,
+      undefined,
+      augment.normalise,
+    );
+  }
+  return { inputSize: cfg.inputSize, channels: cfg.channels, augment };
+}
+
+/** What the model sees, plus everything needed to draw it and to map predictions back. */
+export interface ModelSample {
+  input: ModelImage;
+  /** The augmented grey image (0..255) the input was normalised from. */
+  image: GrayImage;
+  landmarks: Landmarks;
+  mask?: Mask;
+  /** Original image → model input, oldest first (letterbox, then any augmentation). */
+  maps: readonly PointMap[];
+  skipped: readonly string[];
+}
+
+export interface Pipeline {
+  readonly config: ResolvedPipelineConfig;
+  /** Deterministic CLAHE + letterbox to S×S; the result can be cached across epochs. */
+  preprocess(sample: { image: GrayImage; landmarks: Landmarks; mask?: Mask }): AugSample;
+  /** The random part (identity in eval). Takes a preprocessed sample. */
+  readonly augment: Transform;
+  /** Normalise into the model input. */
+  finish(sample: AugSample): ModelSample;
+  /** preprocess → augment → finish. */
+  run(sample: { image: GrayImage; landmarks: Landmarks; mask?: Mask }, rng: Rng): ModelSample;
+}
+
+/** The generator for one sample in one epoch: the same triple always gives the same draws. */
+export function sampleRng(seed: number, epoch: number, index: number): Rng {
+  return new Rng(seed).fork(epoch).fork(index);
+}
+
+/** Letterbox into size × size (A's resampler: tent filter, exact maps); a no-op if already that size. */
+export function letterbox(size: number): Transform {
+  return transform(`letterbox(${size})`, (s) => {
+    if (s.image.width === size && s.image.height === size) return s;
+    const t = letterboxTransform(s.image.width, s.image.height, size);
+    const map: PointMap = { label: `letterbox(${size})`, forward: t.toModel, inverse: t.toImage };
+    return {
+      image: letterboxImage(s.image, size).image,
+      mask: s.mask ? letterboxMask(s.mask, size).mask : undefined,
+      landmarks: canonicalize(mapLandmarks(s.landmarks, t.toModel)),
+      maps: [...s.maps, map],
+      skipped: s.skipped,
+    };
+  });
+}
+
+/** CLAHE as a transform (whole grey levels out). */
+export function claheStep(clipLimit = 2, tiles = 8): Transform {
+  return transform(`clahe(${clipLimit}, ${tiles}×${tiles})`, (s) => ({
+    ...s,
+    image: clahe(s.image, { clipLimit, tilesX: tiles, tilesY: tiles }),
+  }));
+}
+
+/** The training augmentation chain alone (no CLAHE, letterbox or normalisation). */
+export function augmentChain(a: AugmentConfig): Transform {
+  const maxTries = a.maxTries;
+  return compose([
+    shiftScaleRotate({
+      p: a.shiftScaleRotateP,
+      shiftLimit: a.shiftLimit,
+      scaleLimit: a.scaleLimit,
+      rotateLimitDeg: a.rotateLimitDeg,
+      maxTries,
+    }),
+    flipHorizontal({ p: a.flipHorizontalP }),
+    flipVertical({ p: a.flipVerticalP }),
+    oneOf([elastic({ maxTries }), gridDistortion({ maxTries }), opticalDistortion({ maxTries })], {
+      p: a.distortionP,
+    }),
+    acousticShadow({ p: a.acousticShadowP }),
+    depthAttenuation({ p: a.depthAttenuationP }),
+    brightnessContrast({ p: a.brightnessContrastP }),
+    gamma({ p: a.gammaP }),
+    oneOf([gaussianBlur(), motionBlur()], { p: a.blurP }),
+    coarseDropout({ p: a.coarseDropoutP }),
+    oneOf([gaussianNoise(), speckle()], { p: a.noiseP }),
+  ]);
+}
+
+function buildPipeline(cfg: PipelineConfig, train: boolean): Pipeline {
+  const config = resolvePipelineConfig(cfg);
+  const a = config.augment;
+  const pre = compose([
+    ...(a.clahe ? [claheStep(a.claheClipLimit, a.claheTiles)] : []),
+    letterbox(config.inputSize),
+  ]);
+  const augment = train && a.enabled ? augmentChain(a) : transform("identity", (s) => s);
+  const normaliseCfg = { mode: a.normalise, mean: a.datasetMean, std: a.datasetStd };
+  // preprocess draws nothing; a fixed generator satisfies the Transform signature.
+  const preprocess = (s: { image: GrayImage; landmarks: Landmarks; mask?: Mask }) =>
+    pre(toAugSample(s), new Rng(0));
+  const finish = (s: AugSample): ModelSample => ({
+    input: normalise(s.image, config.channels, normaliseCfg),
+    image: s.image,
+    landmarks: s.landmarks,
+    mask: s.mask,
+    maps: s.maps,
+    skipped: s.skipped,
+  });
+  return {
+    config,
+    preprocess,
+    augment,
+    finish,
+    run: (s, rng) => finish(augment(preprocess(s), rng)),
+  };
+}
+
+/** Training: preprocess → random augmentation → normalise. */
+export function trainPipeline(cfg: PipelineConfig): Pipeline {
+  return buildPipeline(cfg, true);
+}
+
+/** Validation / inference: preprocess → normalise; deterministic (the generator is not used). */
+export function evalPipeline(cfg: PipelineConfig): Pipeline {
+  return buildPipeline(cfg, false);
+}
