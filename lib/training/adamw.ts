@@ -28,8 +28,9 @@ export class AdamW {
 
   constructor(readonly variables: tf.Variable[], readonly options: OptimizerConfig) {
     this.lr = options.lr;
-    this.m = variables.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = variables.map((x) => tf.variable(tf.zerosLike(x), false));
+    // tidy frees the zero tensors the variables were initialised from (variables survive tidy).
+    this.m = tf.tidy(() => variables.map((x) => tf.variable(tf.zerosLike(x), false)));
+    this.v = tf.tidy(() => variables.map((x) => tf.variable(tf.zerosLike(x), false)));
   }
 
   get step(): number {

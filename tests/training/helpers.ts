@@ -1,0 +1,70 @@
+/** Small shared fixtures for the training tests: phantom samples and a tiny seeded coord model. */
+import * as tf from "@tensorflow/tfjs";
+import type { Sample } from "../../lib/core/types.ts";
+import { generatePhantom } from "../../lib/data/phantom.ts";
+import { getConfig } from "../../lib/training/configs.ts";
+import { mergeConfig, type RunConfig } from "../../lib/training/config.ts";
+
+export function phantomSamples(n: number, seed0: number, width = 48, height = 36): Sample[] {
+  return Array.from({ length: n }, (_, i) => {
+    const p = generatePhantom(seed0 + i, { width, height });
+    return {
+      id: `ph${seed0 + i}`,
+      image: p.image,
+      landmarks: p.landmarks,
+      mask: p.mask,
+      pixelSizeMm: p.pixelSizeMm,
+      group: String(i),
+    };
+  });
+}
+
+/**
+ * Conv → BatchNorm → ReLU → conv → pool → unseeded dropout → dense(8). BatchNorm statistics and
+ * dropout noise (drawn through Math.random) are exactly what exact resume must carry over.
+ */
+export function tinyCoordModel(size: number, seed = 1): tf.LayersModel {
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 100 + k });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [size, size, 1],
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        padding: "same",
+        kernelInitializer: init(1),
+      }),
+      tf.layers.batchNormalization(),
+      tf.layers.reLU(),
+      tf.layers.conv2d({
+        filters: 6,
+        kernelSize: 3,
+        strides: 2,
+        padding: "same",
+        activation: "relu",
+        kernelInitializer: init(2),
+      }),
+      tf.layers.globalAveragePooling2d({}),
+      tf.layers.dropout({ rate: 0.3 }),
+      tf.layers.dense({ units: 8, kernelInitializer: init(3) }),
+    ],
+  });
+}
+
+export function tinyConfig(over: Parameters<typeof mergeConfig>[1] = {}): RunConfig {
+  return mergeConfig(getConfig("quick"), {
+    name: "test",
+    inputSize: 32,
+    batchSize: 4,
+    epochs: 3,
+    stepsPerEpoch: 3,
+    optimizer: { lr: 3e-3 },
+    schedule: { kind: "plateau", patience: 0, factor: 0.5 },
+    ...over,
+  });
+}
+
+export async function weightsOf(model: tf.LayersModel): Promise<Float32Array[]> {
+  return await Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>));
+}

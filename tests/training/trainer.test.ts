@@ -1,0 +1,141 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Rng } from "../../lib/core/rng.ts";
+import { shiftScaleRotate } from "../../lib/transforms/geometric.ts";
+import { loadModel } from "../../lib/training/checkpoint.ts";
+import { memorySource } from "../../lib/training/data.ts";
+import { createTask } from "../../lib/training/tasks/coord.ts";
+import { train, type TrainOptions } from "../../lib/training/trainer.ts";
+import { phantomSamples, tinyConfig, tinyCoordModel, weightsOf } from "./helpers.ts";
+
+await tf.setBackend("cpu");
+
+const config = tinyConfig();
+const trainSet = memorySource(phantomSamples(10, 100), config.inputSize);
+const valSet = memorySource(phantomSamples(4, 900), config.inputSize);
+
+function options(extra: Partial<TrainOptions>): TrainOptions {
+  return {
+    config,
+    model: tinyCoordModel(config.inputSize),
+    task: createTask(config),
+    train: trainSet,
+    val: valSet,
+    trainTransform: shiftScaleRotate({ rotateLimitDeg: 15 }),
+    ...extra,
+  };
+}
+
+async function uninterrupted(dir: string) {
+  const opts = options({ checkpointDir: join(dir, "ck"), runDir: join(dir, "run") });
+  const result = await train(opts);
+  return { result, weights: await weightsOf(opts.model), opts };
+}
+
+Deno.test("resume after an interrupt gives bit-identical weights and history", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const ref = await uninterrupted(join(dir, "ref"));
+  assert.equal(ref.result.globalStep, 9);
+  assert.equal(ref.result.history.length, 3);
+
+  // Interrupt mid-epoch (after global step 4 = epoch 2, step 1) and at an epoch's last step (6).
+  for (const stopAfter of [4, 6, 1]) {
+    await t.step(`interrupted after step ${stopAfter}`, async () => {
+      const run = join(dir, `cut${stopAfter}`);
+      const ac = new AbortController();
+      const first = await train(options({
+        checkpointDir: join(run, "ck"),
+        runDir: join(run, "run"),
+        signal: ac.signal,
+        onStep: (s) => s.globalStep === stopAfter && ac.abort(),
+      }));
+      assert.equal(first.interrupted, true);
+      assert.equal(first.globalStep, stopAfter);
+      // A fresh process would rebuild the model from the config: a new instance, other layer names.
+      const resumed = options({
+        checkpointDir: join(run, "ck"),
+        runDir: join(run, "run"),
+        resumeFrom: join(run, "ck", "last"),
+      });
+      const second = await train(resumed);
+      assert.equal(second.interrupted, false);
+      assert.equal(second.globalStep, 9);
+      const got = await weightsOf(resumed.model);
+      got.forEach((w, i) =>
+        assert.deepEqual(w, ref.weights[i], `weight ${resumed.model.weights[i].name}`)
+      );
+      assert.deepEqual(
+        second.history.map((r) => [r.train_loss, r.val_loss, r.val_mre_px, r.lr]),
+        ref.result.history.map((r) => [r.train_loss, r.val_loss, r.val_mre_px, r.lr]),
+      );
+      const csv = await Deno.readTextFile(join(run, "run", "metrics.csv"));
+      assert.equal(csv.trim().split("\n").length, 1 + 3);
+    });
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("training changes the weights and the run is reproducible from the seed", async () => {
+  const dir = await Deno.makeTempDir();
+  const a = options({});
+  const before = await weightsOf(a.model);
+  await train(a);
+  const after = await weightsOf(a.model);
+  assert.notDeepEqual(after[0], before[0]);
+  const b = options({});
+  await train(b);
+  assert.deepEqual(await weightsOf(b.model), after);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("no tensor leak: numTensors is flat across epochs and restored after training", async () => {
+  const before = tf.memory().numTensors;
+  const counts: number[] = [];
+  const opts = options({
+    config: tinyConfig({ epochs: 4 }),
+    onEpoch: () => void counts.push(tf.memory().numTensors),
+  });
+  const modelTensors = tf.memory().numTensors - before; // the model's weights, created in options()
+  await train(opts);
+  assert.equal(counts.length, 4);
+  assert.ok(counts.every((c) => c === counts[0]), `per-epoch tensor counts ${counts}`);
+  assert.equal(tf.memory().numTensors, before + modelTensors);
+  opts.model.dispose();
+});
+
+Deno.test("best and last checkpoints load as standalone tfjs models with the trained weights", async () => {
+  const dir = await Deno.makeTempDir();
+  const { result, opts } = await uninterrupted(dir);
+  const last = await loadModel(join(dir, "ck", "last"));
+  assert.deepEqual(await weightsOf(last), await weightsOf(opts.model));
+  const best = await loadModel(join(dir, "ck", "best"));
+  assert.equal(best.weights.length, opts.model.weights.length);
+  const state = JSON.parse(await Deno.readTextFile(join(dir, "ck", "best", "state.json")));
+  assert.equal(state.state.epoch, result.bestEpoch + 1);
+  const x = tf.zeros([1, config.inputSize, config.inputSize, 1]);
+  const y = best.predict(x) as tf.Tensor;
+  assert.deepEqual(y.shape, [1, 8]);
+  tf.dispose([x, y]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("early stopping ends the run; the record holds the monitored metric", async () => {
+  // lr 0 never improves val_loss after epoch 1, so patience 2 stops at the end of epoch 3.
+  const cfg = tinyConfig({
+    epochs: 10,
+    optimizer: { lr: 1e-12, weightDecay: 0 },
+    earlyStopping: { patience: 2 },
+    schedule: { kind: "constant" },
+  });
+  const result = await train(options({ config: cfg, trainTransform: undefined }));
+  assert.equal(result.stoppedEarly, true);
+  assert.equal(result.history.length, 3);
+  assert.equal(result.bestEpoch, 0);
+});
+
+Deno.test("per-sample augmentation draws come from forks keyed by the sample index", () => {
+  // The trainer forks one generator per sample in batch order; two forks of equal parent states agree.
+  const a = new Rng(5), b = new Rng(5);
+  assert.deepEqual(a.fork(3).getState(), b.fork(3).getState());
+});
