@@ -1,0 +1,161 @@
+/**
+ * Execute the notebooks (notebooks/NN_*.ipynb) with the Deno Jupyter kernel and render HTML.
+ *
+ *   deno task notebooks [--quick] [--only 01,03] [--out DIR] [--html-dir DIR] [--data DIR]
+ *                       [--cell-timeout S]
+ *
+ * By default notebooks are executed in place, so the committed files carry their outputs and
+ * GitHub shows the figures; HTML goes to notebooks/html/. With `--out DIR` the executed copies go
+ * to DIR and the HTML to DIR/html (unless `--html-dir` says otherwise), leaving the repo clean.
+ * `--quick` sets BIOMETRY_QUICK=1 for the kernel (see lib/notebook/env.ts: small phantom data,
+ * short runs); `--data` sets BIOMETRY_DATA.
+ *
+ * Each notebook runs through tools/nbexec.py with Debian's Python (nbclient), which keeps outputs
+ * the Deno kernel sends after reporting idle. Prints one line per notebook and finally
+ * `notebooks: N passed, N failed`; exits 1 if any failed.
+ */
+import { basename, join, resolve } from "node:path";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const NOTEBOOK_DIR = join(ROOT, "notebooks");
+const PYTHON = "/usr/bin/python3"; // Debian's: the pyenv python3 on PATH lacks nbclient
+
+export interface NotebookOptions {
+  quick: boolean;
+  /** Two-digit prefixes to run; empty means all. */
+  only: string[];
+  outDir?: string;
+  htmlDir: string;
+  dataDir?: string;
+  cellTimeoutS: number;
+}
+
+export function parseNotebookArgs(args: string[], cwd = Deno.cwd()): NotebookOptions {
+  const opts: Partial<NotebookOptions> & { quick: boolean; only: string[] } = {
+    quick: false,
+    only: [],
+    cellTimeoutS: 1200,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].includes("=") ? args[i].split(/=(.*)/s) : [args[i], undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === "") throw new Error(`notebooks: ${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--quick":
+        opts.quick = true;
+        break;
+      case "--only":
+        opts.only.push(...value().split(",").map((s) => s.trim().padStart(2, "0")));
+        break;
+      case "--out":
+        opts.outDir = resolve(cwd, value());
+        break;
+      case "--html-dir":
+        opts.htmlDir = resolve(cwd, value());
+        break;
+      case "--data":
+        opts.dataDir = resolve(cwd, value());
+        break;
+      case "--cell-timeout":
+        opts.cellTimeoutS = Number(value());
+        if (!(opts.cellTimeoutS > 0)) throw new Error(`notebooks: bad --cell-timeout ${args[i]}`);
+        break;
+      default:
+        throw new Error(`notebooks: unknown argument ${JSON.stringify(args[i])}`);
+    }
+  }
+  opts.htmlDir ??= opts.outDir ? join(opts.outDir, "html") : join(NOTEBOOK_DIR, "html");
+  return opts as NotebookOptions;
+}
+
+/** notebooks/NN_*.ipynb in order, filtered by `only` (two-digit prefixes). */
+export function listNotebooks(dir: string, only: string[] = []): string[] {
+  const names = [...Deno.readDirSync(dir)]
+    .filter((e) => e.isFile && /^\d\d_.*\.ipynb$/.test(e.name))
+    .map((e) => e.name)
+    .filter((name) => only.length === 0 || only.includes(name.slice(0, 2)))
+    .sort();
+  return names.map((n) => join(dir, n));
+}
+
+export interface NotebookResult {
+  notebook: string;
+  ok: boolean;
+  seconds: number;
+  /** nbexec's stderr when it failed (names the cell and the error). */
+  message: string;
+}
+
+export async function executeNotebook(
+  notebook: string,
+  opts: NotebookOptions,
+): Promise<NotebookResult> {
+  const name = basename(notebook);
+  const out = opts.outDir ? join(opts.outDir, name) : notebook;
+  const html = join(opts.htmlDir, name.replace(/\.ipynb$/, ".html"));
+  await Deno.mkdir(opts.htmlDir, { recursive: true });
+  if (opts.outDir) await Deno.mkdir(opts.outDir, { recursive: true });
+  const env: Record<string, string> = { BIOMETRY_QUICK: opts.quick ? "1" : "0" };
+  if (opts.dataDir) env.BIOMETRY_DATA = opts.dataDir;
+  const started = performance.now();
+  const r = await new Deno.Command(PYTHON, {
+    args: [
+      join(ROOT, "tools/nbexec.py"),
+      notebook,
+      out,
+      "--html",
+      html,
+      "--cwd",
+      NOTEBOOK_DIR,
+      "--cell-timeout",
+      String(opts.cellTimeoutS),
+    ],
+    env,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(r.stderr)
+    .split("\n").filter((l) => !l.includes('"deno jupyter" is unstable')).join("\n").trim();
+  return {
+    notebook,
+    ok: r.code === 0,
+    seconds: (performance.now() - started) / 1000,
+    message: stderr,
+  };
+}
+
+if (import.meta.main) {
+  let opts: NotebookOptions;
+  try {
+    opts = parseNotebookArgs(Deno.args);
+  } catch (err) {
+    console.error((err as Error).message);
+    Deno.exit(2);
+  }
+  const notebooks = listNotebooks(NOTEBOOK_DIR, opts.only);
+  if (notebooks.length === 0) {
+    console.error(
+      `notebooks: none matched in ${NOTEBOOK_DIR}` +
+        (opts.only.length ? ` (--only ${opts.only})` : ""),
+    );
+    Deno.exit(1);
+  }
+  let failed = 0;
+  for (const nb of notebooks) {
+    const r = await executeNotebook(nb, opts);
+    const mode = opts.quick ? "quick" : "full";
+    console.log(
+      `notebook ${basename(nb)} (${mode}): ${r.ok ? "ok" : "FAILED"} in ${r.seconds.toFixed(1)} s`,
+    );
+    if (!r.ok) {
+      failed++;
+      console.error(r.message);
+    }
+  }
+  console.log(`notebooks: ${notebooks.length - failed} passed, ${failed} failed`);
+  Deno.exit(failed > 0 ? 1 : 0);
+}
