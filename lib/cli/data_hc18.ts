@@ -1,0 +1,87 @@
+/**
+ * Import HC18 into a dataset folder: fitted-ellipse landmarks (canonical order), filled masks,
+ * pixel size, HC and group per case. Fails if any fitted HC differs from the CSV by ≥ 0.1 mm.
+ *
+ *   deno run -A lib/cli/data_hc18.ts [hc18-dir] [--out data/hc18] [--test-set]
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError } from "../core/errors.ts";
+import { importHc18, listHc18TestSet } from "../data/hc18.ts";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const MAX_HC_DIFF_MM = 0.1;
+
+const HELP = `Usage: deno task data:hc18 [hc18-dir] [--out <dir>] [--test-set]
+
+Fits an ellipse to every HC18 training annotation outline and writes a dataset folder:
+dataset.json, labels.csv (prototype format + pixel_size_mm, hc_mm, group), masks/<stem>_mask.png,
+hc18_fit.csv (fitted ellipses and HC differences). Images stay in the HC18 folder.
+
+  hc18-dir     HC18 folder (default: ../shared/data/hc18 beside the project)
+  --out DIR    output dataset folder (default: data/hc18), replaced atomically
+  --test-set   only list the unlabelled test set (id, pixel size) and exit
+  --help       this text`;
+
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      "test-set": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length > 1) {
+    throw new InputError("expected at most one HC18 folder", undefined, undefined, positionals);
+  }
+  const dir = resolve(positionals[0] ?? resolve(PROJECT_ROOT, "../shared/data/hc18"));
+  if (values["test-set"]) {
+    const cases = await listHc18TestSet(dir);
+    console.log("image_name,pixel_size_mm");
+    for (const c of cases) console.log(`${c.id},${c.pixelSizeMm}`);
+    return 0;
+  }
+  const out = resolve(values.out ?? resolve(PROJECT_ROOT, "data/hc18"));
+  const t0 = performance.now();
+  console.log(`HC18: ${dir} → ${out}`);
+  const report = await importHc18(dir, out, {
+    onProgress: (done, total) => {
+      if (done % 100 === 0 || done === total) console.log(`  ${done}/${total} cases`);
+    },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `${report.cases} cases in ${seconds.toFixed(1)} s; |HC_fit − HC_csv|: max ` +
+      `${report.maxAbsHcDiffMm.toFixed(4)} mm (${report.worstId}), mean ${
+        report.meanAbsHcDiffMm.toFixed(4)
+      } mm`,
+  );
+  if (report.maxAbsHcDiffMm >= MAX_HC_DIFF_MM) {
+    console.error(
+      `error: largest HC difference exceeds ${MAX_HC_DIFF_MM} mm; check the annotations`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    if (
+      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      console.error(`error: ${(err as Error).message}`);
+      Deno.exit(2);
+    }
+    throw err;
+  }
+}
