@@ -18,6 +18,7 @@ import { ellipsePerimeter, ellipseToLandmarks } from "../geometry/ellipse.ts";
 import { fitEllipse } from "../geometry/ellipse_fit.ts";
 import { readGray, writeMaskPng } from "../io/image.ts";
 import { writeDatasetInfo } from "./dataset.ts";
+import { mapPool } from "./pool.ts";
 import { formatPrototypeCsv, groupOf, maskFileName } from "./prototype_csv.ts";
 
 export const HC18_SOURCE = "https://doi.org/10.5281/zenodo.1327317";
@@ -170,24 +171,6 @@ export async function fitHc18Case(c: Hc18Case): Promise<Hc18Fit> {
     hcFitMm,
     hcDiffMm: hcFitMm - c.hcMm,
   };
-}
-
-/** Run `fn` over items with at most `limit` in flight; results keep the input order. */
-export async function mapPool<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export interface Hc18ImportReport {

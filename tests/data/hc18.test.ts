@@ -11,7 +11,6 @@ import {
   importHc18,
   listHc18TestSet,
   listHc18Training,
-  mapPool,
 } from "../../lib/data/hc18.ts";
 import {
   distanceToEllipse,
@@ -19,6 +18,7 @@ import {
   ellipseToLandmarks,
 } from "../../lib/geometry/ellipse.ts";
 import { writeGrayPng } from "../../lib/io/image.ts";
+import { mapPool } from "../../lib/data/pool.ts";
 
 /** An HC18-style annotation: 255 where the pixel centre is within 1.25 px of the curve. */
 function outline(e: Ellipse, w: number, h: number): GrayImage {
