@@ -1,0 +1,308 @@
+/**
+ * Label audit: finds landmark rows that are probably wrong before they poison training.
+ *
+ * `auditLabels` is a pure function over rows already in memory (landmarks as written, image size,
+ * optional mask); `auditLabelFiles` gathers those from a prototype CSV + folders, reporting
+ * unreadable rows, missing files and duplicate ids as issues instead of stopping at the first.
+ *
+ * Checks and their default thresholds (all overridable):
+ * - unparseable           a coordinate cell is not a finite number                          error
+ * - duplicate_id          the image name appeared on an earlier row                         error
+ * - missing_image         image file absent or undecodable                                  error
+ * - outside_image         a point outside the image extent [−½, W − ½] × [−½, H − ½]        error
+ * - degenerate_axis       OFD or BPD shorter than 1 px (coincident ends)                    error
+ * - bpd_longer_than_ofd   BPD longer than OFD: the pairs are probably swapped               error
+ * - not_perpendicular     axes more than 10° from perpendicular                             warning
+ * - midpoint_mismatch     axis midpoints further apart than 10 % of the OFD length          warning
+ * - missing_mask          a mask folder was given but this row's mask is absent/unreadable  warning
+ * - far_from_mask         a point further than max(3 px, 2 % of OFD) from the mask boundary warning
+ * - duplicate_labels      same landmarks (up to order within pairs) as an earlier row with
+ *                         another id: a copy-paste slip, or a near-duplicate image (HC18 has
+ *                         a few, e.g. 243_HC / 243_3HC, with byte-identical annotations)   warning
+ */
+import { join } from "node:path";
+import sharp from "sharp";
+import { readCsv } from "../core/csv.ts";
+import { InputError } from "../core/errors.ts";
+import type { Landmarks, Mask, Point } from "../core/types.ts";
+import { readMask } from "../io/image.ts";
+import { sameUpToOrder } from "./landmark_order.ts";
+import { mapPool } from "./pool.ts";
+import { LANDMARK_COLUMNS, maskFileName } from "./prototype_csv.ts";
+
+export const AUDIT_CODES = [
+  "unparseable",
+  "duplicate_id",
+  "missing_image",
+  "outside_image",
+  "degenerate_axis",
+  "bpd_longer_than_ofd",
+  "not_perpendicular",
+  "midpoint_mismatch",
+  "missing_mask",
+  "far_from_mask",
+  "duplicate_labels",
+] as const;
+export type AuditCode = typeof AUDIT_CODES[number];
+export type Severity = "error" | "warning";
+
+const SEVERITY: Record<AuditCode, Severity> = {
+  unparseable: "error",
+  duplicate_id: "error",
+  missing_image: "error",
+  outside_image: "error",
+  degenerate_axis: "error",
+  bpd_longer_than_ofd: "error",
+  not_perpendicular: "warning",
+  midpoint_mismatch: "warning",
+  missing_mask: "warning",
+  far_from_mask: "warning",
+  duplicate_labels: "warning",
+};
+
+export interface AuditThresholds {
+  /** Largest allowed deviation of the axis angle from 90°, degrees. */
+  perpendicularDeg: number;
+  /** Largest allowed distance between the axis midpoints, as a fraction of the OFD length. */
+  midpointFractionOfOfd: number;
+  /** Distance to the mask boundary allowed: max(px, fraction × OFD length). */
+  maskDistancePx: number;
+  maskDistanceFractionOfOfd: number;
+}
+
+export const DEFAULT_THRESHOLDS: AuditThresholds = {
+  perpendicularDeg: 10,
+  midpointFractionOfOfd: 0.1,
+  maskDistancePx: 3,
+  maskDistanceFractionOfOfd: 0.02,
+};
+
+export interface AuditInput {
+  /** 1-based line in the label file. */
+  row: number;
+  id: string;
+  /** As written (not canonicalised); absent when the row could not be parsed. */
+  landmarks?: Landmarks;
+  parseError?: string;
+  /** Image size; null when the image is missing or unreadable. */
+  image: { width: number; height: number } | null;
+  /** Mask; null when expected but missing; undefined when masks are not checked. */
+  mask?: Mask | null;
+}
+
+export interface AuditIssue {
+  code: AuditCode;
+  severity: Severity;
+  message: string;
+}
+
+export interface AuditRowReport {
+  row: number;
+  id: string;
+  issues: AuditIssue[];
+}
+
+export interface AuditReport {
+  checked: number;
+  /** Rows with at least one issue, in file order. */
+  flagged: AuditRowReport[];
+  summary: Record<AuditCode, number>;
+  errors: number;
+  warnings: number;
+  thresholds: AuditThresholds;
+}
+
+const dist = (p: Point, q: Point) => Math.hypot(p.x - q.x, p.y - q.y);
+const mid = (p: Point, q: Point): Point => ({ x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 });
+const fmt = (v: number) => (Math.round(v * 100) / 100).toString();
+
+/** Centres of mask pixels that are inside and touch the outside (4-neighbourhood or the border). */
+export function maskBoundary(mask: Mask): Point[] {
+  const { width: w, height: h, data } = mask;
+  const pts: Point[] = [];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!data[i]) continue;
+      if (
+        x === 0 || y === 0 || x === w - 1 || y === h - 1 ||
+        !data[i - 1] || !data[i + 1] || !data[i - w] || !data[i + w]
+      ) pts.push({ x, y });
+    }
+  }
+  return pts;
+}
+
+function nearest(p: Point, pts: readonly Point[]): number {
+  let best = Infinity;
+  for (const q of pts) {
+    const d = (p.x - q.x) ** 2 + (p.y - q.y) ** 2;
+    if (d < best) best = d;
+  }
+  return Math.sqrt(best);
+}
+
+function checkGeometry(l: Landmarks, t: AuditThresholds, issue: (c: AuditCode, m: string) => void) {
+  const [o1, o2, b1, b2] = l;
+  const ofd = dist(o1, o2);
+  const bpd = dist(b1, b2);
+  if (ofd < 1 || bpd < 1) {
+    issue("degenerate_axis", `axis lengths OFD ${fmt(ofd)} px, BPD ${fmt(bpd)} px`);
+    return;
+  }
+  if (bpd > ofd) issue("bpd_longer_than_ofd", `BPD ${fmt(bpd)} px > OFD ${fmt(ofd)} px`);
+  const cos = Math.abs((o2.x - o1.x) * (b2.x - b1.x) + (o2.y - o1.y) * (b2.y - b1.y)) / (ofd * bpd);
+  const offDeg = 90 - (Math.acos(Math.min(1, cos)) * 180) / Math.PI;
+  if (offDeg > t.perpendicularDeg) {
+    issue(
+      "not_perpendicular",
+      `axes ${fmt(offDeg)}° from perpendicular (limit ${t.perpendicularDeg}°)`,
+    );
+  }
+  const gap = dist(mid(o1, o2), mid(b1, b2));
+  if (gap > t.midpointFractionOfOfd * ofd) {
+    issue(
+      "midpoint_mismatch",
+      `midpoints ${fmt(gap)} px apart = ${fmt((100 * gap) / ofd)} % of OFD (limit ${
+        100 * t.midpointFractionOfOfd
+      } %)`,
+    );
+  }
+}
+
+/** Audit rows in memory. Pure: the same inputs give the same report. */
+export function auditLabels(
+  inputs: readonly AuditInput[],
+  thresholds: Partial<AuditThresholds> = {},
+): AuditReport {
+  const t = { ...DEFAULT_THRESHOLDS, ...thresholds };
+  const summary = Object.fromEntries(AUDIT_CODES.map((c) => [c, 0])) as Record<AuditCode, number>;
+  const flagged: AuditRowReport[] = [];
+  const firstRowOfId = new Map<string, number>();
+  const earlier: { row: number; id: string; landmarks: Landmarks }[] = [];
+  let errors = 0, warnings = 0;
+
+  for (const input of inputs) {
+    const issues: AuditIssue[] = [];
+    const issue = (code: AuditCode, message: string) => {
+      issues.push({ code, severity: SEVERITY[code], message });
+      summary[code]++;
+      if (SEVERITY[code] === "error") errors++;
+      else warnings++;
+    };
+    const seenAt = firstRowOfId.get(input.id);
+    if (seenAt !== undefined) issue("duplicate_id", `"${input.id}" first listed at row ${seenAt}`);
+    else firstRowOfId.set(input.id, input.row);
+    if (input.image === null) issue("missing_image", "image file missing or unreadable");
+    if (input.mask === null) issue("missing_mask", "mask file missing or unreadable");
+
+    const l = input.landmarks;
+    if (!l) {
+      issue("unparseable", input.parseError ?? "landmarks could not be read");
+    } else {
+      if (input.image) {
+        const { width, height } = input.image;
+        const outside = l
+          .map((p, k) => ({ p, k }))
+          .filter(({ p }) => p.x < -0.5 || p.y < -0.5 || p.x > width - 0.5 || p.y > height - 0.5);
+        if (outside.length) {
+          const names = ["OFD1", "OFD2", "BPD1", "BPD2"];
+          issue(
+            "outside_image",
+            outside.map(({ p, k }) => `${names[k]} (${fmt(p.x)}, ${fmt(p.y)})`).join(", ") +
+              ` outside ${width}×${height}`,
+          );
+        }
+      }
+      checkGeometry(l, t, issue);
+      if (input.mask) {
+        const boundary = maskBoundary(input.mask);
+        const limit = Math.max(t.maskDistancePx, t.maskDistanceFractionOfOfd * dist(l[0], l[1]));
+        const far = boundary.length ? l.map((p) => nearest(p, boundary)) : [Infinity];
+        const worst = Math.max(...far);
+        if (worst > limit) {
+          issue(
+            "far_from_mask",
+            `a point is ${fmt(worst)} px from the mask boundary (limit ${fmt(limit)} px)`,
+          );
+        }
+      }
+      // A repeated id is already an error; comparing its labels again would only add noise.
+      if (seenAt === undefined) {
+        const twin = earlier.find((e) => sameUpToOrder(e.landmarks, l, 1e-6));
+        if (twin) issue("duplicate_labels", `same landmarks as "${twin.id}" (row ${twin.row})`);
+        earlier.push({ row: input.row, id: input.id, landmarks: l });
+      }
+    }
+    if (issues.length) flagged.push({ row: input.row, id: input.id, issues });
+  }
+  return { checked: inputs.length, flagged, summary, errors, warnings, thresholds: t };
+}
+
+/** Human-readable report: one line per issue, then counts per code. */
+export function formatAuditReport(report: AuditReport): string {
+  const lines: string[] = [];
+  for (const r of report.flagged) {
+    for (const i of r.issues) {
+      lines.push(`row ${r.row} ${r.id}: ${i.severity} ${i.code}: ${i.message}`);
+    }
+  }
+  if (lines.length) lines.push("");
+  lines.push(
+    `${report.checked} rows checked, ${report.flagged.length} flagged ` +
+      `(${report.errors} errors, ${report.warnings} warnings)`,
+  );
+  for (const code of AUDIT_CODES) {
+    if (report.summary[code]) lines.push(`  ${code.padEnd(20)} ${report.summary[code]}`);
+  }
+  return lines.join("\n");
+}
+
+async function imageSize(path: string): Promise<{ width: number; height: number } | null> {
+  try {
+    const m = await sharp(path).metadata();
+    return m.width && m.height ? { width: m.width, height: m.height } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Audit a prototype-format label file against its images (and masks `<stem>_mask.png` in maskDir).
+ * Throws InputError only when the file itself is unusable (unreadable, required column missing).
+ */
+export async function auditLabelFiles(
+  csvPath: string,
+  imageDir: string,
+  maskDir?: string,
+  thresholds: Partial<AuditThresholds> = {},
+): Promise<AuditReport> {
+  const table = await readCsv(csvPath);
+  const col = new Map(table.header.map((n, i) => [n, i]));
+  for (const name of ["image_name", ...LANDMARK_COLUMNS]) {
+    if (!col.has(name)) throw new InputError(`missing column "${name}"`, csvPath, 1, name);
+  }
+  const inputs = await mapPool(table.rows, 8, async (cells, r): Promise<AuditInput> => {
+    const id = (cells[col.get("image_name")!] ?? "").trim();
+    let landmarks: Landmarks | undefined;
+    let parseError: string | undefined;
+    const values = LANDMARK_COLUMNS.map((c) => {
+      const cell = cells[col.get(c)!];
+      const v = cell === undefined || cell.trim() === "" ? NaN : Number(cell);
+      if (!Number.isFinite(v) && parseError === undefined) {
+        parseError = `column ${c} is not a finite number (value: ${JSON.stringify(cell ?? "")})`;
+      }
+      return v;
+    });
+    if (parseError === undefined) {
+      landmarks = [0, 2, 4, 6].map((k) => ({ x: values[k], y: values[k + 1] })) as Landmarks;
+    }
+    const image = id ? await imageSize(join(imageDir, id)) : null;
+    let mask: Mask | null | undefined;
+    if (maskDir && id) {
+      mask = await readMask(join(maskDir, maskFileName(id))).catch(() => null);
+    }
+    return { row: table.lines[r], id, landmarks, parseError, image, mask };
+  });
+  return auditLabels(inputs, thresholds);
+}
