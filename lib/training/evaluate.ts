@@ -3,9 +3,9 @@
  * adapter's own metrics. Used by the trainer every epoch and by the CLI for the final report.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../core/rng.ts";
-import type { Point } from "../core/types.ts";
-import type { Transform } from "../transforms/types.ts";
+import { LandmarkMetricAccumulator } from "../metrics/landmarks.ts";
+import { spreadRatios } from "../metrics/spread.ts";
+import type { Pipeline } from "../transforms/pipeline.ts";
 import { buildBatch, disposeBatch, type SampleSource } from "./data.ts";
 import type { Prediction, SampleMeta, TaskAdapter } from "./tasks/types.ts";
 
@@ -26,11 +26,9 @@ export function outputsAsArray(out: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
 
 export interface EvaluateOptions {
   task: TaskAdapter;
-  inputSize: number;
-  channels: 1 | 3;
+  /** Its `finish` (normalisation) is applied; no augmentation. */
+  pipeline: Pipeline;
   batchSize: number;
-  /** Deterministic eval transform (e.g. CLAHE); it gets a fixed Rng per sample. */
-  transform?: Transform;
 }
 
 export async function evaluate(
@@ -45,16 +43,11 @@ export async function evaluate(
   const termSums: Record<string, number> = {};
   let lossSum = 0;
   for (let start = 0; start < source.size; start += opts.batchSize) {
-    const indices = Array.from(
-      { length: Math.min(opts.batchSize, source.size - start) },
-      (_, k) => start + k,
-    );
-    // A fixed generator per sample keeps a (normally deterministic) eval transform reproducible.
-    const rngs = opts.transform ? indices.map((i) => new Rng(i)) : undefined;
-    const batch = await buildBatch(source, indices, opts, rngs);
+    const n = Math.min(opts.batchSize, source.size - start);
+    const indices = Array.from({ length: n }, (_, k) => start + k);
+    const batch = await buildBatch(source, indices, opts.pipeline, task);
     const outputs = outputsAsArray(model.predict(batch.inputs) as tf.Tensor | tf.Tensor[]);
     try {
-      const n = indices.length;
       const values = tf.tidy(() => {
         const terms = task.lossTerms?.(outputs, batch.targets) ?? {};
         const names = Object.keys(terms);
@@ -71,10 +64,10 @@ export async function evaluate(
       disposeBatch(batch);
     }
   }
-  const n = Math.max(1, source.size);
-  const terms = Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / n]));
+  const count = Math.max(1, source.size);
+  const terms = Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / count]));
   return {
-    loss: lossSum / n,
+    loss: lossSum / count,
     terms,
     predictions,
     metas,
@@ -82,47 +75,24 @@ export async function evaluate(
   };
 }
 
-function std(xs: number[]): number {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
-}
-
 /**
- * MRE in original pixels and mm, and the prediction-spread ratio per axis: for each landmark, the
- * standard deviation of the predicted coordinate across cases over that of the true coordinate,
- * averaged over the 4 landmarks. A regressor that collapses to the mean scores near 0; a good one
- * near 1.
+ * The landmark numbers logged every epoch (lib/metrics): MRE in original pixels, MRE in mm over
+ * cases with a pixel size, the pair-order-free MRE (ends of an axis may be swapped), and the
+ * prediction-spread ratio per axis (near 0 = collapsed to the mean shape, near 1 = healthy).
  */
 export function landmarkMetrics(preds: Prediction[], metas: SampleMeta[]): Record<string, number> {
   if (preds.length === 0) return {};
-  let px = 0, mm = 0, mmCount = 0;
-  preds.forEach((p, i) => {
-    const meta = metas[i];
-    for (let k = 0; k < 4; k++) {
-      const d = dist(p.landmarks[k], meta.landmarks[k]);
-      px += d;
-      if (meta.pixelSizeMm !== undefined) {
-        mm += d * meta.pixelSizeMm;
-        mmCount++;
-      }
-    }
-  });
-  const spread = (axis: "x" | "y") => {
-    let sum = 0;
-    for (let k = 0; k < 4; k++) {
-      const truth = std(metas.map((m) => m.landmarks[k][axis]));
-      sum += truth > 0 ? std(preds.map((p) => p.landmarks[k][axis])) / truth : NaN;
-    }
-    return sum / 4;
-  };
+  const acc = new LandmarkMetricAccumulator();
+  preds.forEach((p, i) =>
+    acc.add(metas[i].id, p.landmarks, metas[i].landmarks, metas[i].pixelSizeMm)
+  );
+  const r = acc.result();
+  const spread = spreadRatios(preds.map((p) => p.landmarks), metas.map((m) => m.landmarks));
   return {
-    mre_px: px / (4 * preds.length),
-    mre_mm: mmCount > 0 ? mm / mmCount : NaN,
-    spread_x: spread("x"),
-    spread_y: spread("y"),
+    mre_px: r.px.radial.mean,
+    mre_mm: r.mm?.radial.mean ?? NaN,
+    mre_orderfree_px: r.orderFreePx.radial.mean,
+    spread_x: spread.meanX,
+    spread_y: spread.meanY,
   };
-}
-
-function dist(a: Point, b: Point): number {
-  return Math.hypot(a.x - b.x, a.y - b.y);
 }

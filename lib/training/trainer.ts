@@ -13,17 +13,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { Rng, type RngState } from "../core/rng.ts";
-import type { Transform } from "../transforms/types.ts";
+import { evalPipeline, type Pipeline, sampleRng, trainPipeline } from "../transforms/pipeline.ts";
 import { AdamW } from "./adamw.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { RunConfig } from "./config.ts";
-import {
-  type Batch,
-  type BatchOptions,
-  buildBatch,
-  disposeBatch,
-  type SampleSource,
-} from "./data.ts";
+import { type Batch, buildBatch, disposeBatch, type SampleSource } from "./data.ts";
 import { evaluate, outputsAsArray } from "./evaluate.ts";
 import { clipByGlobalNorm } from "./grad_clip.ts";
 import { writeMetrics } from "./metrics_log.ts";
@@ -37,10 +31,12 @@ export interface TrainOptions {
   task: TaskAdapter;
   train: SampleSource;
   val: SampleSource;
-  /** Augmentation pipeline (lib/transforms), run in model space with a forked Rng per sample. */
-  trainTransform?: Transform;
-  /** Deterministic transform for validation (e.g. CLAHE to match training). */
-  evalTransform?: Transform;
+  /**
+   * Pipelines (lib/transforms); default trainPipeline(config) / evalPipeline(config). Only their
+   * `augment` and `finish` run here: the sources already hold preprocessed samples.
+   */
+  trainPipeline?: Pipeline;
+  evalPipeline?: Pipeline;
   /** Folder for metrics.csv / metrics.jsonl; omitted = no metric files. */
   runDir?: string;
   /** Folder for `best/` and `last/`; omitted = no checkpoints (and no resume). */
@@ -146,12 +142,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const dataRng = new Rng(config.seed);
   const randomRng = new Rng(config.seed ^ 0x5eed);
   const ownRngs = layerRngs(model);
-  const batchOpts: BatchOptions = {
-    task,
-    inputSize: config.inputSize,
-    channels: config.channels,
-    transform: opts.trainTransform,
-  };
+  const trainPipe = opts.trainPipeline ?? trainPipeline(config);
+  const evalPipe = opts.evalPipeline ?? evalPipeline(config);
 
   let st: TrainerState = {
     version: 1,
@@ -197,15 +189,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   };
 
-  // Batches are built one ahead: sample loading and augmentation of step k+1 overlap step k's
-  // asynchronous parts. Each batch remembers the data-generator state right after its draws, which
-  // is what a checkpoint after that step must store.
-  type Pending = Promise<{ batch: Batch; rngAfter: RngState }>;
-  const makeBatch = (step: number): Pending => {
-    const indices = st.order.slice(step * batchSize, (step + 1) * batchSize);
-    const rngs = opts.trainTransform ? indices.map((i) => dataRng.fork(i)) : undefined;
-    const rngAfter = dataRng.getState();
-    return buildBatch(opts.train, indices, batchOpts, rngs).then((batch) => ({ batch, rngAfter }));
+  // The next batch is requested before the current step runs, so its sample loads (async I/O on
+  // the first epoch) overlap the step. Augmentation generators depend on (seed, epoch, position in
+  // the epoch) only, never on how many batches were built before: resume needs no extra state.
+  const makeBatch = (step: number): Promise<Batch> => {
+    const first = step * batchSize;
+    const indices = st.order.slice(first, first + batchSize);
+    const rngs = indices.map((_, k) => sampleRng(config.seed, st.epoch, first + k));
+    return buildBatch(opts.train, indices, trainPipe, task, rngs);
   };
 
   const trainStep = (batch: Batch): number => {
@@ -240,10 +231,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     const epochStart = performance.now();
     let trainSeconds = 0, trainImages = 0;
-    let pending: Pending | undefined = makeBatch(st.stepInEpoch);
+    let pending: Promise<Batch> | undefined = makeBatch(st.stepInEpoch);
     let lr = schedule.lrAt(st.globalStep);
     for (let step = st.stepInEpoch; step < steps; step++) {
-      const { batch, rngAfter } = await pending!;
+      const batch = await pending!;
       pending = step + 1 < steps ? makeBatch(step + 1) : undefined;
       lr = schedule.lrAt(st.globalStep);
       optimizer.lr = lr;
@@ -255,7 +246,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         disposeBatch(batch);
       }
       if (!Number.isFinite(loss)) {
-        if (pending) disposeBatch((await pending).batch);
+        if (pending) disposeBatch(await pending);
         throw new Error(`training loss is ${loss} at epoch ${st.epoch + 1}, step ${step + 1}`);
       }
       trainSeconds += (performance.now() - t0) / 1000;
@@ -264,7 +255,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       st.epochSamples += batch.indices.length;
       st.stepInEpoch = step + 1;
       st.globalStep += 1;
-      st.dataRng = rngAfter;
       const imgPerSec = trainImages / Math.max(trainSeconds, 1e-9);
       const info = {
         epoch: st.epoch,
@@ -280,7 +270,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       progress.step(info);
       opts.onStep?.(info);
       if (opts.signal?.aborted && st.stepInEpoch < steps) {
-        if (pending) disposeBatch((await pending).batch);
+        if (pending) disposeBatch(await pending);
         await save("last");
         interrupted = true;
         break;
@@ -291,10 +281,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const valStart = performance.now();
     const ev = await evaluate(model, opts.val, {
       task,
-      inputSize: config.inputSize,
-      channels: config.channels,
+      pipeline: evalPipe,
       batchSize: config.batchSize,
-      transform: opts.evalTransform,
     });
     const record: EpochRecord = {
       epoch: st.epoch + 1,

@@ -23,7 +23,7 @@ export function phantomSamples(n: number, seed0: number, width = 48, height = 36
  * Conv → BatchNorm → ReLU → conv → pool → unseeded dropout → dense(8). BatchNorm statistics and
  * dropout noise (drawn through Math.random) are exactly what exact resume must carry over.
  */
-export function tinyCoordModel(size: number, seed = 1): tf.LayersModel {
+export function tinyCoordModel(size: number, seed = 1, batchNorm = true): tf.LayersModel {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 100 + k });
   return tf.sequential({
     layers: [
@@ -35,7 +35,7 @@ export function tinyCoordModel(size: number, seed = 1): tf.LayersModel {
         padding: "same",
         kernelInitializer: init(1),
       }),
-      tf.layers.batchNormalization(),
+      ...(batchNorm ? [tf.layers.batchNormalization()] : []),
       tf.layers.reLU(),
       tf.layers.conv2d({
         filters: 6,
