@@ -1,0 +1,171 @@
+/**
+ * Compare a prediction CSV with a ground-truth CSV (both in the prototype landmark format), print
+ * the metric summary and write the evaluation dashboard.
+ *
+ *   deno task evaluate --pred <csv> --gt <csv> [--images <dir>] [--out <dir>] [--seed N]
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError } from "../core/errors.ts";
+import { readCsv } from "../core/csv.ts";
+import type { SampleRecord } from "../core/types.ts";
+import { loadPrototypeCsv } from "../data/prototype_csv.ts";
+import { type EvalCase, evaluate } from "../metrics/evaluation.ts";
+import { textTable } from "../notebook/table.ts";
+import { writeDashboard } from "../viz/dashboard.ts";
+import { sdrRows, summaryRows } from "../viz/report.ts";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+const HELP = `Usage: deno task evaluate --pred <csv> --gt <csv> [--images <dir>] [--out <dir>]
+
+Both CSVs: image_name,ofd_1_x,ofd_1_y,ofd_2_x,ofd_2_y,bpd_1_x,bpd_1_y,bpd_2_x,bpd_2_y
+[,pixel_size_mm,hc_mm,group]. Every ground-truth image needs exactly one prediction. Landmarks of
+both files are put in canonical order (lib/data/landmark_order.ts) before comparing. The pixel
+size comes from the ground truth, else from the predictions; mm metrics need it.
+
+  --pred CSV      predictions
+  --gt CSV        ground truth
+  --images DIR    folder of the images, for the worst-case gallery (optional)
+  --out DIR       output folder (default: results/eval-<UTC timestamp>)
+  --worst-k N     images in the worst-case gallery (default 12)
+  --seed N        bootstrap seed (default 0)
+  --title TEXT    title of summary.md
+  --help          this text`;
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+function intOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InputError(`--${name} must be an integer ≥ 0`, undefined, undefined, value);
+  }
+  return n;
+}
+
+/** Pairs predictions with truths by image name; any unmatched id or pixel-size conflict is an error. */
+export async function pairCases(
+  predPath: string,
+  gtPath: string,
+  imageDir?: string,
+): Promise<EvalCase[]> {
+  const load = (path: string) =>
+    loadPrototypeCsv(path, imageDir ?? ".", {
+      checkFiles: imageDir !== undefined && path === gtPath,
+    });
+  const [preds, truths] = [await load(predPath), await load(gtPath)];
+  const lineOf = async (path: string) => {
+    const lines = (await readCsv(path)).lines;
+    return (i: number) => lines[i];
+  };
+  const predLine = await lineOf(predPath), gtLine = await lineOf(gtPath);
+  const byId = new Map<string, [SampleRecord, number]>(preds.map((p, i) => [p.id, [p, i]]));
+  const gtIds = new Set(truths.map((t) => t.id));
+  preds.forEach((p, i) => {
+    if (!gtIds.has(p.id)) {
+      throw new InputError(
+        "prediction for an image not in the ground truth",
+        predPath,
+        predLine(i),
+        p.id,
+      );
+    }
+  });
+  return truths.map((t, i) => {
+    const match = byId.get(t.id);
+    if (!match) {
+      throw new InputError("no prediction for this ground-truth image", gtPath, gtLine(i), t.id);
+    }
+    const [p, j] = match;
+    if (
+      t.pixelSizeMm !== undefined && p.pixelSizeMm !== undefined &&
+      Math.abs(t.pixelSizeMm - p.pixelSizeMm) > 1e-9 * t.pixelSizeMm
+    ) {
+      throw new InputError(
+        `pixel_size_mm differs from the ground truth's ${t.pixelSizeMm}`,
+        predPath,
+        predLine(j),
+        p.pixelSizeMm,
+      );
+    }
+    const pixelSizeMm = t.pixelSizeMm ?? p.pixelSizeMm;
+    return {
+      id: t.id,
+      truth: t.landmarks,
+      pred: p.landmarks,
+      ...(pixelSizeMm !== undefined ? { pixelSizeMm } : {}),
+      ...(imageDir !== undefined ? { imagePath: t.imagePath } : {}),
+    };
+  });
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      pred: { type: "string" },
+      gt: { type: "string" },
+      images: { type: "string" },
+      out: { type: "string" },
+      "worst-k": { type: "string" },
+      seed: { type: "string" },
+      title: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.pred || !values.gt) {
+    throw new InputError("both --pred and --gt are required (see --help)");
+  }
+  const predPath = resolve(values.pred), gtPath = resolve(values.gt);
+  const imageDir = values.images !== undefined ? resolve(values.images) : undefined;
+  const out = resolve(values.out ?? resolve(PROJECT_ROOT, `results/eval-${timestamp()}`));
+  const cases = await pairCases(predPath, gtPath, imageDir);
+  if (cases.length === 0) throw new InputError("the ground truth has no rows", gtPath);
+  const result = evaluate(cases, { seed: intOption(values.seed, "seed", 0) });
+  console.log(`${cases.length} images: ${values.pred} vs ${values.gt}\n`);
+  console.log(textTable(summaryRows(result)));
+  console.log();
+  console.log(textTable(sdrRows(result)));
+  const s = result.spread;
+  console.log(
+    `\nMRE ${result.landmarks.px.radial.mean.toFixed(2)} px, 95 % CI ${
+      result.mreCiPx.lower.toFixed(2)
+    }–` +
+      `${result.mreCiPx.upper.toFixed(2)}; spread ratio x ${s.meanX.toFixed(2)}, y ${
+        s.meanY.toFixed(2)
+      }` +
+      (s.collapsed ? "  ← predictions collapsed towards the mean" : ""),
+  );
+  const files = await writeDashboard(out, result, {
+    title: values.title ?? `Evaluation of ${values.pred}`,
+    worstK: intOption(values["worst-k"], "worst-k", 12),
+  });
+  console.log(
+    `\nDashboard: ${out} (${files.figures.length} charts${
+      files.gallery ? ", worst-case gallery" : ""
+    })`,
+  );
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    if (
+      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      console.error(`error: ${(err as Error).message}`);
+      Deno.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { InputError } from "../../lib/core/errors.ts";
+import { main, pairCases } from "../../lib/cli/evaluate.ts";
+
+const HEADER = "image_name,ofd_1_x,ofd_1_y,ofd_2_x,ofd_2_y,bpd_1_x,bpd_1_y,bpd_2_x,bpd_2_y";
+const row = (id: string, dx = 0, extra = "") =>
+  `${id},${10 + dx},30,${70 + dx},30,40,10,40,50${extra}`;
+
+async function withFiles(files: Record<string, string>, fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(join(dir, name), text);
+    }
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("pairCases matches by image name and takes the pixel size from the ground truth", async () => {
+  await withFiles({
+    "gt.csv": `${HEADER},pixel_size_mm\n${row("b.png", 0, ",0.2")}\n${row("a.png", 0, ",0.1")}\n`,
+    "pred.csv": `${HEADER}\n${row("a.png", 3)}\n${row("b.png", 1)}\n`,
+  }, async (dir) => {
+    const cases = await pairCases(join(dir, "pred.csv"), join(dir, "gt.csv"));
+    assert.deepEqual(cases.map((c) => [c.id, c.pixelSizeMm, c.pred[0].x - c.truth[0].x]), [
+      ["b.png", 0.2, 1],
+      ["a.png", 0.1, 3],
+    ]);
+  });
+});
+
+Deno.test("unmatched ids and conflicting pixel sizes are InputErrors naming file, row and value", async () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      `${HEADER}\n${row("a.png")}\n`,
+      `${HEADER}\n${row("a.png")}\n${row("x.png")}\n`,
+      /pred\.csv, row 3: prediction for an image not in the ground truth \(value: "x\.png"\)/,
+    ],
+    [
+      `${HEADER}\n${row("a.png")}\n${row("b.png")}\n`,
+      `${HEADER}\n${row("b.png")}\n`,
+      /gt\.csv, row 2: no prediction for this ground-truth image \(value: "a\.png"\)/,
+    ],
+    [
+      `${HEADER},pixel_size_mm\n${row("a.png", 0, ",0.1")}\n`,
+      `${HEADER},pixel_size_mm\n${row("a.png", 0, ",0.2")}\n`,
+      /pred\.csv, row 2: pixel_size_mm differs/,
+    ],
+  ];
+  for (const [gt, pred, message] of cases) {
+    await withFiles({ "gt.csv": gt, "pred.csv": pred }, async (dir) => {
+      await assert.rejects(pairCases(join(dir, "pred.csv"), join(dir, "gt.csv")), (err: Error) => {
+        assert.ok(err instanceof InputError);
+        assert.match(err.message, message);
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("main writes the dashboard into --out", async () => {
+  await withFiles({
+    "gt.csv": `${HEADER},pixel_size_mm\n${row("a.png", 0, ",0.1")}\n${row("b.png", 0, ",0.1")}\n`,
+    "pred.csv": `${HEADER}\n${row("a.png", 3)}\n${row("b.png", -4)}\n`,
+  }, async (dir) => {
+    const out = join(dir, "eval");
+    const log = console.log;
+    console.log = () => {};
+    try {
+      assert.equal(
+        await main(["--pred", join(dir, "pred.csv"), "--gt", join(dir, "gt.csv"), "--out", out]),
+        0,
+      );
+    } finally {
+      console.log = log;
+    }
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+    // Only the OFD ends move (by 3 and 4 px): MREs 1.5 and 2.
+    assert.equal(summary.headline.mre_px, 1.75);
+    await Deno.stat(join(out, "predictions_vs_gt.csv"));
+    await assert.rejects(main(["--gt", join(dir, "gt.csv")]), InputError);
+  });
+});
