@@ -39,7 +39,8 @@ export function sdrCurve(errors: readonly number[], steps = 100): { x: number[];
   return { x, y: x.map((t) => successDetectionRate(finite, t)) };
 }
 
-function dashboardFigures(r: EvalResult): [string, Figure][] {
+/** The dashboard charts by file name, e.g. to show them in a notebook with `showFigure`. */
+export function dashboardFigures(r: EvalResult): [string, Figure][] {
   const lm = r.landmarks;
   const errorsPx = lm.images.flatMap((i) => i.errorsPx);
   const figs: [string, Figure][] = [
