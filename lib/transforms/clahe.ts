@@ -169,7 +169,7 @@ export function claheU8(
   }
   const luts = tileLuts(lutSrc, stride, tileW, tileH, tilesX, tilesY, clipLimit);
 
-  const xs = axisWeights(width, tileW, tilesX, HIST_SIZE);
+  const { lo: xLo, hi: xHi, wLo: xa1s, wHi: xas } = axisWeights(width, tileW, tilesX, HIST_SIZE);
   const ys = axisWeights(height, tileH, tilesY, HIST_SIZE * tilesX);
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
@@ -180,13 +180,17 @@ export function claheU8(
     const row = y * width;
     for (let x = 0; x < width; x++) {
       const v = src[row + x];
-      const i1 = xs.lo[x] + v;
-      const i2 = xs.hi[x] + v;
-      const xa = xs.wHi[x];
-      const xa1 = xs.wLo[x];
+      const i1 = xLo[x] + v;
+      const i2 = xHi[x] + v;
+      const xa = xas[x];
+      const xa1 = xa1s[x];
       const top = f32(f32(luts[plane1 + i1] * xa1) + f32(luts[plane1 + i2] * xa));
       const bottom = f32(f32(luts[plane2 + i1] * xa1) + f32(luts[plane2 + i2] * xa));
-      out[row + x] = saturateU8(f32(f32(top * ya1) + f32(bottom * ya)));
+      const res = f32(f32(top * ya1) + f32(bottom * ya));
+      // saturateU8 inlined: res is within 0..255 here, so only the half-to-even tie needs care.
+      let r = Math.round(res);
+      if (r - res === 0.5 && (r & 1) === 1) r -= 1;
+      out[row + x] = r;
     }
   }
   return out;
@@ -205,5 +209,5 @@ export function toU8(image: GrayImage): Uint8Array {
  */
 export function clahe(image: GrayImage, options: ClaheOptions = {}): GrayImage {
   const out = claheU8(toU8(image), image.width, image.height, options);
-  return { width: image.width, height: image.height, data: Float32Array.from(out) };
+  return { width: image.width, height: image.height, data: new Float32Array(out) };
 }

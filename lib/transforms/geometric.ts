@@ -28,12 +28,17 @@ export interface Warp extends PointMap {
   readonly height: number;
   /** Source coordinates of target pixels (0..width-1, y). */
   sourceRow(y: number, sx: Float32Array, sy: Float32Array): void;
+  /** Every target pixel's source is a whole pixel (flips, integer shifts): resampling just copies. */
+  readonly integral?: boolean;
 }
 
 // ---------------------------------------------------------------- resampling
 
 /** Bilinear resampling through `warp`; source pixels outside the image count as 0. */
 export function warpImage(image: GrayImage, warp: Warp): GrayImage {
+  if (warp.integral) {
+    return { ...warpNearest(image, warp, Float32Array), width: warp.width, height: warp.height };
+  }
   const { width: W, height: H } = warp;
   const sw = image.width;
   const sh = image.height;
@@ -49,18 +54,24 @@ export function warpImage(image: GrayImage, warp: Warp): GrayImage {
       const fy = sy[x];
       const x0 = Math.floor(fx);
       const y0 = Math.floor(fy);
-      if (x0 < -1 || y0 < -1 || x0 >= sw || y0 >= sh) continue;
       const ax = fx - x0;
       const ay = fy - y0;
       const i = y0 * sw + x0;
-      const inX0 = x0 >= 0;
-      const inX1 = x0 + 1 < sw;
-      const inY0 = y0 >= 0;
-      const inY1 = y0 + 1 < sh;
-      const v00 = inX0 && inY0 ? src[i] : 0;
-      const v10 = inX1 && inY0 ? src[i + 1] : 0;
-      const v01 = inX0 && inY1 ? src[i + sw] : 0;
-      const v11 = inX1 && inY1 ? src[i + sw + 1] : 0;
+      let v00, v10, v01, v11;
+      if (x0 >= 0 && y0 >= 0 && x0 < sw - 1 && y0 < sh - 1) {
+        v00 = src[i];
+        v10 = src[i + 1];
+        v01 = src[i + sw];
+        v11 = src[i + sw + 1];
+      } else {
+        // Border: neighbours outside the source read as 0.
+        if (x0 < -1 || y0 < -1 || x0 >= sw || y0 >= sh) continue;
+        const inX0 = x0 >= 0, inX1 = x0 + 1 < sw, inY0 = y0 >= 0, inY1 = y0 + 1 < sh;
+        v00 = inX0 && inY0 ? src[i] : 0;
+        v10 = inX1 && inY0 ? src[i + 1] : 0;
+        v01 = inX0 && inY1 ? src[i + sw] : 0;
+        v11 = inX1 && inY1 ? src[i + sw + 1] : 0;
+      }
       const top = v00 + (v10 - v00) * ax;
       const bottom = v01 + (v11 - v01) * ax;
       out[row + x] = top + (bottom - top) * ay;
@@ -69,10 +80,14 @@ export function warpImage(image: GrayImage, warp: Warp): GrayImage {
   return { width: W, height: H, data: out };
 }
 
-/** Nearest-neighbour resampling (keeps a mask binary); outside the source is 0. */
-export function warpMask(mask: Mask, warp: Warp): Mask {
+/** Nearest-neighbour resampling of any pixel array; outside the source is 0. */
+function warpNearest<T extends Float32Array | Uint8Array>(
+  src: { width: number; height: number; data: T },
+  warp: Warp,
+  make: new (n: number) => T,
+): { width: number; height: number; data: T } {
   const { width: W, height: H } = warp;
-  const out = new Uint8Array(W * H);
+  const out = new make(W * H);
   const sx = new Float32Array(W);
   const sy = new Float32Array(W);
   for (let y = 0; y < H; y++) {
@@ -80,12 +95,17 @@ export function warpMask(mask: Mask, warp: Warp): Mask {
     for (let x = 0; x < W; x++) {
       const ix = Math.round(sx[x]);
       const iy = Math.round(sy[x]);
-      if (ix >= 0 && iy >= 0 && ix < mask.width && iy < mask.height) {
-        out[y * W + x] = mask.data[iy * mask.width + ix];
+      if (ix >= 0 && iy >= 0 && ix < src.width && iy < src.height) {
+        out[y * W + x] = src.data[iy * src.width + ix];
       }
     }
   }
   return { width: W, height: H, data: out };
+}
+
+/** Nearest-neighbour resampling (keeps a mask binary); outside the source is 0. */
+export function warpMask(mask: Mask, warp: Warp): Mask {
+  return warpNearest(mask, warp, Uint8Array);
 }
 
 function forwardLandmarks(l: Landmarks, warp: PointMap): Landmarks {
@@ -186,6 +206,7 @@ export function affineWarp(
     label,
     width,
     height,
+    integral: inv.every(Number.isInteger),
     forward: (p) => apply(m, p),
     inverse: (p) => apply(inv, p),
     sourceRow(y, sx, sy) {

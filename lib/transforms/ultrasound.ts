@@ -6,6 +6,7 @@
 import type { GrayImage } from "../core/types.ts";
 import { InputError } from "../core/errors.ts";
 import { pixelTransform, type Range } from "./intensity.ts";
+import { fillUniform } from "./random_fill.ts";
 import type { Transform } from "./types.ts";
 
 function checkRange(label: string, r: Range, lo: number, hi: number): void {
@@ -51,11 +52,18 @@ export function acousticShadow(options: AcousticShadowOptions = {}): Transform {
     const k = rng.uniform(strength[0], strength[1]);
     const ramp = 0.02 * Math.max(w, h);
     const out = new Float32Array(img.data);
+    // The apex is above the image, so each row meets the band in one x interval: visit only that.
+    const tanLo = Math.tan(centre - half);
+    const tanHi = Math.tan(centre + half);
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const off = Math.abs(Math.atan2(x - apex.x, y - apex.y) - centre);
+      const dy = y - apex.y;
+      const x0 = Math.max(0, Math.floor(apex.x + dy * tanLo));
+      const x1 = Math.min(w - 1, Math.ceil(apex.x + dy * tanHi));
+      for (let x = x0; x <= x1; x++) {
+        const off = Math.abs(Math.atan2(x - apex.x, dy) - centre);
         if (off >= half) continue;
-        const r = Math.hypot(x - apex.x, y - apex.y);
+        const r = Math.hypot(x - apex.x, dy);
+        if (r <= depth) continue;
         const shade = k * (1 - smoothstep(0.6 * half, half, off)) *
           smoothstep(depth, depth + ramp, r);
         out[y * w + x] *= 1 - shade;
@@ -107,9 +115,11 @@ export function speckle(options: { strength?: Range; p?: number } = {}): Transfo
   checkRange("speckle strength", strength, 0, 1);
   return pixelTransform(`speckle(${strength[0]}–${strength[1]})`, p, (img, rng) => {
     const s = rng.uniform(strength[0], strength[1]);
+    const u = new Float64Array(img.data.length);
+    fillUniform(rng, u);
     const out = new Float32Array(img.data.length);
     for (let i = 0; i < out.length; i++) {
-      const r = Math.sqrt(-2 * Math.log(1 - rng.next())) / RAYLEIGH_MEAN;
+      const r = Math.sqrt(-2 * Math.log(1 - u[i])) / RAYLEIGH_MEAN;
       const v = img.data[i] * (1 + s * (r - 1));
       out[i] = v > 255 ? 255 : v;
     }
