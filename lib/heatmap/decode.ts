@@ -109,7 +109,7 @@ export function argmaxChannel(h: HeatmapView, c: number): { x: number; y: number
   for (let y = 0; y < h.height; y++) {
     for (let x = 0; x < h.width; x++) {
       const v = at(h, c, x, y);
-      if (v > best) [best, bx, by] = [v, x, y];
+      if (v > best && v !== Infinity) [best, bx, by] = [v, x, y];
     }
   }
   if (bx < 0) {

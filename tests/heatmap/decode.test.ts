@@ -104,11 +104,18 @@ Deno.test("confidence from peak height and sharpness", () => {
   );
 });
 
-Deno.test("decodePeak rejects bad views and options", () => {
+Deno.test("decodePeak rejects bad views and options, skips non-finite values", () => {
   const h = mapOf(4, 4, () => 1);
   assert.throws(() => decodePeak({ ...h, height: 5 }, 0), InputError);
   assert.throws(() => decodePeak(h, 0, { window: 0 }), InputError);
   assert.throws(() => decodePeak(mapOf(2, 2, () => Number.NaN), 0), InputError);
+  // NaN and ±Infinity are skipped by the argmax
+  const odd = mapOf(5, 5, gaussian(2, 3, 1));
+  (odd.data as Float32Array)[0] = Infinity;
+  (odd.data as Float32Array)[1] = Number.NaN;
+  const p = decodePeak(odd, 0);
+  close(p.x, 2, 1e-6, "x");
+  close(p.y, 3, 1e-6, "y");
 });
 
 /** Canonical landmarks of a tilted skull in a 540 × 800 image (HC18-like aspect). */
