@@ -1,13 +1,14 @@
 /**
- * Binary morphology with disk or square structuring elements. A structuring element is stored as
- * the half-width of its horizontal run at each row offset dy ∈ [-r, r], so dilation is, per pixel,
- * an OR over 2r+1 row windows, each answered in O(1) from per-row prefix sums: O(W·H·r) total.
+ * Binary morphology with disk or square structuring elements, in O(W·H) whatever the radius:
+ * a disk dilation thresholds the exact Euclidean distance transform (d² ≤ r²), a square dilation
+ * is separable into a row pass and a column pass, each answered from prefix sums.
  *
  * Borders follow scikit-image: dilation sees background beyond the image, erosion sees
  * foreground, so erosion is exactly the dual of dilation and closing does not eat objects touching
  * the image edge.
  */
 import type { Mask } from "../core/types.ts";
+import { squaredDistanceTransform } from "./distance.ts";
 
 export interface StructuringElement {
   shape: "disk" | "square";
@@ -18,45 +19,54 @@ export interface StructuringElement {
 export const disk = (radius: number): StructuringElement => ({ shape: "disk", radius });
 export const square = (radius: number): StructuringElement => ({ shape: "square", radius });
 
-/** Half-width of the element's run at each dy = -r..r. */
-export function rowHalfWidths(se: StructuringElement): Int32Array {
-  const r = Math.floor(se.radius);
-  if (r < 0) throw new RangeError(`structuring element radius must be ≥ 0, got ${se.radius}`);
-  return Int32Array.from({ length: 2 * r + 1 }, (_, k) => {
-    const dy = k - r;
-    return se.shape === "square" ? r : Math.floor(Math.sqrt(r * r - dy * dy) + 1e-9);
-  });
+function checkRadius(se: StructuringElement): void {
+  if (!(se.radius >= 0)) {
+    throw new RangeError(`structuring element radius must be ≥ 0, got ${se.radius}`);
+  }
 }
 
-function dilateData(data: Uint8Array, w: number, h: number, se: StructuringElement): Uint8Array {
-  const half = rowHalfWidths(se);
-  const r = (half.length - 1) / 2;
-  // prefix[y*(w+1) + x] = number of set pixels in row y before column x.
-  const prefix = new Int32Array((w + 1) * h);
-  for (let y = 0; y < h; y++) {
-    const base = y * (w + 1);
-    for (let x = 0; x < w; x++) prefix[base + x + 1] = prefix[base + x] + (data[y * w + x] ? 1 : 0);
-  }
+/** Any set pixel within `half` along rows (`step` 1) or columns (`step` w), from prefix sums. */
+function dilate1d(
+  data: Uint8Array,
+  w: number,
+  h: number,
+  half: number,
+  alongRows: boolean,
+): Uint8Array {
   const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let k = 0; k < half.length; k++) {
-        const yy = y + k - r;
-        if (yy < 0 || yy >= h) continue;
-        const lo = Math.max(0, x - half[k]);
-        const hi = Math.min(w, x + half[k] + 1);
-        const base = yy * (w + 1);
-        if (prefix[base + hi] > prefix[base + lo]) {
-          out[y * w + x] = 1;
-          break;
-        }
-      }
+  const [lines, len, lineStride, step] = alongRows ? [h, w, w, 1] : [w, h, 1, w];
+  const prefix = new Int32Array(len + 1);
+  for (let l = 0; l < lines; l++) {
+    const start = l * lineStride;
+    for (let i = 0; i < len; i++) prefix[i + 1] = prefix[i] + data[start + i * step];
+    for (let i = 0; i < len; i++) {
+      const lo = i - half < 0 ? 0 : i - half;
+      const hi = i + half + 1 > len ? len : i + half + 1;
+      out[start + i * step] = prefix[hi] > prefix[lo] ? 1 : 0;
     }
   }
   return out;
 }
 
-const invert = (data: Uint8Array) => data.map((v) => (v ? 0 : 1));
+function dilateData(data: Uint8Array, w: number, h: number, se: StructuringElement): Uint8Array {
+  checkRadius(se);
+  if (se.shape === "square") {
+    const r = Math.floor(se.radius);
+    return dilate1d(dilate1d(data, w, h, r, true), w, h, r, false);
+  }
+  // A pixel is in the disk dilation iff its nearest set pixel is within the radius.
+  const d2 = squaredDistanceTransform({ width: w, height: h, data });
+  const r2 = se.radius * se.radius;
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < out.length; i++) out[i] = d2[i] <= r2 ? 1 : 0;
+  return out;
+}
+
+function invert(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i] ? 0 : 1;
+  return out;
+}
 
 export function dilate(mask: Mask, se: StructuringElement): Mask {
   return { ...mask, data: dilateData(mask.data, mask.width, mask.height, se) };
