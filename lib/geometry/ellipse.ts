@@ -143,7 +143,7 @@ export function distanceToEllipse(e: Ellipse, p: Point): number {
       const r0 = (e0 / e1) ** 2;
       const n0 = r0 * z0;
       let s0 = z1 - 1;
-      let s1 = g < 0 ? 0 : Math.hypot(n0, z1) - 1;
+      let s1 = g < 0 ? 0 : Math.sqrt(n0 * n0 + z1 * z1) - 1;
       let s = 0;
       for (let i = 0; i < 200; i++) {
         s = (s0 + s1) / 2;
@@ -157,7 +157,7 @@ export function distanceToEllipse(e: Ellipse, p: Point): number {
       }
       const x0 = (r0 * y0) / (s + r0);
       const x1 = y1 / (s + 1);
-      return Math.hypot(x0 - y0, x1 - y1);
+      return Math.sqrt((x0 - y0) ** 2 + (x1 - y1) ** 2);
     }
     return Math.abs(y1 - e1);
   }

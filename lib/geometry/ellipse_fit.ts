@@ -6,7 +6,8 @@
  *   of ellipses", WSCG 1998), on points centred and scaled to unit RMS radius so that the 4th-power
  *   scatter terms stay well conditioned for image-sized coordinates. Optional per-point weights.
  * - `fitEllipseRobust`: RANSAC on minimal 5-point samples scored by Sampson distance, then
- *   repeated refits on the inliers (true point-to-curve distance) until the inlier set is stable.
+ *   repeated refits on the inliers until the inlier set is stable; the returned inliers and RMS
+ *   residual use the exact point-to-curve distance.
  *
  * Linear algebra (3×3 inverse, non-symmetric eigen decomposition) is ml-matrix's.
  */
@@ -150,14 +151,14 @@ function sampsonDistance(q: Conic, p: Point): number {
   const v = A * p.x * p.x + B * p.x * p.y + C * p.y * p.y + D * p.x + E * p.y + F;
   const gx = 2 * A * p.x + B * p.y + D;
   const gy = B * p.x + 2 * C * p.y + E;
-  const g = Math.hypot(gx, gy);
+  const g = Math.sqrt(gx * gx + gy * gy);
   return g > 0 ? Math.abs(v) / g : Infinity;
 }
 
 export interface RobustFitOptions {
   /** A point within this many px of the curve is an inlier (default 2). */
   inlierThreshold?: number;
-  /** RANSAC samples (default 200). */
+  /** Most RANSAC samples (default 200; fewer once the inlier ratio makes more pointless). */
   iterations?: number;
   /** Seed of the sampling RNG, so a fit is reproducible (default 0). */
   seed?: number;
@@ -193,7 +194,10 @@ export function fitEllipseRobust(
   let bestCount = 0;
   const sample: Point[] = new Array(5);
   const picked = new Set<number>();
-  for (let it = 0; it < iterations; it++) {
+  // Adaptive RANSAC stop: enough samples that one was outlier-free with probability 0.999, given
+  // the best inlier ratio so far (at least 20 samples, at most `iterations`).
+  let needed = iterations;
+  for (let it = 0; it < Math.min(iterations, Math.max(20, needed)); it++) {
     picked.clear();
     while (picked.size < 5) picked.add(rng.int(0, n));
     let k = 0;
@@ -206,6 +210,8 @@ export function fitEllipseRobust(
     if (count > bestCount) {
       bestCount = count;
       best = e;
+      const clean = (count / n) ** 5;
+      needed = clean >= 1 ? 0 : Math.ceil(Math.log(0.001) / Math.log(1 - clean));
     }
   }
   if (!best || bestCount < 5) return null;
@@ -213,10 +219,11 @@ export function fitEllipseRobust(
   let inliers = new Uint8Array(n);
   let current = best;
   for (let r = 0; r <= refinements; r++) {
+    // Sampson distance is accurate to first order near the curve, which is all the threshold
+    // needs, and ~10× cheaper than the exact distance used for the final report.
+    const q = ellipseToConic(current);
     const next = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      next[i] = distanceToEllipse(current, points[i]) <= threshold ? 1 : 0;
-    }
+    for (let i = 0; i < n; i++) next[i] = sampsonDistance(q, points[i]) <= threshold ? 1 : 0;
     const stable = r > 0 && next.every((v, i) => v === inliers[i]);
     inliers = next;
     if (stable) break;
