@@ -100,16 +100,19 @@ for (const rate of [1, 2, 3]) {
     layer.apply(x);
     const kData = randomArray(3 * 3 * 3 * 4, 10 + rate);
     layer.setWeights([tf.tensor4d(kData, [3, 3, 3, 4]), tf.tensor1d([0.5, -1, 0, 2])]);
-    const y = layer.apply(x) as tf.Tensor;
-    assert.deepEqual(y.shape, [2, 7, 5, 4]);
     const expected = naiveDilatedConv(xData, shape, kData, [3, 3, 3, 4], rate).map((v, i) =>
       v + [0.5, -1, 0, 2][i % 4]
     );
-    assertAllClose(y.dataSync(), expected, 1e-4);
+    // inference runs the native dilated conv, training the spaceToBatch formulation
+    for (const training of [false, true]) {
+      const y = layer.apply(x, { training }) as tf.Tensor;
+      assert.deepEqual(y.shape, [2, 7, 5, 4]);
+      assertAllClose(y.dataSync(), expected, 1e-4, `training ${training}`);
+    }
   });
 }
 
-Deno.test("AtrousConv2D gradients equal those of the equivalent zero-inserted dense kernel", () => {
+Deno.test("AtrousConv2D training gradients equal those of the equivalent zero-inserted dense kernel", () => {
   const r = 2;
   const x = tf.tensor4d(randomArray(1 * 6 * 7 * 2, 3), [1, 6, 7, 2]);
   const k = tf.tensor4d(randomArray(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
@@ -118,10 +121,10 @@ Deno.test("AtrousConv2D gradients equal those of the equivalent zero-inserted de
   layer.setWeights([k]);
   const target = tf.tensor4d(randomArray(6 * 7 * 3, 5), [1, 6, 7, 3]);
   const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, target)) as tf.Scalar;
-  const gxAtrous = tf.grad((xi: tf.Tensor) => loss(layer.apply(xi) as tf.Tensor))(x);
+  const forward = (xi: tf.Tensor) => loss(layer.apply(xi, { training: true }) as tf.Tensor);
+  const gxAtrous = tf.grad(forward)(x);
   const kernelVar = layer.trainableWeights[0].read() as tf.Variable;
-  const gkAtrous =
-    tf.variableGrads(() => loss(layer.apply(x) as tf.Tensor), [kernelVar]).grads[kernelVar.name];
+  const gkAtrous = tf.variableGrads(() => forward(x), [kernelVar]).grads[kernelVar.name];
   // Reference: a 5×5 ordinary conv whose kernel has the 3×3 taps at even offsets, zeros between.
   const bigK = tf.buffer([5, 5, 2, 3]);
   const kv = k.arraySync();
