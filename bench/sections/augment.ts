@@ -53,7 +53,7 @@ interface Timing {
 }
 
 /** Warm up, then run until `budgetMs` of wall time has passed; report wall and CPU time per image. */
-function throughput(fn: (i: number) => unknown, budgetMs = 400): Timing {
+function throughput(fn: (i: number) => unknown, budgetMs: number): Timing {
   for (let i = 0; i < 15; i++) fn(i);
   let n = 0;
   const cpu0 = process.cpuUsage();
@@ -77,11 +77,11 @@ function row(name: string, impl: string, size: string, t: Timing): Row {
   };
 }
 
-function timeTransform(t: Transform, s: AugSample, size: string): Row {
-  return row(t.label, "typed arrays", size, throughput((i) => t(s, new Rng(i))));
+function timeTransform(t: Transform, s: AugSample, size: string, budgetMs: number): Row {
+  return row(t.label, "typed arrays", size, throughput((i) => t(s, new Rng(i)), budgetMs));
 }
 
-async function tfjsRows(s: AugSample): Promise<Row[]> {
+async function tfjsRows(s: AugSample, budgetMs: number): Promise<Row[]> {
   await tf.ready();
   const backend = tf.getBackend();
   const x = tf.tensor4d(s.image.data, [1, s.image.height, s.image.width, 1]);
@@ -103,14 +103,17 @@ async function tfjsRows(s: AugSample): Promise<Row[]> {
       const y = op();
       y.dataSync(); // include the read-back a per-sample loader would need
       y.dispose();
-    }, 300);
+    }, budgetMs);
     rows.push(row(name, `tfjs ${backend}`, "256²", t));
   }
   tf.dispose([x, kernel, affine]);
   return rows;
 }
 
-export async function run(): Promise<{ title: string; rows: Record<string, string | number>[] }> {
+/** `budgetMs`: wall time spent timing each row (after a 15-call warm-up). */
+export async function run(
+  budgetMs = 400,
+): Promise<{ title: string; rows: Record<string, string | number>[] }> {
   const p = generatePhantom(1, { width: 256, height: 256 });
   const s = toAugSample(p);
   const transforms: Transform[] = [
@@ -134,13 +137,13 @@ export async function run(): Promise<{ title: string; rows: Record<string, strin
     depthAttenuation(),
     claheStep(),
   ];
-  const rows: Row[] = transforms.map((t) => timeTransform(t, s, "256²"));
+  const rows: Row[] = transforms.map((t) => timeTransform(t, s, "256²", budgetMs));
   rows.push(
     row(
       "normalise (imagenet, 3 ch)",
       "typed arrays",
       "256²",
-      throughput(() => normalise(s.image, 3, { mode: "imagenet" })),
+      throughput(() => normalise(s.image, 3, { mode: "imagenet" }), budgetMs),
     ),
   );
 
@@ -152,20 +155,20 @@ export async function run(): Promise<{ title: string; rows: Record<string, strin
       "train pipeline: augment + normalise (cached preprocessed)",
       "typed arrays",
       "256²",
-      throughput((i) => train.finish(train.augment(pre, new Rng(i)))),
+      throughput((i) => train.finish(train.augment(pre, new Rng(i))), budgetMs),
     ),
   );
 
   const raw = generatePhantom(2, { width: 800, height: 540 });
   const rawSample = toAugSample(raw);
-  rows.push(timeTransform(claheStep(), rawSample, "800×540"));
-  rows.push(timeTransform(letterbox(256), rawSample, "800×540 → 256²"));
+  rows.push(timeTransform(claheStep(), rawSample, "800×540", budgetMs));
+  rows.push(timeTransform(letterbox(256), rawSample, "800×540 → 256²", budgetMs));
   rows.push(
     row(
       "train pipeline: CLAHE + letterbox + augment + normalise",
       "typed arrays",
       "800×540 → 256²",
-      throughput((i) => train.run(raw, new Rng(i))),
+      throughput((i) => train.run(raw, new Rng(i)), budgetMs),
     ),
   );
   const ev = evalPipeline(cfg);
@@ -174,11 +177,11 @@ export async function run(): Promise<{ title: string; rows: Record<string, strin
       "eval pipeline: CLAHE + letterbox + normalise",
       "typed arrays",
       "800×540 → 256²",
-      throughput((i) => ev.run(raw, new Rng(i))),
+      throughput((i) => ev.run(raw, new Rng(i)), budgetMs),
     ),
   );
 
-  rows.push(...(await tfjsRows(s)));
+  rows.push(...(await tfjsRows(s, budgetMs)));
   const load = Deno.loadavg()[0].toFixed(1);
   return {
     title: `Augmentation throughput (one core, 256×256 unless stated; load average ${load})`,
