@@ -8,7 +8,9 @@
  * - a hypoechoic brain with low-frequency texture inside the skull;
  * - a bright skull ring centred on the ellipse, brightest where the beam hits it head-on;
  * - 0–3 acoustic shadows: angular bands of the fan darkened beyond the skull's near wall;
- * - a midline echo (falx) along the long axis with a gap (the cavum septi pellucidi).
+ * - a midline echo (falx) along the long axis with a gap (the cavum septi pellucidi), and 0–2
+ *   soft echoes inside the brain (choroid plexus);
+ * - 1–3 bright tissue interfaces (uterine wall, placenta) as arcs about the apex, outside the head.
  *
  * Geometry matches HC18: the head's long axis spans 30–70 % of the image width, axis ratio
  * 0.72–0.9, any rotation, fully inside the image and the fan. The mask is the filled ellipse at the
@@ -59,43 +61,55 @@ function drawEllipse(rng: Rng, w: number, h: number, margin: number): Ellipse {
   };
 }
 
-/** Smooth random field: a coarse grid of uniform values, bilinearly upsampled. */
+/** Smooth random field in [−1, 1]: a coarse grid of uniform values, bilinearly upsampled. */
 function smoothField(rng: Rng, w: number, h: number, cell: number): Float32Array {
   const gw = Math.ceil(w / cell) + 2, gh = Math.ceil(h / cell) + 2;
   const grid = new Float32Array(gw * gh).map(() => rng.uniform(-1, 1));
+  const x0s = new Int32Array(w), fxs = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    x0s[x] = Math.floor(x / cell);
+    fxs[x] = x / cell - x0s[x];
+  }
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
-    const gy = y / cell, y0 = Math.floor(gy), fy = gy - y0;
+    const y0 = Math.floor(y / cell), fy = y / cell - y0;
+    const top = y0 * gw, bot = top + gw, row = y * w;
     for (let x = 0; x < w; x++) {
-      const gx = x / cell, x0 = Math.floor(gx), fx = gx - x0;
-      const i = y0 * gw + x0;
-      const top = grid[i] + (grid[i + 1] - grid[i]) * fx;
-      const bot = grid[i + gw] + (grid[i + gw + 1] - grid[i + gw]) * fx;
-      out[y * w + x] = top + (bot - top) * fy;
+      const i = x0s[x], fx = fxs[x];
+      const a = grid[top + i] + (grid[top + i + 1] - grid[top + i]) * fx;
+      const b = grid[bot + i] + (grid[bot + i + 1] - grid[bot + i]) * fx;
+      out[row + x] = a + (b - a) * fy;
     }
   }
   return out;
 }
 
-/** Exponential (fully developed speckle intensity) noise, box-smoothed 5 px across, 3 px down. */
+/**
+ * Exponential (fully developed speckle intensity) noise, box-smoothed 5 px across and 3 px down
+ * with running sums (edges average over the part of the window inside the image).
+ */
 function speckle(rng: Rng, w: number, h: number): Float32Array {
   const raw = new Float32Array(w * h);
   for (let i = 0; i < raw.length; i++) raw[i] = -Math.log(1 - rng.next());
   const tmp = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     const row = y * w;
+    let sum = 0;
+    for (let x = 0; x < Math.min(2, w); x++) sum += raw[row + x];
     for (let x = 0; x < w; x++) {
-      let s = 0, n = 0;
-      for (let k = Math.max(0, x - 2); k <= Math.min(w - 1, x + 2); k++, n++) s += raw[row + k];
-      tmp[row + x] = s / n;
+      if (x + 2 < w) sum += raw[row + x + 2];
+      if (x - 3 >= 0) sum -= raw[row + x - 3];
+      tmp[row + x] = sum / (Math.min(w - 1, x + 2) - Math.max(0, x - 2) + 1);
     }
   }
   for (let y = 0; y < h; y++) {
     const y0 = Math.max(0, y - 1), y1 = Math.min(h - 1, y + 1);
+    const n = y1 - y0 + 1;
+    const row = y * w;
     for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let k = y0; k <= y1; k++) s += tmp[k * w + x];
-      raw[y * w + x] = s / (y1 - y0 + 1);
+      let sum = 0;
+      for (let k = y0; k <= y1; k++) sum += tmp[k * w + x];
+      raw[row + x] = sum / n;
     }
   }
   return raw;
@@ -158,8 +172,25 @@ export function generatePhantom(seed: number, opts: PhantomOptions = {}): Phanto
     });
   }
 
+  // Tissue interfaces (uterine wall, placenta edge): bright arcs about the apex, outside the head.
+  const bands = Array.from({ length: rng.int(1, 4) }, () => ({
+    radius: rng.uniform(r0, r1),
+    sigma: rng.uniform(4, 14),
+    level: rng.uniform(30, 90),
+  }));
+  // Choroid plexus and similar echoes inside the brain: soft blobs in head coordinates.
+  const blobs = Array.from({ length: rng.int(0, 3) }, () => ({
+    u: rng.uniform(-0.5, 0.5) * e.a,
+    v: rng.uniform(-0.5, 0.5) * e.b,
+    radius: rng.uniform(0.05, 0.15) * e.b,
+    level: rng.uniform(50, 110),
+  }));
+
   const texture = smoothField(rng, w, h, 40);
   const grain = speckle(rng, w, h);
+  // A second, coarser speckle scale: real speckle blobs span several pixels.
+  const coarse = smoothField(rng, w, h, 4);
+  for (let i = 0; i < grain.length; i++) grain[i] *= 1 + 0.35 * coarse[i];
 
   const cosA = Math.cos(e.angle), sinA = Math.sin(e.angle);
   const ia2 = 1 / (e.a * e.a), ib2 = 1 / (e.b * e.b);
@@ -191,12 +222,22 @@ export function generatePhantom(seed: number, opts: PhantomOptions = {}): Phanto
           const taper = 1 - (along / falxLength) ** 2;
           value += falxLevel * taper * Math.exp(-((v / falxSigma) ** 2));
         }
+        for (const b of blobs) {
+          const d2 = ((u - b.u) ** 2 + (v - b.v) ** 2) / (b.radius * b.radius);
+          if (d2 < 9) value += b.level * Math.exp(-d2);
+        }
       }
       // Approximate signed distance to the ellipse: (ρ − 1) / |∇ρ|.
       const rho = Math.sqrt(rho2);
       const gradNorm = Math.sqrt(u * u * ia4 + v * v * ib4);
       const dist = gradNorm > 0 ? ((rho - 1) * rho) / gradNorm : -e.b;
-      if (Math.abs(dist) < ringReach) {
+      if (dist > ringReach) {
+        const rA = Math.sqrt(rA2);
+        for (const b of bands) {
+          const t = (rA - b.radius) / b.sigma;
+          if (t * t < 9) value += b.level * (1 - 0.4 * depth) * Math.exp(-t * t);
+        }
+      } else if (Math.abs(dist) < ringReach) {
         // Specular bone echo: strongest where the ring normal points along the beam.
         const nx = (u * ia2) * cosA - (v * ib2) * sinA;
         const ny = (u * ia2) * sinA + (v * ib2) * cosA;
