@@ -38,9 +38,15 @@ export interface ScheduleConfig {
 }
 
 export interface DataConfig {
-  /** Dataset folder (engineer A's format); "" means the default (imported HC18, else phantoms). */
+  /**
+   * Dataset folder (lib/data/dataset.ts format), relative to the working directory, or a keyword:
+   * "hc18" = the project's data/hc18 (made by `deno task data:hc18`), "phantoms" = data/phantoms
+   * (generated on demand), "" = hc18 when it has been imported, else phantoms.
+   */
   dir: string;
   valFraction: number;
+  /** Seed of the grouped split, separate from `seed` so runs with other seeds validate on the same cases. */
+  splitSeed: number;
   /** k-fold cross-validation: `folds` > 1 selects fold `fold` as validation instead of valFraction. */
   folds: number;
   fold: number;
@@ -215,6 +221,9 @@ export function validateConfig(c: RunConfig): void {
     fail("data.fold", c.data.fold, `must be in [0, ${c.data.folds})`);
   }
   if (!Number.isInteger(c.seed)) fail("seed", c.seed, "must be an integer");
+  if (!Number.isInteger(c.data.splitSeed)) {
+    fail("data.splitSeed", c.data.splitSeed, "must be an integer");
+  }
 }
 
 /** Short command-line flags and the config paths they set (`--batch 8` ≡ `--set batchSize=8`). */

@@ -36,6 +36,7 @@ export const BASE: RunConfig = {
   data: {
     dir: "",
     valFraction: 0.2,
+    splitSeed: 0,
     folds: 1,
     fold: 0,
     limit: 0,
@@ -67,10 +68,10 @@ const ENTRIES: Record<string, Entry> = {
   },
   cpu: {
     description:
-      "Default: a small EfficientNet at a reduced input size, from scratch with a higher learning " +
+      "Default: a half-width ResNet-18 regressor at a reduced input size, from scratch with a higher learning " +
       "rate and cosine schedule, sized to train on HC18 within 60 minutes on a 2-core CPU.",
     override: {
-      model: { name: "efficientnet-b0", options: {} },
+      model: { name: "coord-r18-w0.5", options: {} },
       inputSize: 192,
       batchSize: 16,
       epochs: 40,
@@ -89,7 +90,7 @@ const ENTRIES: Record<string, Entry> = {
       batchSize: 8,
       epochs: 3,
       stepsPerEpoch: 8,
-      data: { phantomCount: 48 },
+      data: { dir: "phantoms", phantomCount: 48 },
       visualiseCount: 6,
     },
   },

@@ -1,0 +1,371 @@
+/**
+ * A whole training run as one call, shared by `deno task train` and the notebooks:
+ * data folder → grouped split → model + task adapter → trainer → report on the best checkpoint.
+ *
+ *   results/runs/<run-id>/     config.json, run.json, metrics.csv, metrics.jsonl, curves.png,
+ *                              predictions_vs_gt.csv (+ summary and dashboard figures), visualise/
+ *   checkpoints/runs/<run-id>/ best/, last/  (see checkpoint.ts)
+ *
+ * Resuming a run id reads its config.json back (overrides given on resume apply on top, e.g. more
+ * epochs) and continues from `last/`.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BackendReport } from "../backend/mod.ts";
+import { InputError } from "../core/errors.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import type { SampleRecord } from "../core/types.ts";
+import { DATASET_FILE, loadDataset, loadSample } from "../data/dataset.ts";
+import { writePhantomDataset } from "../data/phantom_dataset.ts";
+import { groupedKFold, groupedSplit } from "../data/splits.ts";
+import {
+  type EvalCase,
+  type EvalResult,
+  evaluate as evaluateCases,
+} from "../metrics/evaluation.ts";
+import { createModel } from "../models/mod.ts";
+import { evalPipeline, trainPipeline } from "../transforms/pipeline.ts";
+import { lineChart } from "../viz/charts.ts";
+import { writeDashboard } from "../viz/dashboard.ts";
+import { saveFigure } from "../viz/figure.ts";
+import { overlayPng } from "../viz/overlay.ts";
+import { loadWeightsInto } from "./checkpoint.ts";
+import { applyOverrides, type RunConfig, validateConfig } from "./config.ts";
+import { createSource } from "./data.ts";
+import { evaluate } from "./evaluate.ts";
+import type { EpochRecord, ProgressSink } from "./progress.ts";
+import { createTaskAdapter } from "./tasks/mod.ts";
+import { train, type TrainResult } from "./trainer.ts";
+
+export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+export const RESULTS_ROOT = join(PROJECT_ROOT, "results", "runs");
+export const CHECKPOINTS_ROOT = join(PROJECT_ROOT, "checkpoints", "runs");
+const HC18_DIR = join(PROJECT_ROOT, "data", "hc18");
+const PHANTOMS_DIR = join(PROJECT_ROOT, "data", "phantoms");
+
+export interface RunOptions {
+  config: RunConfig;
+  /** Default: `<UTC yyyymmdd-hhmmss>-<config>-<model>`. */
+  runId?: string;
+  /** Continue run `runId` from its `last` checkpoint; its saved config.json replaces `config`. */
+  resume?: boolean;
+  /** Dotted overrides applied to the config (on resume: to the saved one). */
+  overrides?: Record<string, string>;
+  backend?: BackendReport;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+  /** Status lines (data choice, split sizes, where files went); default console.error. */
+  log?: (line: string) => void;
+  resultsRoot?: string;
+  checkpointsRoot?: string;
+}
+
+export interface RunOutcome {
+  runId: string;
+  runDir: string;
+  checkpointDir: string;
+  config: RunConfig;
+  training: TrainResult;
+  /** Validation of the best checkpoint; absent when the run was interrupted. */
+  evaluation?: EvalResult;
+}
+
+/** Which dataset folder a config means, generating the phantom set when it is needed and missing. */
+export async function resolveDataDir(
+  config: RunConfig,
+  log: (line: string) => void = () => {},
+): Promise<{ dir: string; kind: "hc18" | "phantoms" | "custom" }> {
+  const want = config.data.dir;
+  if (want === "hc18" || (want === "" && await exists(join(HC18_DIR, DATASET_FILE)))) {
+    if (!await exists(join(HC18_DIR, DATASET_FILE))) {
+      throw new InputError("HC18 has not been imported: run `deno task data:hc18` first", HC18_DIR);
+    }
+    return { dir: HC18_DIR, kind: "hc18" };
+  }
+  if (want === "phantoms" || want === "") {
+    if (!await exists(join(PHANTOMS_DIR, DATASET_FILE))) {
+      log(
+        `generating ${config.data.phantomCount} phantoms in ${PHANTOMS_DIR} (HC18 not imported; \`deno task data:hc18\` imports it)`,
+      );
+      await writePhantomDataset(PHANTOMS_DIR, { count: config.data.phantomCount, seed: 0 });
+    }
+    return { dir: PHANTOMS_DIR, kind: "phantoms" };
+  }
+  const dir = isAbsolute(want) ? want : resolve(want);
+  if (!await exists(join(dir, DATASET_FILE))) {
+    throw new InputError(`not a dataset folder (no ${DATASET_FILE})`, dir, undefined, want);
+  }
+  return { dir, kind: "custom" };
+}
+
+/** Train/validation records: grouped split (or fold) of the id-sorted, optionally limited records. */
+export function splitRecords(
+  records: SampleRecord[],
+  config: RunConfig,
+): { train: SampleRecord[]; val: SampleRecord[] } {
+  const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const used = config.data.limit > 0 ? sorted.slice(0, config.data.limit) : sorted;
+  const { folds, fold, valFraction, splitSeed } = config.data;
+  const split = folds > 1
+    ? groupedKFold(used, folds, splitSeed)[fold]
+    : groupedSplit(used, { valFraction, seed: splitSeed });
+  if (split.train.length === 0 || split.val.length === 0) {
+    throw new InputError(
+      `split of ${used.length} records left an empty side (train ${split.train.length}, val ${split.val.length})`,
+    );
+  }
+  return split;
+}
+
+function defaultRunId(config: RunConfig): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${config.name.replaceAll("/", "-")}-${config.model.name}`;
+}
+
+/** The commit the code ran at: `git rev-parse HEAD`, else read from .git; null if neither works. */
+export async function gitCommit(): Promise<{ commit: string | null; dirty: boolean | null }> {
+  try {
+    const run = (args: string[]) =>
+      new Deno.Command("git", { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "null" })
+        .output();
+    const head = await run(["rev-parse", "HEAD"]);
+    if (head.success) {
+      const status = await run(["status", "--porcelain", "--untracked-files=no"]);
+      const text = new TextDecoder();
+      return {
+        commit: text.decode(head.stdout).trim(),
+        dirty: status.success ? text.decode(status.stdout).trim().length > 0 : null,
+      };
+    }
+  } catch {
+    // No permission to run git (the task launcher grants none) or no git: read the files.
+  }
+  try {
+    const git = join(PROJECT_ROOT, ".git");
+    const head = (await Deno.readTextFile(join(git, "HEAD"))).trim();
+    if (!head.startsWith("ref: ")) return { commit: head, dirty: null };
+    const ref = head.slice(5);
+    const loose = await Deno.readTextFile(join(git, ref)).catch(() => null);
+    if (loose) return { commit: loose.trim(), dirty: null };
+    const packed = await Deno.readTextFile(join(git, "packed-refs"));
+    const line = packed.split("\n").find((l) => l.endsWith(` ${ref}`));
+    return { commit: line ? line.split(" ")[0] : null, dirty: null };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const resultsRoot = opts.resultsRoot ?? RESULTS_ROOT;
+  const checkpointsRoot = opts.checkpointsRoot ?? CHECKPOINTS_ROOT;
+  let config = opts.config;
+  let runId = opts.runId ?? defaultRunId(config);
+  const runDir = join(resultsRoot, runId);
+  const checkpointDir = join(checkpointsRoot, runId);
+  let resumeFrom: string | undefined;
+  let previousRun: Record<string, unknown> | undefined;
+  if (opts.resume) {
+    if (!opts.runId) throw new InputError("--resume needs a run id");
+    resumeFrom = join(checkpointDir, "last");
+    if (!await exists(join(resumeFrom, "state.json"))) {
+      throw new InputError("no checkpoint to resume from", resumeFrom, undefined, opts.runId);
+    }
+    config = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
+    previousRun = await Deno.readTextFile(join(runDir, "run.json")).then(
+      JSON.parse,
+      () => undefined,
+    );
+    runId = opts.runId;
+  }
+  if (opts.overrides && Object.keys(opts.overrides).length) {
+    config = applyOverrides(config, opts.overrides);
+  }
+  validateConfig(config);
+
+  const started = new Date();
+  const data = await resolveDataDir(config, log);
+  const records = await loadDataset(data.dir);
+  const split = splitRecords(records, config);
+  log(
+    `data ${data.dir} (${data.kind}): ${split.train.length} train / ${split.val.length} val images`,
+  );
+
+  const evalPipe = evalPipeline(config);
+  const sourceOf = (recs: SampleRecord[]) =>
+    createSource(
+      recs.map((r) => r.id),
+      (i) => loadSample(recs[i]),
+      evalPipe,
+      config.data.cacheImages,
+    );
+  const model = createModel(config.model.name, {
+    ...config.model.options,
+    inputSize: config.inputSize,
+    inChannels: config.channels,
+    seed: config.seed,
+  });
+  const task = await createTaskAdapter(config);
+  const commit = await gitCommit();
+  const runInfo = {
+    runId,
+    config: config.name,
+    model: config.model.name,
+    task: config.task,
+    backend: opts.backend ?? null,
+    git: commit,
+    data: {
+      dir: data.dir,
+      kind: data.kind,
+      images: records.length,
+      split: {
+        kind: config.data.folds > 1
+          ? `fold ${config.data.fold} of ${config.data.folds}`
+          : `grouped ${config.data.valFraction}`,
+        seed: config.data.splitSeed,
+        train: split.train.length,
+        val: split.val.length,
+        valIds: split.val.map((r) => r.id),
+      },
+    },
+    startedAt: previousRun?.startedAt ?? started.toISOString(),
+    sessions: [...((previousRun?.sessions as unknown[]) ?? []), {
+      startedAt: started.toISOString(),
+    }],
+  };
+  await writeJsonAtomic(join(runDir, "config.json"), config);
+  await writeJsonAtomic(join(runDir, "run.json"), runInfo);
+  log(`run ${runId}: results in ${runDir}, checkpoints in ${checkpointDir}`);
+
+  let training: TrainResult;
+  try {
+    training = await train({
+      config,
+      model,
+      task,
+      train: sourceOf(split.train),
+      val: sourceOf(split.val),
+      trainPipeline: trainPipeline(config),
+      evalPipeline: evalPipe,
+      runDir,
+      checkpointDir,
+      resumeFrom,
+      signal: opts.signal,
+      progress: opts.progress,
+    });
+
+    let evaluation: EvalResult | undefined;
+    if (!training.interrupted) {
+      evaluation = await reportBest(
+        model,
+        config,
+        split.val,
+        sourceOf(split.val),
+        evalPipe,
+        task,
+        runDir,
+        checkpointDir,
+      );
+    }
+    const ended = new Date();
+    const sessions = runInfo.sessions as Record<string, unknown>[];
+    sessions[sessions.length - 1] = {
+      startedAt: started.toISOString(),
+      endedAt: ended.toISOString(),
+      wallClockSec: (ended.getTime() - started.getTime()) / 1000,
+    };
+    await writeJsonAtomic(join(runDir, "run.json"), {
+      ...runInfo,
+      endedAt: ended.toISOString(),
+      wallClockSec: sessions.reduce((s, x) => s + ((x.wallClockSec as number) ?? 0), 0),
+      interrupted: training.interrupted,
+      stoppedEarly: training.stoppedEarly,
+      epochsDone: training.history.length,
+      bestEpoch: training.bestEpoch + 1,
+      best: training.history[training.bestEpoch] ?? null,
+      ...(evaluation ? { evaluation: headline(evaluation) } : {}),
+    });
+    return { runId, runDir, checkpointDir, config, training, evaluation };
+  } finally {
+    model.dispose();
+  }
+}
+
+function headline(r: EvalResult): Record<string, number | null> {
+  const n = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
+  return {
+    images: r.nImages,
+    mre_px: n(r.landmarks.px.radial.mean),
+    mre_mm: n(r.landmarks.mm?.radial.mean),
+    spread_x: n(r.spread.meanX),
+    spread_y: n(r.spread.meanY),
+  };
+}
+
+/** Training curves: losses and validation MRE against the epoch. */
+export function curvesFigure(history: readonly EpochRecord[]) {
+  const x = history.map((r) => r.epoch);
+  const series = (key: string, name: string) => ({ name, x, y: history.map((r) => r[key] ?? NaN) });
+  return lineChart(
+    [series("train_loss", "train loss"), series("val_loss", "val loss")],
+    {
+      title: "Training curves",
+      xLabel: "epoch",
+      yLabel: "loss",
+      logY: true,
+      points: history.length < 30,
+    },
+  );
+}
+
+/** Evaluate the best weights on validation and write the run's figures, CSV and overlays. */
+async function reportBest(
+  model: tf.LayersModel,
+  config: RunConfig,
+  valRecords: SampleRecord[],
+  val: ReturnType<typeof createSource>,
+  pipeline: ReturnType<typeof evalPipeline>,
+  task: Awaited<ReturnType<typeof createTaskAdapter>>,
+  runDir: string,
+  checkpointDir: string,
+): Promise<EvalResult> {
+  const history: EpochRecord[] = (await Deno.readTextFile(join(runDir, "metrics.jsonl")))
+    .trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  await saveFigure(curvesFigure(history), runDir, "curves");
+  const mreFig = lineChart([{
+    name: "val MRE",
+    x: history.map((r) => r.epoch),
+    y: history.map((r) => r.val_mre_px),
+  }], {
+    title: "Validation MRE (original pixels)",
+    xLabel: "epoch",
+    yLabel: "MRE (px)",
+  });
+  await saveFigure(mreFig, runDir, "curves_mre");
+
+  if (await exists(join(checkpointDir, "best", "model.json"))) {
+    await loadWeightsInto(join(checkpointDir, "best"), model);
+  }
+  const ev = await evaluate(model, val, { task, pipeline, batchSize: config.batchSize });
+  const cases: EvalCase[] = ev.predictions.map((p, i) => ({
+    id: ev.metas[i].id,
+    truth: ev.metas[i].landmarks,
+    pred: p.landmarks,
+    pixelSizeMm: ev.metas[i].pixelSizeMm,
+    imagePath: valRecords[i].imagePath,
+  }));
+  const result = evaluateCases(cases, { seed: config.seed });
+  await writeDashboard(runDir, result);
+  const visDir = join(runDir, "visualise");
+  for (const c of cases.slice(0, config.visualiseCount)) {
+    const mre = result.landmarks.images.find((r) => r.id === c.id)?.mrePx ?? NaN;
+    const png = await overlayPng(await Deno.readFile(c.imagePath!), {
+      truth: c.truth,
+      prediction: c.pred,
+      caption: `${c.id}  MRE ${mre.toFixed(1)} px`,
+    });
+    await writeFileAtomic(join(visDir, c.id.replace(/\.[a-z]+$/i, "") + ".png"), png);
+  }
+  return result;
+}
