@@ -4,7 +4,7 @@ Called by tools/notebooks.ts with Debian's Python (/usr/bin/python3, which has n
 nbconvert 6.5):
 
     /usr/bin/python3 tools/nbexec.py IN.ipynb OUT.ipynb [--html OUT.html] [--kernel deno]
-                                     [--cell-timeout S] [--quiet-period S] [--cwd DIR]
+                                     [--cell-timeout S] [--quiet-period S]
 
 Why not `jupyter nbconvert --execute`: the Deno kernel sometimes reports `idle` before its last
 outputs, and nbclient stops reading a cell's IOPub messages at `idle`, so outputs get lost (see
@@ -17,6 +17,7 @@ Exit status: 0 on success; 1 when a cell raised (stderr names the cell number an
 
 import argparse
 import asyncio
+import os
 import sys
 from queue import Empty
 
@@ -101,11 +102,10 @@ def main() -> int:
     p.add_argument("--kernel", default="deno")
     p.add_argument("--cell-timeout", type=int, default=1200)
     p.add_argument("--quiet-period", type=float, default=0.3)
-    p.add_argument("--cwd", help="kernel working directory (default: the input's folder)")
     a = p.parse_args()
 
     nb = nbformat.read(a.input, as_version=4)
-    cwd = a.cwd or (a.input.rsplit("/", 1)[0] if "/" in a.input else ".")
+    cwd = os.path.dirname(os.path.abspath(a.input))  # the kernel works in the notebook's folder
     client = QuietClient(
         nb,
         quiet_period=a.quiet_period,

@@ -11,9 +11,10 @@
  * short runs); `--data` sets BIOMETRY_DATA.
  *
  * Each notebook runs through tools/nbexec.py with Debian's Python (nbclient), which keeps outputs
- * the Deno kernel sends after reporting idle. Prints one line per notebook and finally
+ * the Deno kernel sends after reporting idle. The kernel's working folder is the notebook's own. Prints one line per notebook and finally
  * `notebooks: N passed, N failed`; exits 1 if any failed.
  */
+import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -71,8 +72,9 @@ export function parseNotebookArgs(args: string[], cwd = Deno.cwd()): NotebookOpt
   return opts as NotebookOptions;
 }
 
-/** notebooks/NN_*.ipynb in order, filtered by `only` (two-digit prefixes). */
+/** notebooks/NN_*.ipynb in order, filtered by `only` (two-digit prefixes); none if no folder. */
 export function listNotebooks(dir: string, only: string[] = []): string[] {
+  if (!existsSync(dir)) return [];
   const names = [...Deno.readDirSync(dir)]
     .filter((e) => e.isFile && /^\d\d_.*\.ipynb$/.test(e.name))
     .map((e) => e.name)
@@ -108,8 +110,6 @@ export async function executeNotebook(
       out,
       "--html",
       html,
-      "--cwd",
-      NOTEBOOK_DIR,
       "--cell-timeout",
       String(opts.cellTimeoutS),
     ],

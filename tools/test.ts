@@ -113,24 +113,28 @@ async function runNotebooksQuick(): Promise<Counts> {
   return counts;
 }
 
-if (import.meta.main) {
-  const skipNotebooks = Deno.args.includes("--skip-notebooks");
-  const paths = Deno.args.filter((a) => !a.startsWith("--"));
-  try {
-    await setup("all");
-  } catch (err) {
-    if (!(err instanceof SetupError)) throw err;
-    console.error(`setup: ${err.message}`);
-    console.log(summaryLine({ passed: 0, failed: 1, skipped: 0 }));
-    Deno.exit(1);
-  }
+async function main(args: string[]): Promise<Counts> {
+  const skipNotebooks = args.includes("--skip-notebooks");
+  const paths = args.filter((a) => !a.startsWith("--"));
+  await setup("all");
   const unit = await runDenoTests(paths.length ? paths : ["tests/"]);
   const nb = skipNotebooks ? { passed: 0, failed: 0, skipped: 0 } : await runNotebooksQuick();
-  const total = {
+  return {
     passed: unit.passed + nb.passed,
     failed: unit.failed + nb.failed,
     skipped: unit.skipped + nb.skipped,
   };
+}
+
+if (import.meta.main) {
+  let total: Counts;
+  try {
+    total = await main(Deno.args);
+  } catch (err) {
+    // Setup problems and runner bugs still end with the summary line CI looks for.
+    console.error(err instanceof SetupError ? `setup: ${err.message}` : err);
+    total = { passed: 0, failed: 1, skipped: 0 };
+  }
   console.log(`\n${summaryLine(total)}`); // alone on its line, whatever came before
   Deno.exit(total.failed > 0 ? 1 : 0);
 }
