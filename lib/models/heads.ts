@@ -1,6 +1,7 @@
 /** Output heads: coordinates, heatmaps and segmentation logits, with the tensor layouts of docs/ARCHITECTURE.md. */
 import * as tf from "@tensorflow/tfjs";
 import { apply, type BuildContext, conv } from "./blocks.ts";
+import { SeededDropout } from "./layers.ts";
 
 export interface CoordHeadOptions {
   /** Hidden dense widths between the pooled feature and the 2·numLandmarks outputs. */
@@ -19,7 +20,7 @@ export function coordHead(
   let y = apply(tf.layers.globalAveragePooling2d({ name: `${opts.name}_pool` }), x);
   opts.hidden.forEach((units, i) => {
     y = apply(
-      tf.layers.dropout({
+      new SeededDropout({
         name: `${opts.name}_dropout${i + 1}`,
         rate: opts.dropout,
         seed: ctx.nextSeed(),
@@ -37,7 +38,7 @@ export function coordHead(
     );
   });
   y = apply(
-    tf.layers.dropout({
+    new SeededDropout({
       name: `${opts.name}_dropout_out`,
       rate: opts.dropout,
       seed: ctx.nextSeed(),
@@ -72,7 +73,7 @@ export function segmentationHead(
   name: string,
 ): tf.SymbolicTensor {
   const y = dropout > 0
-    ? apply(tf.layers.dropout({ name: `${name}_dropout`, rate: dropout, seed: ctx.nextSeed() }), x)
+    ? apply(new SeededDropout({ name: `${name}_dropout`, rate: dropout, seed: ctx.nextSeed() }), x)
     : x;
   return conv(ctx, y, { filters: 1, kernel: 3, useBias: true }, name);
 }

@@ -63,6 +63,48 @@ export class DropConnect extends tf.layers.Layer {
   }
 }
 
+export interface SeededDropoutArgs extends LayerArgs {
+  rate: number;
+  seed?: number;
+}
+
+/**
+ * Element-wise dropout whose masks come from an `Rng` stream: a fresh mask on every training call,
+ * the same sequence for the same seed. (tf.layers.dropout with a seed reuses one mask forever;
+ * without a seed it draws from Math.random.) Identity at inference.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static className = "SeededDropout";
+  readonly rate: number;
+  readonly seed: number;
+  private readonly rng: Rng;
+
+  constructor(args: SeededDropoutArgs) {
+    super(args);
+    if (!(args.rate >= 0 && args.rate < 1)) {
+      throw new RangeError(`SeededDropout rate must be in [0, 1), got ${args.rate}`);
+    }
+    this.rate = args.rate;
+    this.seed = args.seed ?? 0;
+    this.rng = new Rng(this.seed);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = single(inputs);
+    if (!kwargs["training"] || this.rate === 0) return tf.clone(x);
+    const keep = 1 - this.rate;
+    const noiseSeed = this.rng.nextUint32();
+    return tf.tidy(() => {
+      const mask = tf.floor(tf.add(tf.randomUniform(x.shape, 0, 1, "float32", noiseSeed), keep));
+      return tf.mul(x, tf.div(mask, keep));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+
 export type ResizeMethod = "bilinear" | "nearest";
 
 export interface ResizeToArgs extends LayerArgs {
@@ -219,5 +261,6 @@ export class AtrousConv2D extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(DropConnect);
+tf.serialization.registerClass(SeededDropout);
 tf.serialization.registerClass(ResizeTo);
 tf.serialization.registerClass(AtrousConv2D);

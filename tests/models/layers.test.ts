@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { AtrousConv2D, DropConnect, ResizeTo } from "../../lib/models/mod.ts";
+import { AtrousConv2D, DropConnect, ResizeTo, SeededDropout } from "../../lib/models/mod.ts";
 import { Rng } from "../../lib/core/rng.ts";
 
 await tf.setBackend("cpu");
@@ -166,4 +166,22 @@ Deno.test("DropConnect: identity at inference, per-sample drop and 1/keep rescal
   const again = new DropConnect({ rate: 0.5, seed: 7 });
   assert.deepEqual((again.apply(x, { training: true }) as tf.Tensor).arraySync(), y);
   assert.throws(() => new DropConnect({ rate: 1 }), RangeError);
+});
+
+Deno.test("SeededDropout: identity at inference, a fresh element mask per training call, reproducible", () => {
+  const x = tf.ones([4, 50, 50]);
+  const layer = new SeededDropout({ rate: 0.3, seed: 1 });
+  assert.deepEqual(Array.from((layer.apply(x) as tf.Tensor).dataSync()), Array.from(x.dataSync()));
+  const a = (layer.apply(x, { training: true }) as tf.Tensor).dataSync();
+  const b = (layer.apply(x, { training: true }) as tf.Tensor).dataSync();
+  const keep = 1 / 0.7;
+  assert.ok(a.every((v) => v === 0 || Math.abs(v - keep) < 1e-5));
+  // 10,000 Bernoulli(0.7) draws: the kept share is within 5σ (0.023) of 0.7
+  const kept = a.filter((v) => v !== 0).length / a.length;
+  assert.ok(Math.abs(kept - 0.7) < 0.023, `kept ${kept}`);
+  assert.notDeepEqual(Array.from(b), Array.from(a));
+  const again =
+    (new SeededDropout({ rate: 0.3, seed: 1 }).apply(x, { training: true }) as tf.Tensor)
+      .dataSync();
+  assert.deepEqual(Array.from(again), Array.from(a));
 });

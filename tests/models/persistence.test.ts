@@ -41,7 +41,7 @@ async function saveToDir(model: tf.LayersModel, dir: string): Promise<void> {
   );
 }
 
-// Each case exercises a custom layer: DropConnect (EfficientNet), ResizeTo (odd sizes, ASPP
+// Each case exercises a custom layer: DropConnect + SeededDropout (EfficientNet regressor), ResizeTo (odd sizes, ASPP
 // pooling), AtrousConv2D (dilated ResNet + ASPP), Cropping2D/Conv2DTranspose, multi-output.
 const ROUND_TRIP: [string, Partial<ModelOptions>][] = [
   ["coord-regression", {
@@ -53,6 +53,8 @@ const ROUND_TRIP: [string, Partial<ModelOptions>][] = [
   ["unet", { encoder: "resnet18-w0.25", decoderChannels: [16, 8], upsampling: "transpose" }],
   ["heatmap-scn", { encoder: "plain4", outputStride: 2, decoderChannels: [8], scChannels: 8 }],
   ["multitask", { encoder: "resnet18-w0.25", decoderChannels: [16, 8], outputStride: 2 }],
+  // a preset: its name contains "." and "-"
+  ["heatmap-unet-r18-w0.25", {}],
 ];
 
 for (const [name, opts] of ROUND_TRIP) {

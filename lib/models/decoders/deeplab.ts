@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { apply, type BuildContext, concat, convBnAct, resizeTo, spatial } from "../blocks.ts";
+import { SeededDropout } from "../layers.ts";
 import type { FeatureMap } from "../types.ts";
 
 const PAPER_RATES = [6, 12, 18];
@@ -60,7 +61,7 @@ export function asppModule(
   );
   if (opts.dropout > 0) {
     y = apply(
-      tf.layers.dropout({ name: `${p}_dropout`, rate: opts.dropout, seed: ctx.nextSeed() }),
+      new SeededDropout({ name: `${p}_dropout`, rate: opts.dropout, seed: ctx.nextSeed() }),
       y,
     );
   }
