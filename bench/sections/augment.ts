@@ -1,13 +1,15 @@
 /**
  * Augmentation throughput on one core: every transform alone and the full pipelines, on a 256×256
  * phantom (the model-space sample the trainer caches), plus the full path from a raw 800×540
- * image. A few operations are also timed as tfjs ops on the active backend, the comparison behind
- * writing the transforms on typed arrays. Target: ≥ 200 images/s for the full training pipeline.
+ * image. A few operations are also timed as tfjs ops on the project's backend (initBackend, one
+ * thread): the comparison behind writing the transforms on typed arrays. Target: ≥ 200 images/s
+ * for the full training pipeline.
  *
  * Run alone: deno run -A bench/sections/augment.ts
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../lib/backend/mod.ts";
 import { Rng } from "../../lib/core/rng.ts";
 import { generatePhantom } from "../../lib/data/phantom.ts";
 import {
@@ -82,8 +84,8 @@ function timeTransform(t: Transform, s: AugSample, size: string, budgetMs: numbe
 }
 
 async function tfjsRows(s: AugSample, budgetMs: number): Promise<Row[]> {
-  await tf.ready();
-  const backend = tf.getBackend();
+  // The project's backend choice (lib/backend), on one thread like the typed-array rows.
+  const backend = (await initBackend({ threads: 1 })).name;
   const x = tf.tensor4d(s.image.data, [1, s.image.height, s.image.width, 1]);
   const k = gaussianKernel(5);
   const kernel = tf.tensor4d(

@@ -146,22 +146,37 @@ export function separableConvolve(img: GrayImage, kernel: Float32Array): GrayIma
   const r = (kernel.length - 1) / 2;
   const xi = reflectIndex(w, r);
   const yi = reflectIndex(h, r);
+  const n = kernel.length;
+  const src = img.data;
   const tmp = new Float32Array(w * h);
+  // Columns within r of an edge read through the reflect-101 table; the interior reads directly.
+  const lo = Math.min(r, w);
+  const hi = Math.max(lo, w - r);
+  const borderCols = Int32Array.from(
+    { length: w - (hi - lo) },
+    (_, i) => (i < lo ? i : hi + i - lo),
+  );
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    for (let x = 0; x < w; x++) {
+    for (const x of borderCols) {
       let acc = 0;
-      for (let t = 0; t < kernel.length; t++) acc += kernel[t] * img.data[row + xi[x + t]];
+      for (let t = 0; t < n; t++) acc += kernel[t] * src[row + xi[x + t]];
+      tmp[row + x] = acc;
+    }
+    for (let x = lo; x < hi; x++) {
+      const base = row + x - r;
+      let acc = 0;
+      for (let t = 0; t < n; t++) acc += kernel[t] * src[base + t];
       tmp[row + x] = acc;
     }
   }
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
-    for (let t = 0; t < kernel.length; t++) {
+    for (let t = 0; t < n; t++) {
       const k = kernel[t];
-      const src = yi[y + t] * w;
+      const from = yi[y + t] * w;
       const dst = y * w;
-      for (let x = 0; x < w; x++) out[dst + x] += k * tmp[src + x];
+      for (let x = 0; x < w; x++) out[dst + x] += k * tmp[from + x];
     }
   }
   return { width: w, height: h, data: out };
