@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
 import { Rng } from "../core/rng.ts";
-import { AtrousConv2D, ResizeTo } from "./layers.ts";
+import { AtrousConv2D, DepthwiseConv, ResizeTo } from "./layers.ts";
 
 export type Activation = "relu" | "swish" | "sigmoid" | "tanh" | "linear";
 
@@ -104,14 +104,7 @@ export function depthwiseConv(
   name: string,
 ): tf.SymbolicTensor {
   return apply(
-    tf.layers.depthwiseConv2d({
-      name,
-      kernelSize: kernel,
-      strides,
-      padding: "same",
-      useBias: false,
-      depthwiseInitializer: ctx.convInit(),
-    }),
+    new DepthwiseConv({ name, kernelSize: kernel, strides, depthwiseInitializer: ctx.convInit() }),
     x,
   );
 }

@@ -16,7 +16,7 @@ export {
   listEncoders,
   parseEncoderName,
 } from "./encoders/mod.ts";
-export { AtrousConv2D, DropConnect, ResizeTo, SeededDropout } from "./layers.ts";
+export { AtrousConv2D, DepthwiseConv, DropConnect, ResizeTo, SeededDropout } from "./layers.ts";
 export type { FeatureMap, ModelOptions, OutputInfo, OutputKind } from "./types.ts";
 export { formatSummary, type ModelSummary, type StageSummary, summarize } from "./summary.ts";
 export { loadEncoderWeights, type WeightLoadReport } from "./weights.ts";
