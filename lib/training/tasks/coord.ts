@@ -85,7 +85,7 @@ export class CoordTask implements TaskAdapter {
     this.pxToUnit = 2 / size;
   }
 
-  targetShapes(): number[][] {
+  targetShapes(_inputSize?: number): number[][] {
     return [[8]];
   }
 

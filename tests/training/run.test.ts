@@ -1,0 +1,102 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { exists } from "../../lib/core/fs.ts";
+import { writePhantomDataset } from "../../lib/data/phantom_dataset.ts";
+import { runTraining, splitRecords } from "../../lib/training/run.ts";
+import { tinyConfig } from "./helpers.ts";
+import { loadDataset } from "../../lib/data/dataset.ts";
+
+await tf.setBackend("cpu");
+
+const root = await Deno.makeTempDir();
+const dataDir = join(root, "data");
+await writePhantomDataset(dataDir, { count: 14, width: 64, height: 48, seed: 3 });
+
+const config = tinyConfig({
+  model: {
+    name: "coord-regression",
+    options: { encoder: "plain4", encoderDepth: 2, decoderChannels: [8] },
+  },
+  epochs: 1,
+  stepsPerEpoch: 2,
+  data: { dir: dataDir, valFraction: 0.3 },
+  visualiseCount: 2,
+  augment: { distortionP: 0 },
+});
+const roots = {
+  resultsRoot: join(root, "results"),
+  checkpointsRoot: join(root, "checkpoints"),
+  log: () => {},
+};
+
+Deno.test("a run writes its config, metrics, curves, predictions, overlays, run.json and checkpoints", async () => {
+  const out = await runTraining({ config, runId: "r1", ...roots });
+  const dir = out.runDir;
+  for (
+    const f of [
+      "config.json",
+      "run.json",
+      "metrics.csv",
+      "metrics.jsonl",
+      "curves.png",
+      "predictions_vs_gt.csv",
+    ]
+  ) {
+    assert.ok(await exists(join(dir, f)), f);
+  }
+  const overlays = [...Deno.readDirSync(join(dir, "visualise"))];
+  assert.equal(overlays.length, 2);
+  for (const f of ["best", "last"]) {
+    assert.ok(await exists(join(out.checkpointDir, f, "model.json")), f);
+  }
+  const run = JSON.parse(await Deno.readTextFile(join(dir, "run.json")));
+  assert.equal(run.data.dir, dataDir);
+  assert.equal(run.data.split.train + run.data.split.val, 14);
+  assert.ok(run.wallClockSec > 0);
+  assert.ok(run.git.commit === null || /^[0-9a-f]{40}$/.test(run.git.commit));
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(join(dir, "config.json"))), config);
+  // One CSV row per validation image, in the same order as the validation split.
+  const csv = (await Deno.readTextFile(join(dir, "predictions_vs_gt.csv"))).trim().split("\n");
+  assert.equal(csv.length - 1, run.data.split.val);
+  assert.deepEqual(csv.slice(1).map((l) => l.split(",")[0]), run.data.split.valIds);
+});
+
+Deno.test("resume reuses the saved config and extends the run with --epochs", async () => {
+  await runTraining({ config, runId: "r2", ...roots });
+  const other = tinyConfig({ inputSize: 48 }); // ignored on resume: config.json wins
+  const out = await runTraining({
+    config: other,
+    runId: "r2",
+    resume: true,
+    overrides: { epochs: "2" },
+    ...roots,
+  });
+  assert.equal(out.config.inputSize, config.inputSize);
+  assert.equal(out.training.history.length, 2);
+  assert.equal(out.training.globalStep, 4);
+  const rows = (await Deno.readTextFile(join(out.runDir, "metrics.csv"))).trim().split("\n");
+  assert.equal(rows.length, 3);
+  const run = JSON.parse(await Deno.readTextFile(join(out.runDir, "run.json")));
+  assert.equal(run.sessions.length, 2);
+  await assert.rejects(
+    runTraining({ config, runId: "nope", resume: true, ...roots }),
+    /no checkpoint to resume from/,
+  );
+});
+
+Deno.test("splits are grouped, seeded by data.splitSeed, and respect data.limit", async () => {
+  const records = await loadDataset(dataDir);
+  const a = splitRecords(records, config);
+  const b = splitRecords([...records].reverse(), config);
+  assert.deepEqual(a.val.map((r) => r.id), b.val.map((r) => r.id));
+  const valGroups = new Set(a.val.map((r) => r.group));
+  assert.ok(a.train.every((r) => !valGroups.has(r.group)));
+  const limited = splitRecords(records, { ...config, data: { ...config.data, limit: 10 } });
+  assert.equal(limited.train.length + limited.val.length, 10);
+});
+
+Deno.test({
+  name: "cleanup",
+  fn: async () => await Deno.remove(root, { recursive: true }),
+});
