@@ -38,6 +38,16 @@ import { type Pipeline, sampleRng } from "./pipeline.ts";
 import type { AugSample, Transform } from "./types.ts";
 import { acousticShadow, coarseDropout, depthAttenuation, speckle } from "./ultrasound.ts";
 
+/**
+ * Re-encode as a 256-colour palette PNG: these figures are grey images with a few overlay colours,
+ * so nothing visible is lost, and speckle-heavy galleries shrink to a fraction (notebook size).
+ */
+async function compactPng(png: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await sharp(png).png({ palette: true, colours: 256, dither: 0 }).toBuffer(),
+  );
+}
+
 /** `count` labelled samples: HC18 cases spread over the dataset, or 800×540 phantoms. */
 export async function loadPreviewSamples(
   count: number,
@@ -72,7 +82,7 @@ export async function claheComparisonPng(samples: readonly Sample[]): Promise<Ui
     tiles.push({ png: await overlayPng(s.image), caption: `${s.id}: original` });
     tiles.push({ png: await overlayPng(clahe(s.image)), caption: `${s.id}: CLAHE 2.0, 8×8` });
   }
-  return gridPng(tiles, { cols: 2, tileWidth: 400 });
+  return compactPng(await gridPng(tiles, { cols: 2, tileWidth: 360 }));
 }
 
 function greyHistogram(img: GrayImage): number[] {
@@ -110,7 +120,7 @@ export async function claheAgreementRows(
   try {
     const paths = [];
     for (const s of samples) {
-      const path = join(dir, `${s.id.replace(/[^\w.-]/g, "_")}.png`);
+      const path = join(dir, `${s.id.replace(/\.png$/i, "").replace(/[^\w.-]/g, "_")}.png`);
       await writeGrayPng(path, s.image);
       paths.push(path);
     }
@@ -152,7 +162,7 @@ export async function augmentationGalleryPng(sample: AugSample, seed: number): P
   for (const t of GALLERY_TRANSFORMS) {
     tiles.push(await sampleTile(t(sample, new Rng(seed)), t.label));
   }
-  return gridPng(tiles, { cols: 4, tileWidth: 256 });
+  return compactPng(await gridPng(tiles, { cols: 4, tileWidth: 200 }));
 }
 
 /** `n` draws of a pipeline's random part on one preprocessed sample. */
@@ -168,7 +178,7 @@ export async function pipelineGalleryPng(
     const note = out.skipped.length ? ` (skipped ${out.skipped.length})` : "";
     tiles.push(await sampleTile(out, `draw ${i}${note}`));
   }
-  return gridPng(tiles, { cols: 4, tileWidth: 256 });
+  return compactPng(await gridPng(tiles, { cols: 4, tileWidth: 200 }));
 }
 
 export interface MapBackCheck {
@@ -284,7 +294,7 @@ export async function mapBackCheck(
     "mean distance px": dists.reduce((a, b) => a + b, 0) / dists.length,
   }];
   return {
-    png: new Uint8Array(main),
+    png: await compactPng(new Uint8Array(main)),
     zoomPng: await gridPng(tiles, { cols: 4, tileWidth: 240 }),
     rows,
   };
