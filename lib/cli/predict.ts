@@ -1,0 +1,126 @@
+/**
+ * Predict landmarks and head measures for new images.
+ *
+ *   deno task predict --model <coord|heatmap|unet|deeplab|checkpoint dir> --input <image|folder>
+ *                     --out <file.csv> [--pixel-size-csv <csv>] [--overlays <dir>] [--tta]
+ *
+ * Exit status: 0 when at least one image was predicted (failed files are listed in
+ * `<out>.errors.csv` and on stderr), 1 when none could be, 2 for bad arguments.
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { formatBackendReport, initBackend } from "../backend/mod.ts";
+import { InputError } from "../core/errors.ts";
+import { exists, writeFileAtomic } from "../core/fs.ts";
+import { errorsCsv, errorsPathFor, predictFiles, predictionsCsv } from "../inference/batch.ts";
+import { findPixelSizeCsv, listInputImages, readPixelSizes } from "../inference/inputs.ts";
+import { SHIPPED_FAMILIES } from "../inference/model_dir.ts";
+import { Predictor } from "../inference/predictor.ts";
+import { countProgress } from "../inference/progress.ts";
+
+const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [options]
+
+  --model M            shipped model (${SHIPPED_FAMILIES.join(", ")}: checkpoints/<name>/) or a
+                       checkpoint folder (checkpoints/runs/<id>, …/best, or any folder with
+                       model.json and its config.json)
+  --input PATH         one image, or a folder of images (PNG/JPEG/TIFF…, 8 or 16 bit, grey or RGB;
+                       HC18 *_Annotation.png files are skipped)
+  --out FILE.csv       predictions, written atomically; failed files go to FILE.errors.csv
+  --pixel-size-csv CSV mm per pixel: HC18 format (filename,pixel size(mm),…) or
+                       image_name,…,pixel_size_mm. Default: an HC18 pixel-size CSV found in the
+                       input folder or its parent. Adds pixel_size_mm,ofd_mm,bpd_mm,hc_mm,ga_weeks.
+  --overlays DIR       write <image stem>.png with landmarks, ellipse (and mask) drawn
+  --tta                test-time augmentation (flip + shifts): averaged landmarks and a
+                       dispersion-based confidence; 4× the model calls
+  --batch N            images per model call (default: the run's batch size, at most 16)
+  --backend NAME       tfjs backend to try first
+  --help               this text
+
+CSV columns: image_name, ofd_1_x, ofd_1_y, ofd_2_x, ofd_2_y, bpd_1_x, bpd_1_y, bpd_2_x, bpd_2_y
+(original pixels, canonical order), [pixel_size_mm, ofd_mm, bpd_mm, hc_mm, ga_weeks], confidence.`;
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} must be a positive integer`, undefined, undefined, value);
+  return n;
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      input: { type: "string" },
+      out: { type: "string" },
+      "pixel-size-csv": { type: "string" },
+      overlays: { type: "string" },
+      tta: { type: "boolean", default: false },
+      batch: { type: "string" },
+      backend: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  for (const flag of ["model", "input", "out"] as const) {
+    if (!values[flag]) throw new InputError(`--${flag} is required (see --help)`);
+  }
+  const batchSize = positiveInt(values.batch, "--batch");
+  const listing = await listInputImages(values.input!);
+  const sizeCsv = values["pixel-size-csv"] ?? await findPixelSizeCsv(listing.dir);
+  const pixelSizes = sizeCsv ? await readPixelSizes(resolve(sizeCsv)) : undefined;
+  if (sizeCsv) console.error(`pixel sizes: ${sizeCsv} (${pixelSizes!.size} entries)`);
+
+  const backend = await initBackend({ prefer: values.backend });
+  console.error(formatBackendReport(backend));
+  const predictor = await Predictor.load(values.model!, { batchSize });
+  console.error(
+    `model: ${predictor.dir} (${predictor.family}, ${predictor.config.model.name}, ` +
+      `${predictor.inputSize} px, ${predictor.countParams().toLocaleString("en")} parameters)`,
+  );
+  const out = resolve(values.out!);
+  const errorsPath = errorsPathFor(out);
+  try {
+    if (listing.files.length === 0) {
+      console.error(`no images in ${listing.dir}`);
+      return 1;
+    }
+    const progress = countProgress("predict");
+    const results = await predictFiles(predictor, listing.files, {
+      pixelSizes,
+      tta: values.tta,
+      overlaysDir: values.overlays ? resolve(values.overlays) : undefined,
+      onProgress: (done, total) => progress.update(done, total),
+    });
+    const predicted = results.filter((r) => r.prediction).length;
+    const failed = results.filter((r) => r.error);
+    progress.done(`${predicted} of ${results.length} images predicted`);
+    if (predicted > 0) await writeFileAtomic(out, predictionsCsv(results, pixelSizes !== undefined));
+    if (failed.length) {
+      await writeFileAtomic(errorsPath, errorsCsv(results));
+      for (const r of failed) console.error(`  ${r.name}: ${r.error}`);
+      console.error(`${failed.length} file(s) failed; listed in ${errorsPath}`);
+    } else if (await exists(errorsPath)) {
+      await Deno.remove(errorsPath);
+    }
+    if (predicted > 0) console.error(`predictions: ${out}`);
+    return predicted > 0 ? 0 : 1;
+  } finally {
+    predictor.dispose();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    if (err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`error: ${(err as Error).message}`);
+      Deno.exit(2);
+    }
+    throw err;
+  }
+}

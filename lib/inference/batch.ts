@@ -1,0 +1,143 @@
+/**
+ * Predict a list of image files with per-file error handling, and the prediction CSV.
+ *
+ * Files are decoded a batch at a time (sharp, concurrently) and predicted together; a file that
+ * cannot be read or decoded gets an error and the others go on. Rows are in the input order.
+ *
+ * Prediction CSV (one row per predicted image; `deno task evaluate --pred` reads it as is):
+ *   image_name, ofd_1_x, ofd_1_y, ofd_2_x, ofd_2_y, bpd_1_x, bpd_1_y, bpd_2_x, bpd_2_y   original px
+ *   [pixel_size_mm, ofd_mm, bpd_mm, hc_mm, ga_weeks]   when pixel sizes were given (empty cells for
+ *                                                       images the pixel-size file does not list)
+ *   confidence                                          [0, 1]; empty when the model has none
+ * Failed files are listed separately (`errorsCsv`: image_name, error), so every row of the
+ * prediction CSV is a complete prediction.
+ */
+import { basename, extname, join } from "node:path";
+import { formatCsv } from "../core/csv.ts";
+import { writeFileAtomic } from "../core/fs.ts";
+import type { GrayImage } from "../core/types.ts";
+import { LANDMARK_COLUMNS } from "../data/prototype_csv.ts";
+import { readGray } from "../io/image.ts";
+import { overlayPng } from "../viz/overlay.ts";
+import type { ImagePrediction, InputImage, Predictor } from "./predictor.ts";
+import type { TtaOptions } from "./uncertainty.ts";
+
+export interface FileResult {
+  path: string;
+  /** File name, the `image_name` of the CSV. */
+  name: string;
+  prediction?: ImagePrediction;
+  error?: string;
+}
+
+export interface PredictFilesOptions {
+  /** File name → mm per pixel. */
+  pixelSizes?: ReadonlyMap<string, number>;
+  tta?: boolean | TtaOptions;
+  /** Write `<stem>.png` overlays here. */
+  overlaysDir?: string;
+  /** Called after each batch with the number of files done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+async function decodeFile(path: string): Promise<GrayImage | Error> {
+  try {
+    return await readGray(path);
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+export async function predictFiles(
+  predictor: Predictor,
+  files: readonly string[],
+  opts: PredictFilesOptions = {},
+): Promise<FileResult[]> {
+  const results: FileResult[] = [];
+  const step = predictor.batchSize;
+  for (let start = 0; start < files.length; start += step) {
+    const chunk = files.slice(start, start + step);
+    const decoded = await Promise.all(chunk.map(decodeFile));
+    const good: { r: FileResult; input: InputImage }[] = [];
+    for (const [k, path] of chunk.entries()) {
+      const name = basename(path);
+      const img = decoded[k];
+      const r: FileResult = { path, name };
+      results.push(r);
+      if (img instanceof Error) r.error = img.message;
+      else good.push({ r, input: { id: name, image: img, pixelSizeMm: opts.pixelSizes?.get(name) } });
+    }
+    if (good.length) {
+      try {
+        const preds = await predictor.predict(good.map((g) => g.input), { tta: opts.tta });
+        preds.forEach((p, k) => (good[k].r.prediction = p));
+      } catch (err) {
+        for (const g of good) g.r.error = `prediction failed: ${(err as Error).message}`;
+      }
+      if (opts.overlaysDir) {
+        for (const g of good) {
+          if (g.r.prediction) {
+            await writeOverlay(opts.overlaysDir, g.input.image, g.r.prediction).catch((err) => {
+              g.r.error = `overlay failed: ${(err as Error).message}`;
+            });
+          }
+        }
+      }
+    }
+    opts.onProgress?.(Math.min(files.length, start + step), files.length);
+  }
+  return results;
+}
+
+function caption(p: ImagePrediction): string {
+  const parts = [p.id];
+  if (p.measures) parts.push(`HC ${p.measures.hcMm.toFixed(1)} mm`, `GA ${p.measures.gaWeeks.toFixed(1)} wk`);
+  if (p.confidence !== null) parts.push(`conf ${p.confidence.toFixed(2)}`);
+  if (p.plausible === false) parts.push("implausible");
+  return parts.join("  ");
+}
+
+async function writeOverlay(dir: string, image: GrayImage, p: ImagePrediction): Promise<void> {
+  const png = await overlayPng(image, {
+    prediction: p.landmarks,
+    ellipse: p.ellipse,
+    mask: p.mask,
+    caption: caption(p),
+  });
+  await writeFileAtomic(join(dir, basename(p.id, extname(p.id)) + ".png"), png);
+}
+
+export const MEASURE_COLUMNS = ["pixel_size_mm", "ofd_mm", "bpd_mm", "hc_mm", "ga_weeks"] as const;
+
+export function predictionHeader(withMeasures: boolean): string[] {
+  return ["image_name", ...LANDMARK_COLUMNS, ...(withMeasures ? MEASURE_COLUMNS : []), "confidence"];
+}
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+
+/** The prediction CSV text (see the module comment); failed files are left out. */
+export function predictionsCsv(results: readonly FileResult[], withMeasures: boolean): string {
+  const rows = results.filter((r) => r.prediction).map((r) => {
+    const p = r.prediction!;
+    const coords = p.landmarks.flatMap((q) => [round(q.x, 3), round(q.y, 3)]);
+    const m = p.measures;
+    const measures = withMeasures
+      ? (m
+        ? [p.pixelSizeMm!, round(m.ofdMm, 3), round(m.bpdMm, 3), round(m.hcMm, 3), round(m.gaWeeks, 3)]
+        : ["", "", "", "", ""])
+      : [];
+    return [r.name, ...coords, ...measures, p.confidence === null ? "" : round(p.confidence, 4)];
+  });
+  return formatCsv(predictionHeader(withMeasures), rows);
+}
+
+/** `image_name,error` for every failed file. */
+export function errorsCsv(results: readonly FileResult[]): string {
+  return formatCsv(["image_name", "error"], results.filter((r) => r.error).map((r) => [r.name, r.error!]));
+}
+
+/** `<dir>/<stem>.errors.csv` beside the prediction CSV. */
+export function errorsPathFor(outCsv: string): string {
+  const ext = extname(outCsv);
+  return (ext ? outCsv.slice(0, -ext.length) : outCsv) + ".errors.csv";
+}

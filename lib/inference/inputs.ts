@@ -1,0 +1,86 @@
+/**
+ * What `deno task predict --input` accepts: one image file or a folder of them, and pixel sizes
+ * from an HC18-style CSV (`filename,pixel size(mm)[,…]`) or the prototype format
+ * (`image_name,…,pixel_size_mm`).
+ *
+ * A folder is listed non-recursively; files are taken by extension (PNG, JPEG, TIFF, WebP, BMP,
+ * GIF), sorted by name, and HC18 outline images (`*_Annotation.png`) are left out. Whether a file
+ * decodes is decided later, per file, so one corrupt image does not stop the others.
+ */
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { readCsv } from "../core/csv.ts";
+import { InputError } from "../core/errors.ts";
+import { exists } from "../core/fs.ts";
+
+export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"];
+
+/** HC18 pixel-size files, looked for in the input folder and then its parent. */
+export const HC18_PIXEL_SIZE_CSVS = ["test_set_pixel_size.csv", "training_set_pixel_size_and_HC.csv"];
+
+export function isImageName(name: string): boolean {
+  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase()) && !/_Annotation\.png$/i.test(name);
+}
+
+export interface InputListing {
+  /** Absolute paths, sorted by file name. */
+  files: string[];
+  /** The folder given, or the folder of the single file. */
+  dir: string;
+  isFolder: boolean;
+}
+
+export async function listInputImages(input: string): Promise<InputListing> {
+  const path = resolve(input);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (err) {
+    throw new InputError(`cannot read input: ${(err as Error).message}`, path);
+  }
+  if (info.isFile) return { files: [path], dir: dirname(path), isFolder: false };
+  const files: string[] = [];
+  for await (const e of Deno.readDir(path)) {
+    if ((e.isFile || e.isSymlink) && isImageName(e.name)) files.push(join(path, e.name));
+  }
+  files.sort((a, b) => (basename(a) < basename(b) ? -1 : basename(a) > basename(b) ? 1 : 0));
+  return { files, dir: path, isFolder: true };
+}
+
+const NAME_COLUMNS = ["filename", "image_name"];
+const SIZE_COLUMNS = ["pixel size(mm)", "pixel_size_mm"];
+
+/** File name → mm per pixel. A bad or duplicated row throws an InputError naming it. */
+export async function readPixelSizes(csvPath: string): Promise<Map<string, number>> {
+  const t = await readCsv(csvPath);
+  const pick = (names: string[]) => {
+    const i = t.header.findIndex((h) => names.includes(h.trim().toLowerCase()));
+    if (i < 0) {
+      throw new InputError(`needs a column ${names.map((n) => `"${n}"`).join(" or ")}`, csvPath, 1, t.header);
+    }
+    return i;
+  };
+  const nameCol = pick(NAME_COLUMNS), sizeCol = pick(SIZE_COLUMNS);
+  const sizes = new Map<string, number>();
+  t.rows.forEach((row, i) => {
+    const name = (row[nameCol] ?? "").trim();
+    const cell = (row[sizeCol] ?? "").trim();
+    const mm = Number(cell);
+    if (name === "") throw new InputError("empty file name", csvPath, t.lines[i]);
+    if (cell === "" || !(Number.isFinite(mm) && mm > 0)) {
+      throw new InputError("pixel size must be a positive number of mm", csvPath, t.lines[i], cell);
+    }
+    if (sizes.has(name)) throw new InputError("file listed twice", csvPath, t.lines[i], name);
+    sizes.set(name, mm);
+  });
+  return sizes;
+}
+
+/** An HC18 pixel-size CSV beside the input folder (in it, or in its parent), if there is one. */
+export async function findPixelSizeCsv(dir: string): Promise<string | undefined> {
+  for (const folder of [dir, dirname(dir)]) {
+    for (const name of HC18_PIXEL_SIZE_CSVS) {
+      if (await exists(join(folder, name))) return join(folder, name);
+    }
+  }
+  return undefined;
+}

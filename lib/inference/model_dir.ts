@@ -1,0 +1,144 @@
+/**
+ * Where a model lives and which run config it was trained with.
+ *
+ * A model is named either by a shipped family (`coord`, `heatmap`, `unet`, `deeplab` →
+ * the committed folder `checkpoints/<family>/`) or by a path:
+ *
+ *   checkpoints/<family>/            shipped: model.json, weights.bin, config.json, card.json, model_card.md
+ *   checkpoints/runs/<id>/           a training run: its `best/` checkpoint is used
+ *   checkpoints/runs/<id>/best|last  one checkpoint; the config is results/runs/<id>/config.json
+ *   any folder with model.json       its config.json, or the one of the parent folder
+ *
+ * The run config is what makes a checkpoint usable: input size, channels, normalisation and the
+ * task adapter that turns raw outputs into landmarks all come from it.
+ */
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError } from "../core/errors.ts";
+import { exists } from "../core/fs.ts";
+import type { RunConfig, TaskName } from "../training/config.ts";
+
+export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+/** Committed, curated models: checkpoints/<family>/. */
+export const SHIPPED_ROOT = join(PROJECT_ROOT, "checkpoints");
+
+export interface FamilyInfo {
+  task: TaskName;
+  /** Config name of a variant (`cpu`, `quick`, …) of this family. */
+  config(variant: string): string;
+  description: string;
+}
+
+/** The model families the workspace compares; the keys are also the shipped-model names. */
+export const FAMILIES: Readonly<Record<string, FamilyInfo>> = {
+  coord: {
+    task: "coord",
+    config: (v) => v,
+    description: "coordinate regression (encoder → pooled features → 8 numbers)",
+  },
+  heatmap: {
+    task: "heatmap",
+    config: (v) => `heatmap/${v}`,
+    description: "heatmap regression (one Gaussian per landmark, sub-pixel decoding)",
+  },
+  unet: {
+    task: "segmentation",
+    config: (v) => `unet/${v}`,
+    description: "U-Net segmentation → robust ellipse fit → axis ends",
+  },
+  deeplab: {
+    task: "segmentation",
+    config: (v) => `deeplab/${v}`,
+    description: "DeepLabV3+ segmentation → robust ellipse fit → axis ends",
+  },
+  multitask: {
+    task: "multitask",
+    config: (v) => `multitask/${v}`,
+    description: "shared U-Net with a mask head and heatmap heads",
+  },
+};
+
+/** The families with a shipped model folder (`--model <family>`). */
+export const SHIPPED_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
+export type ShippedFamily = (typeof SHIPPED_FAMILIES)[number];
+
+export function isFamily(name: string): boolean {
+  return Object.hasOwn(FAMILIES, name);
+}
+
+/** The family a config belongs to: its name prefix (`unet/cpu`), else its task. */
+export function familyOfConfig(config: RunConfig): string {
+  const prefix = config.name.includes("/") ? config.name.split("/")[0] : "";
+  if (isFamily(prefix)) return prefix;
+  return config.task === "segmentation"
+    ? (config.model.name.startsWith("deeplab") ? "deeplab" : "unet")
+    : config.task;
+}
+
+export interface ModelLocation {
+  /** Folder holding model.json + weights. */
+  weightsDir: string;
+  configPath: string;
+  /** Shipped family name when resolved from one. */
+  shipped?: string;
+}
+
+async function hasModel(dir: string): Promise<boolean> {
+  return await exists(join(dir, "model.json"));
+}
+
+/**
+ * Resolve `--model` (a shipped family or a path, relative to `cwd`) to its weights folder and
+ * config file. Throws InputError saying what was looked for.
+ */
+export async function locateModel(spec: string, cwd = Deno.cwd()): Promise<ModelLocation> {
+  if ((SHIPPED_FAMILIES as readonly string[]).includes(spec)) {
+    const dir = join(SHIPPED_ROOT, spec);
+    if (!await hasModel(dir) || !await exists(join(dir, "config.json"))) {
+      throw new InputError(
+        `no shipped ${spec} model in ${dir} (see checkpoints/README.md to train and ship one, ` +
+          `or pass a checkpoint folder)`,
+        dir,
+        undefined,
+        spec,
+      );
+    }
+    return { weightsDir: dir, configPath: join(dir, "config.json"), shipped: spec };
+  }
+  const path = resolve(cwd, spec);
+  let weightsDir: string;
+  if (await hasModel(path)) weightsDir = path;
+  else if (await hasModel(join(path, "best"))) weightsDir = join(path, "best");
+  else {
+    throw new InputError(
+      `not a model: expected one of ${SHIPPED_FAMILIES.join(", ")} or a checkpoint folder ` +
+        `(with model.json, or a run folder with best/model.json)`,
+      path,
+      undefined,
+      spec,
+    );
+  }
+  const candidates = [join(weightsDir, "config.json"), join(dirname(weightsDir), "config.json")];
+  const leaf = basename(weightsDir);
+  if (leaf === "best" || leaf === "last") {
+    // checkpoints/runs/<id>/best ↔ results/runs/<id>/config.json (lib/training/run.ts layout).
+    const runDir = dirname(weightsDir);
+    const checkpointsRoot = dirname(runDir);
+    candidates.push(
+      join(dirname(dirname(checkpointsRoot)), "results", basename(checkpointsRoot), basename(runDir), "config.json"),
+    );
+  }
+  for (const c of candidates) if (await exists(c)) return { weightsDir, configPath: c };
+  throw new InputError(
+    `no run config for this checkpoint; looked for ${candidates.join(", ")}`,
+    weightsDir,
+  );
+}
+
+export async function readRunConfig(path: string): Promise<RunConfig> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as RunConfig;
+  } catch (err) {
+    throw new InputError(`cannot read run config: ${(err as Error).message}`, path);
+  }
+}
