@@ -77,18 +77,25 @@ function epochLine(r: EpochRecord, epochs: number): string {
 
 /**
  * Terminal progress on stderr: a bar redrawn in place (at most 10 times a second) when stderr is
- * a terminal, otherwise only one line per epoch so logs stay readable.
+ * a terminal; otherwise (logs, CI) a plain step line every `logEverySec` seconds and one line per
+ * epoch, so a long run's log shows it is alive without drowning in bars.
  */
-export function terminalProgress(): ProgressSink {
+export function terminalProgress(logEverySec = 30): ProgressSink {
   const tty = Deno.stderr.isTerminal();
   const enc = new TextEncoder();
   const write = (s: string) => Deno.stderr.writeSync(enc.encode(s));
-  let last = 0;
+  let last = tty ? 0 : performance.now();
   let open = false;
   return {
     step(info) {
-      if (!tty) return;
       const now = performance.now();
+      if (!tty) {
+        if (now - last >= logEverySec * 1000) {
+          last = now;
+          write(stepLine(info) + "\n");
+        }
+        return;
+      }
       if (now - last < 100 && info.step + 1 < info.steps) return;
       last = now;
       write(`\r\x1b[2K${stepLine(info)}`);
@@ -121,8 +128,16 @@ function escapeHtml(s: string): string {
   );
 }
 
-/** Live display in a notebook, updated at most once a second; the last state is always sent. */
-export function jupyterProgress(displayId = `train-${Date.now()}`): ProgressSink {
+export type Broadcast = (type: string, content: Record<string, unknown>) => Promise<void>;
+
+/**
+ * Live display in a notebook, updated at most once a second; the last state is always sent.
+ * `broadcast` defaults to the kernel's Deno.jupyter.broadcast (replaceable for tests).
+ */
+export function jupyterProgress(
+  displayId = `train-${Date.now()}`,
+  broadcast: Broadcast = (type, content) => Deno.jupyter.broadcast(type, content),
+): ProgressSink {
   let chain: Promise<void> = Promise.resolve();
   let shown = false;
   let lastSent = 0;
@@ -136,7 +151,7 @@ export function jupyterProgress(displayId = `train-${Date.now()}`): ProgressSink
     shown = true;
     lastSent = performance.now();
     chain = chain.then(() =>
-      Deno.jupyter.broadcast(type, {
+      broadcast(type, {
         data: { "text/plain": text, "text/html": html },
         metadata: {},
         transient: { display_id: displayId },
@@ -146,7 +161,7 @@ export function jupyterProgress(displayId = `train-${Date.now()}`): ProgressSink
   return {
     step(info) {
       current = stepLine(info);
-      if (performance.now() - lastSent > 1000 || info.step + 1 === info.steps) send();
+      if (!shown || performance.now() - lastSent > 1000 || info.step + 1 === info.steps) send();
     },
     epoch(record, epochs) {
       rows.push(record);
