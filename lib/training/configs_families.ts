@@ -1,0 +1,142 @@
+/**
+ * Run configs of the heatmap, segmentation (U-Net, DeepLabV3+) and multi-task families, registered
+ * with lib/training/configs.ts when a task adapter imports this module (`deno task train --config
+ * unet/cpu` loads lib/training/tasks/segmentation.ts, see tasks/mod.ts).
+ *
+ * Per family:
+ *   <family>/cpu    sized to train on HC18 (≈ 640 training images) within 60 minutes on the 2-core
+ *                   CPU with the fast backend (lib/backend): measured img/s in docs below each entry.
+ *   <family>/quick  smoke run on 48 phantoms, about a minute.
+ *   <family>/seed   the full-size model at the seed's input size (512 px), for GPU users.
+ *
+ * Geometry: an HC18 image is 800 px wide, so at S = 192 one model pixel is 4.17 original pixels;
+ * heatmaps at stride 2 are 96², and σ = 2 heatmap px ≈ 17 original px. The 8 px MRE target is
+ * ≈ 1 heatmap pixel, which the sub-pixel decoding resolves.
+ */
+import { type DeepPartial, type RunConfig } from "./config.ts";
+import { registerConfig } from "./configs.ts";
+
+type Override = DeepPartial<RunConfig>;
+
+/** From-scratch CPU training: AdamW at a higher rate with warm-up and a cosine decay (as `cpu`). */
+const CPU_TRAINING: Override = {
+  optimizer: { lr: 1e-3, weightDecay: 1e-4 },
+  schedule: { kind: "cosine-warmup", warmupEpochs: 2, minLr: 1e-5 },
+  earlyStopping: { patience: 0 },
+};
+
+/** Phantom smoke runs: tiny input, few steps. */
+const QUICK: Override = {
+  inputSize: 64,
+  batchSize: 8,
+  epochs: 3,
+  stepsPerEpoch: 8,
+  data: { dir: "phantoms", phantomCount: 48 },
+  visualiseCount: 6,
+};
+
+/** The seed prototype's training setup at 512 px (GPU): batch 16, lr 1e-4, plateau, 150 epochs. */
+const SEED: Override = {
+  inputSize: 512,
+  channels: 3,
+  batchSize: 16,
+  epochs: 150,
+};
+
+interface Family {
+  name: string;
+  task: RunConfig["task"];
+  what: string;
+  cpu: { model: string; override: Override; note: string };
+  seed?: { model: string; options?: Record<string, unknown> };
+}
+
+const FAMILIES: Family[] = [
+  {
+    name: "heatmap",
+    task: "heatmap",
+    what: "Payer-style heatmap regression (Gaussian targets, L2, sub-pixel decoding)",
+    cpu: {
+      model: "heatmap-unet-r18-w0.25",
+      note: "quarter-width ResNet-18 heatmap U-Net, 192 px, stride-2 heatmaps, σ = 2",
+      override: {
+        ...CPU_TRAINING,
+        inputSize: 192,
+        batchSize: 8,
+        epochs: 30,
+        taskOptions: { sigma: 2, loss: "l2" },
+        monitor: "val_mre_px",
+      },
+    },
+  },
+  {
+    name: "unet",
+    task: "segmentation",
+    what: "U-Net cranium segmentation, Dice + BCE, ellipse post-processing",
+    cpu: {
+      model: "unet-r18-w0.5",
+      note: "half-width ResNet-18 U-Net, 192 px",
+      override: { ...CPU_TRAINING, inputSize: 192, batchSize: 8, epochs: 20, monitor: "val_loss" },
+    },
+    seed: { model: "unet-r34" },
+  },
+  {
+    name: "deeplab",
+    task: "segmentation",
+    what: "DeepLabV3+ cranium segmentation, Dice + BCE, ellipse post-processing",
+    cpu: {
+      model: "deeplabv3plus-r50-w0.25",
+      note: "quarter-width ResNet-50 DeepLabV3+ (OS16), 192 px",
+      override: { ...CPU_TRAINING, inputSize: 192, batchSize: 8, epochs: 20, monitor: "val_loss" },
+    },
+    seed: { model: "deeplabv3plus-r50", options: { outputStride: 16 } },
+  },
+  {
+    name: "multitask",
+    task: "multitask",
+    what: "shared U-Net with mask logits + heatmaps, weighted Dice + BCE + heatmap L2",
+    cpu: {
+      model: "multitask-r18-w0.5",
+      note: "half-width ResNet-18 U-Net, 192 px, mask + stride-2 heatmaps",
+      override: {
+        ...CPU_TRAINING,
+        inputSize: 192,
+        batchSize: 8,
+        epochs: 20,
+        taskOptions: { sigma: 2, segWeight: 1, landmarkWeight: 1 },
+        monitor: "val_mre_px",
+      },
+    },
+  },
+];
+
+for (const f of FAMILIES) {
+  registerConfig(`${f.name}/cpu`, {
+    description: `${f.what}: ${f.cpu.note}; trains on HC18 within 60 min on the 2-core CPU.`,
+    override: {
+      ...f.cpu.override,
+      task: f.task,
+      model: { name: f.cpu.model, options: {} },
+    },
+  });
+  registerConfig(`${f.name}/quick`, {
+    extends: `${f.name}/cpu`,
+    description: `${f.what}: smoke run on phantoms at 64 px, about a minute.`,
+    override: QUICK,
+  });
+  if (f.seed) {
+    registerConfig(`${f.name}/seed`, {
+      extends: `${f.name}/cpu`,
+      description: `${f.what}: ${f.seed.model} at the seed's 512 px, batch 16, lr 1e-4, ` +
+        "ReduceLROnPlateau, 150 epochs (for GPU users).",
+      override: {
+        ...SEED,
+        model: { name: f.seed.model, options: f.seed.options ?? {} },
+        // Back to the seed's optimiser and schedule (BASE), undoing the CPU recipe.
+        optimizer: { lr: 1e-4, weightDecay: 1e-5 },
+        schedule: { kind: "plateau", warmupEpochs: 0, minLr: 1e-7 },
+        earlyStopping: { patience: 25 },
+      },
+    });
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * Heatmap-regression task after Payer et al. (MICCAI 2016, MedIA 2019): the model's heatmap output
+ * `[B, S/s, S/s, 4]` (stride s = 1, 2 or 4, read from the registry model) regresses one Gaussian
+ * per landmark (OFD1, OFD2, BPD1, BPD2, canonical order: lib/data/landmark_order.ts; the
+ * augmentations re-canonicalise, and decoding re-applies the rule, see lib/heatmap/decode.ts).
+ *
+ * taskOptions (all optional):
+ *   sigma (2)            Gaussian σ in heatmap pixels. At S = 192, s = 2, σ = 2 is 4 model px,
+ *                        about 17 px of an 800-px HC18 image.
+ *   loss ("l2")          "l2": mean squared error over all heatmap pixels, Payer's L2 up to a
+ *                        constant (his code sums ½(h − g)² and divides by the batch; AdamW does not
+ *                        care about the constant). "adaptive-wing": Wang et al. 2019.
+ *   scaling ("auto")     target peak: "payer" = γ/(2πσ²) (normalised 2-D Gaussian times γ, as in
+ *                        Payer's code), "unit" = 1; "auto" picks payer for l2 and unit for
+ *                        adaptive-wing, which assumes targets in [0, 1].
+ *   gamma (1000)         γ of the payer scaling.
+ *   decode ("quadratic") "quadratic": argmax + Newton step on the log-heatmap's 3×3 neighbourhood
+ *                        (exact for a Gaussian); "softargmax": recentred windowed centroid (half-width
+ *                        `window`); "integral": the differentiable soft-argmax of the whole map
+ *                        (ReLU-normalised; background mass pulls it towards the centre, so it is for
+ *                        comparison rather than the default).
+ *   window (3)           soft-argmax half-width, heatmap px.
+ *
+ * Validation metrics (besides the trainer's MRE): `mre_argmax_px` (integer argmax only, no
+ * refinement), `subpixel_gain_px` (that minus the refined MRE), `sdr2mm`, `hc_abs_mm`, mean
+ * `confidence`.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../../core/errors.ts";
+import type { Landmarks, Point } from "../../core/types.ts";
+import { canonicalize } from "../../data/landmark_order.ts";
+import {
+  argmaxChannel,
+  type DecodedPoint,
+  decodeHeatmapTensor,
+  gaussianHeatmaps,
+  heatmapSide,
+  type HeatmapStride,
+  heatmapToModel,
+  softArgmax,
+  targetPeak,
+} from "../../heatmap/mod.ts";
+import { adaptiveWing, mse } from "../../losses/mod.ts";
+import type { RunConfig } from "../config.ts";
+import "../configs_families.ts";
+import { LandmarkScores, outputOfKind, parseOptions } from "./common.ts";
+import type {
+  ModelSample,
+  Prediction,
+  SampleMeta,
+  TaskAdapter,
+  TaskMetricAccumulator,
+} from "./types.ts";
+
+export interface HeatmapOptions {
+  [key: string]: number | string;
+  sigma: number;
+  loss: "l2" | "adaptive-wing";
+  scaling: "auto" | "payer" | "unit";
+  gamma: number;
+  decode: "quadratic" | "softargmax" | "integral";
+  window: number;
+}
+
+export const HEATMAP_DEFAULTS: HeatmapOptions = {
+  sigma: 2,
+  loss: "l2",
+  scaling: "auto",
+  gamma: 1000,
+  decode: "quadratic",
+  window: 3,
+};
+
+export const HEATMAP_OPTION_KEYS = Object.keys(HEATMAP_DEFAULTS);
+
+export function parseHeatmapOptions(
+  raw: Record<string, unknown>,
+  ignore: readonly string[] = [],
+): HeatmapOptions {
+  const o = parseOptions<HeatmapOptions>(
+    "heatmap",
+    raw,
+    {
+      sigma: { kind: "number", min: 0, exclusiveMin: true },
+      loss: { kind: "enum", values: ["l2", "adaptive-wing"] },
+      scaling: { kind: "enum", values: ["auto", "payer", "unit"] },
+      gamma: { kind: "number", min: 0, exclusiveMin: true },
+      decode: { kind: "enum", values: ["quadratic", "softargmax", "integral"] },
+      window: { kind: "number", min: 0, exclusiveMin: true },
+    },
+    HEATMAP_DEFAULTS,
+    ignore,
+  );
+  if (o.loss === "adaptive-wing" && o.scaling === "payer") {
+    throw new InputError(
+      "heatmap task: the adaptive-wing loss needs targets in [0, 1]; use scaling unit (or auto)",
+      undefined,
+      undefined,
+      o.scaling,
+    );
+  }
+  return o;
+}
+
+/** A heatmap prediction: landmarks in original pixels plus the evidence behind each point. */
+export interface HeatmapPrediction extends Prediction {
+  confidence: [number, number, number, number];
+  /** Integer-argmax landmarks (no sub-pixel refinement), original pixels, canonical order. */
+  argmaxLandmarks: Landmarks;
+}
+
+interface Evidence extends Point {
+  confidence: number;
+}
+
+/** Reorder within each pair by the canonical rule, carrying each point's evidence along. */
+function canonicalWithEvidence<T extends Evidence>(pts: [T, T, T, T]): [T, T, T, T] {
+  const canon = canonicalize(pts.map((p) => ({ x: p.x, y: p.y })) as Landmarks);
+  const [o1, o2, b1, b2] = pts;
+  const ofd = canon[0].x === o1.x && canon[0].y === o1.y ? [o1, o2] : [o2, o1];
+  const bpd = canon[2].x === b1.x && canon[2].y === b1.y ? [b1, b2] : [b2, b1];
+  return [ofd[0], ofd[1], bpd[0], bpd[1]];
+}
+
+export class HeatmapTask implements TaskAdapter {
+  readonly task = "heatmap" as const;
+  readonly side: number;
+  readonly scaling: "payer" | "unit";
+  /** Predictions by the output tensor they were decoded from, so the metrics need not redo it. */
+  private readonly memo = new WeakMap<tf.Tensor, HeatmapPrediction[]>();
+
+  constructor(
+    readonly size: number,
+    readonly stride: HeatmapStride,
+    readonly options: HeatmapOptions,
+  ) {
+    this.side = heatmapSide(size, stride);
+    this.scaling = options.scaling === "auto"
+      ? (options.loss === "l2" ? "payer" : "unit")
+      : options.scaling;
+  }
+
+  /** Peak height of a perfect target, the confidence's reference. */
+  get referencePeak(): number {
+    return targetPeak(this.options.sigma, this.scaling, this.options.gamma);
+  }
+
+  targetShapes(): number[][] {
+    return [[this.side, this.side, 4]];
+  }
+
+  writeTargets(sample: ModelSample, index: number, out: Float32Array[]): void {
+    gaussianHeatmaps(
+      sample.landmarks,
+      {
+        size: this.size,
+        stride: this.stride,
+        sigma: this.options.sigma,
+        scaling: this.scaling,
+        gamma: this.options.gamma,
+      },
+      out[0],
+      index * this.side * this.side * 4,
+    );
+  }
+
+  loss(outputs: tf.Tensor[], targets: tf.Tensor[]): tf.Scalar {
+    return tf.tidy(() => tf.addN(Object.values(this.lossTerms(outputs, targets))) as tf.Scalar);
+  }
+
+  lossTerms(outputs: tf.Tensor[], targets: tf.Tensor[]): Record<string, tf.Scalar> {
+    const [pred] = outputs, [target] = targets;
+    return this.options.loss === "l2"
+      ? { l2: mse(pred, target) }
+      : { adaptiveWing: adaptiveWing(pred, target) };
+  }
+
+  async decode(outputs: tf.Tensor[], metas: SampleMeta[]): Promise<HeatmapPrediction[]> {
+    const heatmaps = outputs[0];
+    this.checkShape(heatmaps, metas.length);
+    const { decode, window, sigma } = this.options;
+    const decoded = await decodeHeatmapTensor(heatmaps, {
+      stride: this.stride,
+      method: decode === "softargmax" ? "softargmax" : "quadratic",
+      window,
+      referencePeak: this.referencePeak,
+      referenceSigma: sigma,
+      canonical: false,
+    }, metas.map((m) => m.toImage));
+    let integral: Float32Array | Int32Array | Uint8Array | undefined;
+    if (decode === "integral") {
+      const xy = softArgmax(heatmaps, { normalization: "relu", stride: this.stride });
+      integral = await xy.data();
+      xy.dispose();
+    }
+    const data = await heatmaps.data();
+    const preds = metas.map((meta, b): HeatmapPrediction => {
+      const pts = decoded[b].points.map((p: DecodedPoint, k): Evidence => {
+        if (!integral) return { x: p.x, y: p.y, confidence: p.confidence };
+        const q = meta.toImage({ x: integral[(b * 4 + k) * 2], y: integral[(b * 4 + k) * 2 + 1] });
+        return { x: q.x, y: q.y, confidence: p.confidence };
+      }) as [Evidence, Evidence, Evidence, Evidence];
+      const ordered = canonicalWithEvidence(pts);
+      return {
+        landmarks: ordered.map((p) => ({ x: p.x, y: p.y })) as Landmarks,
+        confidence: ordered.map((p) => p.confidence) as HeatmapPrediction["confidence"],
+        argmaxLandmarks: this.argmaxLandmarks(data, b, meta),
+      };
+    });
+    this.memo.set(heatmaps, preds);
+    return preds;
+  }
+
+  /** Integer argmax per channel → model → original pixels, canonical order. */
+  private argmaxLandmarks(data: ArrayLike<number>, b: number, meta: SampleMeta): Landmarks {
+    const n = this.side;
+    const view = { data, height: n, width: n, channels: 4, offset: b * n * n * 4 };
+    const pts = [0, 1, 2, 3].map((c) => {
+      const top = argmaxChannel(view, c);
+      return meta.toImage(heatmapToModel(top, this.stride));
+    });
+    return canonicalize(pts as Landmarks);
+  }
+
+  private checkShape(t: tf.Tensor, batch: number): void {
+    const want = [batch, this.side, this.side, 4];
+    if (t.shape.length !== 4 || t.shape.some((d, i) => d !== want[i])) {
+      throw new Error(`heatmap task: output has shape [${t.shape}], expected [${want}]`);
+    }
+  }
+
+  /** `decode` of this output tensor, reusing the last result for the same tensor. */
+  async decodeCached(heatmaps: tf.Tensor, metas: SampleMeta[]): Promise<HeatmapPrediction[]> {
+    const hit = this.memo.get(heatmaps);
+    return hit && hit.length === metas.length ? hit : await this.decode([heatmaps], metas);
+  }
+
+  createMetrics(): TaskMetricAccumulator {
+    return new HeatmapMetrics(this);
+  }
+}
+
+/** Argmax-only vs refined landmark scores, and the mean confidence. */
+export class HeatmapMetrics implements TaskMetricAccumulator {
+  private readonly refined = new LandmarkScores();
+  private readonly argmax = new LandmarkScores();
+  private confidenceSum = 0;
+  private points = 0;
+
+  constructor(private readonly task: HeatmapTask, private readonly outputIndex = 0) {}
+
+  async add(outputs: tf.Tensor[], _targets: tf.Tensor[], metas: SampleMeta[]): Promise<void> {
+    const preds = await this.task.decodeCached(outputs[this.outputIndex], metas);
+    metas.forEach((meta, b) => {
+      const p = preds[b];
+      this.refined.add(p.landmarks, meta);
+      this.argmax.add(p.argmaxLandmarks, meta);
+      for (const c of p.confidence) this.confidenceSum += c;
+      this.points += 4;
+    });
+  }
+
+  result(): Record<string, number> {
+    const r = this.refined.result();
+    const a = this.argmax.result("argmax_");
+    return {
+      sdr2mm: r.sdr2mm,
+      hc_abs_mm: r.hc_abs_mm,
+      mre_argmax_px: a.argmax_mre_px,
+      subpixel_gain_px: a.argmax_mre_px - r.mre_px,
+      confidence: this.points ? this.confidenceSum / this.points : NaN,
+    };
+  }
+}
+
+/** The heatmap adapter for a config; the stride comes from the model's heatmap output. */
+export function heatmapTaskFor(
+  config: RunConfig,
+  options: HeatmapOptions,
+  outputStride: number,
+): HeatmapTask {
+  if (![1, 2, 4].includes(outputStride)) {
+    throw new InputError(
+      "heatmap task: output stride must be 1, 2 or 4",
+      undefined,
+      undefined,
+      outputStride,
+    );
+  }
+  return new HeatmapTask(config.inputSize, outputStride as HeatmapStride, options);
+}
+
+export function createTask(config: RunConfig): HeatmapTask {
+  const { info } = outputOfKind(config, "heatmaps");
+  return heatmapTaskFor(config, parseHeatmapOptions(config.taskOptions), info.stride);
+}

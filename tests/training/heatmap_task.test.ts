@@ -1,0 +1,153 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/core/errors.ts";
+import type { Landmarks } from "../../lib/core/types.ts";
+import { isCanonical } from "../../lib/data/landmark_order.ts";
+import { targetPeak } from "../../lib/heatmap/mod.ts";
+import { evalPipeline } from "../../lib/transforms/pipeline.ts";
+import { buildBatch, memorySource } from "../../lib/training/data.ts";
+import { createTask, parseHeatmapOptions } from "../../lib/training/tasks/heatmap.ts";
+import { phantomSamples, tinyConfig } from "./helpers.ts";
+
+await tf.setBackend("cpu");
+
+function heatmapConfig(
+  size: number,
+  stride: number,
+  taskOptions: Record<string, unknown> = {},
+) {
+  return tinyConfig({
+    task: "heatmap",
+    model: { name: "heatmap-unet-r18-w0.25", options: { outputStride: stride } },
+    inputSize: size,
+    taskOptions,
+  });
+}
+
+function maxError(a: Landmarks, b: Landmarks): number {
+  return Math.max(...a.map((p, k) => Math.hypot(p.x - b[k].x, p.y - b[k].y)));
+}
+
+/** Targets of three wide/tall phantoms (the letterbox pads) decoded as if they were the outputs. */
+async function roundTrip(size: number, stride: number, options: Record<string, unknown>) {
+  const config = heatmapConfig(size, stride, options);
+  const samples = [...phantomSamples(2, 11, 90, 52), ...phantomSamples(1, 40, 50, 70)];
+  const task = createTask(config);
+  const pipe = evalPipeline(config);
+  const batch = await buildBatch(memorySource(samples, pipe), [0, 1, 2], pipe, task);
+  const preds = await task.decode(batch.targets, batch.metas);
+  return { task, batch, preds, samples };
+}
+
+Deno.test("heatmap targets decoded as outputs give the original landmarks (stride 1, 2, 4; both scalings)", async () => {
+  const table: [number, number, Record<string, unknown>][] = [
+    [48, 1, { sigma: 1.5 }],
+    [48, 2, { sigma: 1.5 }],
+    [64, 4, { sigma: 1 }],
+    [48, 2, { sigma: 2, loss: "adaptive-wing" }],
+    [48, 2, { sigma: 2, scaling: "unit" }],
+  ];
+  for (const [size, stride, options] of table) {
+    const { batch, preds, samples, task } = await roundTrip(size, stride, options);
+    assert.deepEqual(batch.targets[0].shape, [3, size / stride, size / stride, 4]);
+    preds.forEach((p, i) => {
+      const err = maxError(p.landmarks, samples[i].landmarks);
+      assert.ok(
+        err < 0.1,
+        `S=${size} s=${stride} ${JSON.stringify(options)} sample ${i}: ${err} px`,
+      );
+      assert.ok(isCanonical(p.landmarks));
+      // A perfect target has full confidence.
+      p.confidence.forEach((c) => assert.ok(Math.abs(c - 1) < 1e-3, `confidence ${c}`));
+    });
+    assert.equal(task.scaling, options.scaling === "unit" || options.loss ? "unit" : "payer");
+    tf.dispose([batch.inputs, ...batch.targets]);
+  }
+});
+
+Deno.test("payer-scaled targets peak at γ/(2πσ²); l2 loss is the mean squared difference", async () => {
+  const { batch, task } = await roundTrip(48, 2, { sigma: 2, gamma: 500 });
+  const max = batch.targets[0].max().dataSync()[0];
+  // The peak is sampled at a pixel centre, within half a pixel of the true centre: ≤ the analytic peak.
+  const peak = targetPeak(2, "payer", 500);
+  assert.ok(Math.abs(peak - 500 / (8 * Math.PI)) < 1e-9);
+  assert.ok(
+    max <= peak + 1e-4 && max > peak * Math.exp(-0.5 / 8) - 1e-4,
+    `max ${max} peak ${peak}`,
+  );
+  const shifted = tf.add(batch.targets[0], 0.5);
+  assert.ok(task.loss(batch.targets, batch.targets).dataSync()[0] < 1e-12);
+  assert.ok(Math.abs(task.loss([shifted], batch.targets).dataSync()[0] - 0.25) < 1e-5);
+  assert.deepEqual(Object.keys(task.lossTerms([shifted], batch.targets)), ["l2"]);
+  tf.dispose([shifted, batch.inputs, ...batch.targets]);
+});
+
+Deno.test("windowed and integral soft-argmax decoding also recover the landmarks", async () => {
+  // Windowed: the recentred window leaves ~0.01 px of bias. Integral: the whole-map centroid, exact
+  // up to the Gaussian's truncation at the map border (negligible for these interior landmarks).
+  for (const [decode, tol] of [["softargmax", 0.05], ["integral", 0.05]] as const) {
+    const { batch, preds, samples } = await roundTrip(48, 2, { sigma: 1.5, decode });
+    preds.forEach((p, i) => {
+      const err = maxError(p.landmarks, samples[i].landmarks);
+      assert.ok(err < tol, `${decode} sample ${i}: ${err} px`);
+    });
+    tf.dispose([batch.inputs, ...batch.targets]);
+  }
+});
+
+Deno.test("decoding re-canonicalises swapped channels and carries each point's confidence along", async () => {
+  const { batch, samples, task } = await roundTrip(48, 2, { sigma: 1.5 });
+  // Swap OFD1/OFD2 channels and halve the (new) channel 0, i.e. the true OFD2's Gaussian.
+  const swapped = tf.tidy(() => {
+    const [c0, c1, c2, c3] = tf.split(batch.targets[0], 4, 3);
+    return tf.concat([tf.mul(c1, 0.5), c0, c3, c2], 3);
+  });
+  const preds = await task.decode([swapped], batch.metas);
+  preds.forEach((p, i) => {
+    assert.ok(maxError(p.landmarks, samples[i].landmarks) < 0.1);
+    assert.ok(Math.abs(p.confidence[0] - 1) < 1e-3 && Math.abs(p.confidence[1] - 0.5) < 1e-3);
+  });
+  tf.dispose([swapped, batch.inputs, ...batch.targets]);
+});
+
+Deno.test("heatmap metrics: refined beats integer argmax; SDR and HC error from exact targets", async () => {
+  const { batch, task } = await roundTrip(48, 4, { sigma: 1 });
+  const acc = task.createMetrics();
+  await task.decode(batch.targets, batch.metas);
+  await acc.add(batch.targets, batch.targets, batch.metas);
+  const r = acc.result();
+  // Stride 4 at 48 px on ~90 px images: an argmax pixel is ~7.5 original px wide.
+  assert.ok(r.mre_argmax_px > 0.5, `argmax MRE ${r.mre_argmax_px}`);
+  assert.ok(r.subpixel_gain_px > 0.5 && r.subpixel_gain_px <= r.mre_argmax_px);
+  assert.ok(Math.abs(r.sdr2mm - 1) < 1e-12 && r.hc_abs_mm < 1e-3);
+  assert.ok(Math.abs(r.confidence - 1) < 1e-3);
+  // Without a prior decode the accumulator decodes by itself, with the same result.
+  const fresh = task.createMetrics();
+  await fresh.add(batch.targets, batch.targets, batch.metas);
+  assert.deepEqual(fresh.result(), r);
+  tf.dispose([batch.inputs, ...batch.targets]);
+});
+
+Deno.test("heatmap options: unknown keys, bad values and incompatible choices are rejected", () => {
+  const table: [Record<string, unknown>, RegExp][] = [
+    [{ sigmma: 2 }, /unknown taskOptions key "sigmma"/],
+    [{ sigma: 0 }, /sigma must be > 0/],
+    [{ sigma: "2" }, /sigma must be a number/],
+    [{ loss: "l1" }, /loss must be one of l2, adaptive-wing/],
+    [{ decode: "argmax" }, /decode must be one of/],
+    [{ loss: "adaptive-wing", scaling: "payer" }, /needs targets in \[0, 1\]/],
+  ];
+  for (const [raw, re] of table) {
+    assert.throws(
+      () => parseHeatmapOptions(raw),
+      (e: Error) => e instanceof InputError && re.test(e.message),
+    );
+  }
+  // The stride must divide the input size; a model without a heatmap output is refused.
+  assert.throws(() => createTask(heatmapConfig(50, 4)), InputError);
+  assert.throws(
+    () =>
+      createTask(tinyConfig({ task: "heatmap", model: { name: "unet-r18-w0.5", options: {} } })),
+    /has 0 heatmaps outputs/,
+  );
+});
