@@ -50,12 +50,18 @@ export async function createTaskAdapter(config: RunConfig): Promise<TaskAdapter>
   return (await loadTask(config.task))(config);
 }
 
+/** Config families named after their model rather than their task. */
+const FAMILY_TASKS: Readonly<Record<string, TaskName>> = {
+  unet: "segmentation",
+  deeplab: "segmentation",
+};
+
 /**
  * Resolve a config name, importing the task module first for family names (`heatmap/cpu` needs
- * lib/training/tasks/heatmap.ts, which registers it).
+ * lib/training/tasks/heatmap.ts, which registers it; `unet/cpu` needs segmentation.ts).
  */
 export async function resolveConfig(name: string): Promise<RunConfig> {
   const family = name.includes("/") ? name.split("/")[0] : undefined;
-  if (family !== undefined) await loadTask(family as TaskName);
+  if (family !== undefined) await loadTask(FAMILY_TASKS[family] ?? family as TaskName);
   return getConfig(name);
 }
