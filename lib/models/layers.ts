@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
+import { registerDilatedConvGradients } from "../backend/gradients.ts";
 import { Rng } from "../core/rng.ts";
 
 type Kwargs = Record<string, unknown>;
@@ -226,28 +227,13 @@ export interface AtrousConv2DArgs extends LayerArgs {
 
 /**
  * Dilated ("atrous") stride-1 convolution with 'same' padding. tf.layers.conv2d goes through
- * `tf.fused.conv2d`, whose gradient refuses dilation > 1. At inference this layer runs the native
- * dilated `tf.conv2d` (one kernel); in training it runs the equivalent spaceToBatch → valid conv →
- * batchToSpace formulation (TensorFlow's `atrous_conv2d`), whose ops all have stock gradients, so
- * training works on every backend without a global gradient override.
+ * `tf.fused.conv2d`, whose gradient refuses dilation > 1 (tfjs 4.22); this layer calls the unfused
+ * `tf.conv2d`, whose gradient lib/backend/gradients.ts replaces with a dilation-aware one
+ * (registered when this module loads; native backprop kernels on cpu-dnnl and wasm, op-level
+ * formulas elsewhere).
  * Weights are named like Conv2D's (`kernel`, `bias`) so converted weights load by name. The
  * initializer is not serialised: a loaded model gets its weights from the weight file.
  */
-export function atrousConvSpaceToBatch(
-  x: tf.Tensor4D,
-  kernel: tf.Tensor4D,
-  rate: number,
-): tf.Tensor4D {
-  // 'same' needs (k-1)·r zeros around; extra bottom/right zeros make each side a multiple of r.
-  const half = ((kernel.shape[0] - 1) / 2) * rate;
-  const extraH = (rate - (x.shape[1] % rate)) % rate;
-  const extraW = (rate - (x.shape[2] % rate)) % rate;
-  const paddings = [[half, half + extraH], [half, half + extraW]];
-  const spaced = tf.spaceToBatchND(x, [rate, rate], paddings) as tf.Tensor4D;
-  const conv = tf.conv2d(spaced, kernel, 1, "valid");
-  return tf.batchToSpaceND(conv, [rate, rate], [[0, extraH], [0, extraW]]) as tf.Tensor4D;
-}
-
 export class AtrousConv2D extends tf.layers.Layer {
   static className = "AtrousConv2D";
   readonly filters: number;
@@ -295,14 +281,11 @@ export class AtrousConv2D extends tf.layers.Layer {
     return [s[0], s[1], s[2], this.filters];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = single(inputs) as tf.Tensor4D;
       const r = this.dilationRate;
-      const kernel = this.kernel!.read() as tf.Tensor4D;
-      const y = kwargs["training"] && r > 1
-        ? atrousConvSpaceToBatch(x, kernel, r)
-        : tf.conv2d(x, kernel, 1, "same", "NHWC", [r, r]);
+      const y = tf.conv2d(x, this.kernel!.read() as tf.Tensor4D, 1, "same", "NHWC", [r, r]);
       return this.bias ? tf.add(y, this.bias.read()) : y;
     });
   }
@@ -318,6 +301,7 @@ export class AtrousConv2D extends tf.layers.Layer {
   }
 }
 
+registerDilatedConvGradients();
 tf.serialization.registerClass(DropConnect);
 tf.serialization.registerClass(DepthwiseConv);
 tf.serialization.registerClass(SeededDropout);
