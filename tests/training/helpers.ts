@@ -2,6 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Sample } from "../../lib/core/types.ts";
 import { generatePhantom } from "../../lib/data/phantom.ts";
+import { DropConnect } from "../../lib/models/layers.ts";
 import { getConfig } from "../../lib/training/configs.ts";
 import { mergeConfig, type RunConfig } from "../../lib/training/config.ts";
 
@@ -20,35 +21,51 @@ export function phantomSamples(n: number, seed0: number, width = 48, height = 36
 }
 
 /**
- * Conv → BatchNorm → ReLU → conv → pool → unseeded dropout → dense(8). BatchNorm statistics and
- * dropout noise (drawn through Math.random) are exactly what exact resume must carry over.
+ * Conv → BatchNorm → ReLU → residual branch with drop-connect (lib/models' DropConnect, which keeps
+ * its own Rng) → conv → pool → unseeded dropout → dense(8). BatchNorm statistics, drop-connect
+ * draws and dropout noise (drawn through Math.random) are exactly what exact resume must carry.
  */
 export function tinyCoordModel(size: number, seed = 1, batchNorm = true): tf.LayersModel {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 100 + k });
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [size, size, 1],
-        filters: 4,
-        kernelSize: 3,
-        strides: 2,
-        padding: "same",
-        kernelInitializer: init(1),
-      }),
-      ...(batchNorm ? [tf.layers.batchNormalization()] : []),
-      tf.layers.reLU(),
-      tf.layers.conv2d({
-        filters: 6,
-        kernelSize: 3,
-        strides: 2,
-        padding: "same",
-        activation: "relu",
-        kernelInitializer: init(2),
-      }),
-      tf.layers.globalAveragePooling2d({}),
-      tf.layers.dropout({ rate: 0.3 }),
-      tf.layers.dense({ units: 8, kernelInitializer: init(3) }),
-    ],
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    layer.apply(x) as tf.SymbolicTensor;
+  const input = tf.input({ shape: [size, size, 1] });
+  let x = apply(
+    tf.layers.conv2d({
+      filters: 4,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      kernelInitializer: init(1),
+    }),
+    input,
+  );
+  if (batchNorm) x = apply(tf.layers.batchNormalization(), x);
+  x = apply(tf.layers.reLU(), x);
+  const branch = apply(
+    tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", kernelInitializer: init(2) }),
+    x,
+  );
+  x = apply(tf.layers.add(), [
+    x,
+    apply(new DropConnect({ rate: batchNorm ? 0.3 : 0, seed: 9 }), branch),
+  ]);
+  x = apply(
+    tf.layers.conv2d({
+      filters: 6,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: init(3),
+    }),
+    x,
+  );
+  x = apply(tf.layers.globalAveragePooling2d({}), x);
+  x = apply(tf.layers.dropout({ rate: batchNorm ? 0.3 : 0 }), x);
+  return tf.model({
+    inputs: input,
+    outputs: apply(tf.layers.dense({ units: 8, kernelInitializer: init(4) }), x),
   });
 }
 
