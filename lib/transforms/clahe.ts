@@ -30,13 +30,6 @@ export interface ClaheOptions {
 const HIST_SIZE = 256;
 const f32 = Math.fround;
 
-/** Round half to even, then clamp to 0..255: OpenCV's `saturate_cast<uchar>(float)`. */
-function saturateU8(v: number): number {
-  let r = Math.round(v);
-  if (r - v === 0.5 && r % 2 !== 0) r -= 1; // Math.round sends .5 up; ties go to the even neighbour
-  return r < 0 ? 0 : r > 255 ? 255 : r;
-}
-
 /** OpenCV's borderInterpolate for BORDER_REFLECT_101 (…cb|abcd|cb…). */
 function reflect101(i: number, n: number): number {
   if (n === 1) return 0;
@@ -71,12 +64,13 @@ function tileLuts(
   tilesX: number,
   tilesY: number,
   clipLimit: number,
-): Uint8Array {
+): Uint8ClampedArray {
   const tileArea = tileW * tileH;
   const lutScale = f32((HIST_SIZE - 1) / tileArea);
   let clip = 0;
   if (clipLimit > 0) clip = Math.max(1, Math.trunc((clipLimit * tileArea) / HIST_SIZE));
-  const luts = new Uint8Array(tilesX * tilesY * HIST_SIZE);
+  // Uint8ClampedArray stores round half to even and clamp, as OpenCV's saturate_cast<uchar>.
+  const luts = new Uint8ClampedArray(tilesX * tilesY * HIST_SIZE);
   const hist = new Int32Array(HIST_SIZE);
   for (let ty = 0; ty < tilesY; ty++) {
     for (let tx = 0; tx < tilesX; tx++) {
@@ -105,7 +99,7 @@ function tileLuts(
       let sum = 0;
       for (let i = 0; i < HIST_SIZE; i++) {
         sum += hist[i];
-        luts[lut + i] = saturateU8(f32(sum * lutScale));
+        luts[lut + i] = f32(sum * lutScale);
       }
     }
   }
@@ -171,7 +165,8 @@ export function claheU8(
 
   const { lo: xLo, hi: xHi, wLo: xa1s, wHi: xas } = axisWeights(width, tileW, tilesX, HIST_SIZE);
   const ys = axisWeights(height, tileH, tilesY, HIST_SIZE * tilesX);
-  const out = new Uint8Array(width * height);
+  // Storing into a Uint8ClampedArray rounds half to even and clamps: saturate_cast<uchar> exactly.
+  const out = new Uint8ClampedArray(width * height);
   for (let y = 0; y < height; y++) {
     const plane1 = ys.lo[y];
     const plane2 = ys.hi[y];
@@ -186,21 +181,17 @@ export function claheU8(
       const xa1 = xa1s[x];
       const top = f32(f32(luts[plane1 + i1] * xa1) + f32(luts[plane1 + i2] * xa));
       const bottom = f32(f32(luts[plane2 + i1] * xa1) + f32(luts[plane2 + i2] * xa));
-      const res = f32(f32(top * ya1) + f32(bottom * ya));
-      // saturateU8 inlined: res is within 0..255 here, so only the half-to-even tie needs care.
-      let r = Math.round(res);
-      if (r - res === 0.5 && (r & 1) === 1) r -= 1;
-      out[row + x] = r;
+      out[row + x] = f32(f32(top * ya1) + f32(bottom * ya));
     }
   }
-  return out;
+  return new Uint8Array(out.buffer);
 }
 
-/** Round and clamp a float grey image (nominal 0..255) to 8 bits, as CLAHE needs. */
+/** Round (half to even) and clamp a float grey image (nominal 0..255) to 8 bits, as CLAHE needs. */
 export function toU8(image: GrayImage): Uint8Array {
-  const out = new Uint8Array(image.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = saturateU8(image.data[i]);
-  return out;
+  const clamped = new Uint8ClampedArray(image.data.length);
+  clamped.set(image.data); // ToUint8Clamp: ties to even, clamped, NaN → 0
+  return new Uint8Array(clamped.buffer);
 }
 
 /**
