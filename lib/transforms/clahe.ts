@@ -12,8 +12,9 @@
  * 5. Every pixel of the unpadded image bilinearly blends the lookup tables of the four nearest tile
  *    centres (edge tiles extend to the border).
  *
- * OpenCV computes 4 and 5 in single precision and rounds half to even; `Math.fround` reproduces
- * that here, so the output matches OpenCV bit for bit except for rare ties.
+ * OpenCV computes 4 and 5 in single precision and rounds half to even; `Math.fround` and stores
+ * into Uint8ClampedArray (ties to even, clamped) reproduce that, so the output matches OpenCV 4.6
+ * bit for bit (tests/fixtures/clahe, and all 799 local HC18 training images when measured).
  */
 import type { GrayImage } from "../core/types.ts";
 import { InputError } from "../core/errors.ts";
