@@ -14,7 +14,7 @@ import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic } from "../core/fs.ts";
 import { errorsCsv, errorsPathFor, predictFiles, predictionsCsv } from "../inference/batch.ts";
 import { findPixelSizeCsv, listInputImages, readPixelSizes } from "../inference/inputs.ts";
-import { SHIPPED_FAMILIES } from "../inference/model_dir.ts";
+import { locateModel, SHIPPED_FAMILIES } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { countProgress } from "../inference/progress.ts";
 
@@ -42,7 +42,9 @@ CSV columns: image_name, ofd_1_x, ofd_1_y, ofd_2_x, ofd_2_y, bpd_1_x, bpd_1_y, b
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} must be a positive integer`, undefined, undefined, value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InputError(`${flag} must be a positive integer`, undefined, undefined, value);
+  }
   return n;
 }
 
@@ -74,6 +76,7 @@ export async function main(args: string[]): Promise<number> {
   const pixelSizes = sizeCsv ? await readPixelSizes(resolve(sizeCsv)) : undefined;
   if (sizeCsv) console.error(`pixel sizes: ${sizeCsv} (${pixelSizes!.size} entries)`);
 
+  await locateModel(values.model!); // a wrong --model fails before the backend starts
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
   const predictor = await Predictor.load(values.model!, { batchSize });
@@ -98,7 +101,9 @@ export async function main(args: string[]): Promise<number> {
     const predicted = results.filter((r) => r.prediction).length;
     const failed = results.filter((r) => r.error);
     progress.done(`${predicted} of ${results.length} images predicted`);
-    if (predicted > 0) await writeFileAtomic(out, predictionsCsv(results, pixelSizes !== undefined));
+    if (predicted > 0) {
+      await writeFileAtomic(out, predictionsCsv(results, pixelSizes !== undefined));
+    }
     if (failed.length) {
       await writeFileAtomic(errorsPath, errorsCsv(results));
       for (const r of failed) console.error(`  ${r.name}: ${r.error}`);
@@ -117,7 +122,9 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (err) {
-    if (err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
       console.error(`error: ${(err as Error).message}`);
       Deno.exit(2);
     }

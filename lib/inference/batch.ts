@@ -65,7 +65,10 @@ export async function predictFiles(
       const r: FileResult = { path, name };
       results.push(r);
       if (img instanceof Error) r.error = img.message;
-      else good.push({ r, input: { id: name, image: img, pixelSizeMm: opts.pixelSizes?.get(name) } });
+      else {good.push({
+          r,
+          input: { id: name, image: img, pixelSizeMm: opts.pixelSizes?.get(name) },
+        });}
     }
     if (good.length) {
       try {
@@ -91,7 +94,9 @@ export async function predictFiles(
 
 function caption(p: ImagePrediction): string {
   const parts = [p.id];
-  if (p.measures) parts.push(`HC ${p.measures.hcMm.toFixed(1)} mm`, `GA ${p.measures.gaWeeks.toFixed(1)} wk`);
+  if (p.measures) {
+    parts.push(`HC ${p.measures.hcMm.toFixed(1)} mm`, `GA ${p.measures.gaWeeks.toFixed(1)} wk`);
+  }
   if (p.confidence !== null) parts.push(`conf ${p.confidence.toFixed(2)}`);
   if (p.plausible === false) parts.push("implausible");
   return parts.join("  ");
@@ -110,7 +115,12 @@ async function writeOverlay(dir: string, image: GrayImage, p: ImagePrediction): 
 export const MEASURE_COLUMNS = ["pixel_size_mm", "ofd_mm", "bpd_mm", "hc_mm", "ga_weeks"] as const;
 
 export function predictionHeader(withMeasures: boolean): string[] {
-  return ["image_name", ...LANDMARK_COLUMNS, ...(withMeasures ? MEASURE_COLUMNS : []), "confidence"];
+  return [
+    "image_name",
+    ...LANDMARK_COLUMNS,
+    ...(withMeasures ? MEASURE_COLUMNS : []),
+    "confidence",
+  ];
 }
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
@@ -123,7 +133,13 @@ export function predictionsCsv(results: readonly FileResult[], withMeasures: boo
     const m = p.measures;
     const measures = withMeasures
       ? (m
-        ? [p.pixelSizeMm!, round(m.ofdMm, 3), round(m.bpdMm, 3), round(m.hcMm, 3), round(m.gaWeeks, 3)]
+        ? [
+          p.pixelSizeMm!,
+          round(m.ofdMm, 3),
+          round(m.bpdMm, 3),
+          round(m.hcMm, 3),
+          round(m.gaWeeks, 3),
+        ]
         : ["", "", "", "", ""])
       : [];
     return [r.name, ...coords, ...measures, p.confidence === null ? "" : round(p.confidence, 4)];
@@ -133,7 +149,10 @@ export function predictionsCsv(results: readonly FileResult[], withMeasures: boo
 
 /** `image_name,error` for every failed file. */
 export function errorsCsv(results: readonly FileResult[]): string {
-  return formatCsv(["image_name", "error"], results.filter((r) => r.error).map((r) => [r.name, r.error!]));
+  return formatCsv(
+    ["image_name", "error"],
+    results.filter((r) => r.error).map((r) => [r.name, r.error!]),
+  );
 }
 
 /** `<dir>/<stem>.errors.csv` beside the prediction CSV. */

@@ -15,7 +15,10 @@ import { exists } from "../core/fs.ts";
 export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"];
 
 /** HC18 pixel-size files, looked for in the input folder and then its parent. */
-export const HC18_PIXEL_SIZE_CSVS = ["test_set_pixel_size.csv", "training_set_pixel_size_and_HC.csv"];
+export const HC18_PIXEL_SIZE_CSVS = [
+  "test_set_pixel_size.csv",
+  "training_set_pixel_size_and_HC.csv",
+];
 
 export function isImageName(name: string): boolean {
   return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase()) && !/_Annotation\.png$/i.test(name);
@@ -55,7 +58,12 @@ export async function readPixelSizes(csvPath: string): Promise<Map<string, numbe
   const pick = (names: string[]) => {
     const i = t.header.findIndex((h) => names.includes(h.trim().toLowerCase()));
     if (i < 0) {
-      throw new InputError(`needs a column ${names.map((n) => `"${n}"`).join(" or ")}`, csvPath, 1, t.header);
+      throw new InputError(
+        `needs a column ${names.map((n) => `"${n}"`).join(" or ")}`,
+        csvPath,
+        1,
+        t.header,
+      );
     }
     return i;
   };

@@ -125,7 +125,13 @@ export async function locateModel(spec: string, cwd = Deno.cwd()): Promise<Model
     const runDir = dirname(weightsDir);
     const checkpointsRoot = dirname(runDir);
     candidates.push(
-      join(dirname(dirname(checkpointsRoot)), "results", basename(checkpointsRoot), basename(runDir), "config.json"),
+      join(
+        dirname(dirname(checkpointsRoot)),
+        "results",
+        basename(checkpointsRoot),
+        basename(runDir),
+        "config.json",
+      ),
     );
   }
   for (const c of candidates) if (await exists(c)) return { weightsDir, configPath: c };

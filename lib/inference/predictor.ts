@@ -135,7 +135,10 @@ export class Predictor {
   }
 
   /** Predict every image; order is kept. Images of different sizes can share a call. */
-  async predict(images: readonly InputImage[], opts: PredictOptions = {}): Promise<ImagePrediction[]> {
+  async predict(
+    images: readonly InputImage[],
+    opts: PredictOptions = {},
+  ): Promise<ImagePrediction[]> {
     const S = this.inputSize;
     const variants: TtaVariant[] = opts.tta
       ? ttaVariants(S, opts.tta === true ? {} : opts.tta)

@@ -23,7 +23,9 @@ export function countProgress(label: string): CountProgress {
     const eta = done > 0 ? (sec * (total - done)) / done : NaN;
     const rate = done > 0 ? `${(sec / done * 1000).toFixed(0)} ms/item` : "";
     return `${label} ${"█".repeat(filled)}${"·".repeat(width - filled)} ${done}/${total} ` +
-      `${rate} ETA ${Number.isFinite(eta) ? eta.toFixed(0) + " s" : "--"}${note ? "  " + note : ""}`;
+      `${rate} ETA ${Number.isFinite(eta) ? eta.toFixed(0) + " s" : "--"}${
+        note ? "  " + note : ""
+      }`;
   };
   return {
     update(done, total, note) {

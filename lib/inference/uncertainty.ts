@@ -94,7 +94,11 @@ export function aggregateVariants(variants: readonly Landmarks[]): TtaAggregate 
 }
 
 /** exp(−dispersion / τ), τ = 1 % of the image's longer side (see the module comment). */
-export function confidenceFromDispersion(dispersionPx: number, width: number, height: number): number {
+export function confidenceFromDispersion(
+  dispersionPx: number,
+  width: number,
+  height: number,
+): number {
   return Math.exp(-dispersionPx / (0.01 * Math.max(width, height)));
 }
 

@@ -18,14 +18,22 @@ export interface TinyRun {
 }
 
 /** Phantom dataset (count images of width×height) under root/data. */
-export async function tinyDataset(root: string, count = 8, width = 64, height = 48): Promise<string> {
+export async function tinyDataset(
+  root: string,
+  count = 8,
+  width = 64,
+  height = 48,
+): Promise<string> {
   const dataDir = join(root, "data");
   await writePhantomDataset(dataDir, { count, seed: 3, width, height });
   return dataDir;
 }
 
 /** Train `configName` (a family's config) for 2 steps at 32 px on phantoms, in a temp root. */
-export async function tinyRun(configName = "quick", over: Partial<RunConfig> = {}): Promise<TinyRun> {
+export async function tinyRun(
+  configName = "quick",
+  over: Partial<RunConfig> = {},
+): Promise<TinyRun> {
   await initBackend({ prefer: "cpu" });
   const root = await Deno.makeTempDir({ prefix: "inference-test-" });
   const dataDir = await tinyDataset(root);

@@ -22,7 +22,13 @@ const { checkpointDir, config } = run.outcome;
 
 const phantom = (seed: number, width: number, height: number) => {
   const p = generatePhantom(seed, { width, height });
-  return { id: `p${seed}.png`, image: p.image, landmarks: p.landmarks, pixelSizeMm: p.pixelSizeMm, group: `${seed}` };
+  return {
+    id: `p${seed}.png`,
+    image: p.image,
+    landmarks: p.landmarks,
+    pixelSizeMm: p.pixelSizeMm,
+    group: `${seed}`,
+  };
 };
 
 Deno.test("locateModel: run folder, best/ and last/ all find the run's config in results/", async () => {
@@ -40,7 +46,9 @@ Deno.test("predictor equals the training evaluation on the same images (original
   const samples = [phantom(1, 77, 53), phantom(2, 40, 90), phantom(3, 64, 64)];
   const predictor = await Predictor.load(checkpointDir);
   try {
-    const preds = await predictor.predict(samples.map((s) => ({ id: s.id, image: s.image, pixelSizeMm: s.pixelSizeMm })));
+    const preds = await predictor.predict(
+      samples.map((s) => ({ id: s.id, image: s.image, pixelSizeMm: s.pixelSizeMm })),
+    );
     // Independent path: the trainer's validation pass over the same samples and best weights.
     const model = await loadModel(join(checkpointDir, "best"));
     const ev = await evaluate(model, memorySource(samples, evalPipeline(config)), {
@@ -94,10 +102,14 @@ Deno.test("TTA: identity variant equals the plain prediction; result is the vari
   const predictor = await Predictor.load(checkpointDir);
   try {
     const [plain] = await predictor.predict([{ id: s.id, image: s.image }]);
-    const [tta] = await predictor.predict([{ id: s.id, image: s.image, pixelSizeMm: 0.2 }], { tta: true });
+    const [tta] = await predictor.predict([{ id: s.id, image: s.image, pixelSizeMm: 0.2 }], {
+      tta: true,
+    });
     assert.equal(tta.variants!.length, 4);
     tta.variants![0].forEach((q, k) => {
-      const r = plain.landmarks.find((p) => Math.abs(p.x - q.x) < 1e-4 && Math.abs(p.y - q.y) < 1e-4);
+      const r = plain.landmarks.find((p) =>
+        Math.abs(p.x - q.x) < 1e-4 && Math.abs(p.y - q.y) < 1e-4
+      );
       assert.ok(r, `identity variant landmark ${k}`);
     });
     const agg = aggregateVariants(tta.variants as Landmarks[]);

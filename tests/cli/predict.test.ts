@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import sharp from "sharp";
+import { readCsv } from "../../lib/core/csv.ts";
+import { LANDMARK_COLUMNS } from "../../lib/data/prototype_csv.ts";
+import { generatePhantom } from "../../lib/data/phantom.ts";
+import { main } from "../../lib/cli/predict.ts";
+import { errorsPathFor } from "../../lib/inference/batch.ts";
+import { tinyRun } from "../inference/helpers.ts";
+
+const run = await tinyRun();
+const model = run.outcome.checkpointDir;
+
+function grey8(seed: number, width: number, height: number): Uint8Array {
+  const img = generatePhantom(seed, { width, height }).image;
+  return Uint8Array.from(img.data, (v) => Math.max(0, Math.min(255, Math.round(v))));
+}
+
+/** A folder with an 8-bit PNG, the same pixels as a 16-bit PNG, an RGB JPEG, a corrupt PNG and non-images. */
+async function mixedFolder(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const px = grey8(11, 77, 53);
+  const raw = { raw: { width: 77, height: 53, channels: 1 as const } };
+  await sharp(px, raw).png().toFile(join(dir, "a.png"));
+  await sharp(px, raw).toColourspace("grey16").png().toFile(join(dir, "b16.png"));
+  const rgb = new Uint8Array(90 * 61 * 3);
+  grey8(12, 90, 61).forEach((v, i) => rgb.set([v, Math.min(255, v + 20), v], 3 * i));
+  await sharp(rgb, { raw: { width: 90, height: 61, channels: 3 } }).jpeg().toFile(
+    join(dir, "c.jpg"),
+  );
+  await Deno.writeFile(
+    join(dir, "corrupt.png"),
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4, 5]),
+  );
+  await Deno.writeTextFile(join(dir, "notes.txt"), "not an image");
+  await sharp(px, raw).png().toFile(join(dir, "a_Annotation.png"));
+}
+
+const header = (withMm: boolean) => [
+  "image_name",
+  ...LANDMARK_COLUMNS,
+  ...(withMm ? ["pixel_size_mm", "ofd_mm", "bpd_mm", "hc_mm", "ga_weeks"] : []),
+  "confidence",
+];
+
+Deno.test("predict CLI: mixed folder → rows for decodable images, errors list, overlays, exit 0", async () => {
+  const dir = join(run.root, "mixed");
+  await mixedFolder(dir);
+  const sizes = join(run.root, "sizes.csv");
+  await Deno.writeTextFile(
+    sizes,
+    "filename,pixel size(mm),head circumference (mm)\na.png,0.25,100\nb16.png,0.25,100\n",
+  );
+  const out = join(run.root, "out", "pred.csv");
+  const overlays = join(run.root, "overlays");
+  const code = await main([
+    "--model",
+    model,
+    "--input",
+    dir,
+    "--out",
+    out,
+    "--pixel-size-csv",
+    sizes,
+    "--overlays",
+    overlays,
+    "--backend",
+    "cpu",
+  ]);
+  assert.equal(code, 0);
+  const t = await readCsv(out);
+  assert.deepEqual(t.header, header(true));
+  assert.deepEqual(t.rows.map((r) => r[0]), ["a.png", "b16.png", "c.jpg"]);
+  // The 16-bit PNG holds the same pixels ×257: decoded to the same grey levels, same prediction.
+  assert.deepEqual(t.rows[1].slice(1), t.rows[0].slice(1));
+  for (const r of t.rows) {
+    for (const c of r.slice(1, 9)) assert.ok(Number.isFinite(Number(c)) && c !== "");
+  }
+  assert.equal(t.rows[0][9], "0.25");
+  assert.ok(Number(t.rows[0][12]) > 0, "hc_mm");
+  assert.deepEqual(t.rows[2].slice(9, 14), ["", "", "", "", ""], "c.jpg has no pixel size");
+  assert.equal(t.rows[0][14], "", "coordinate regression without TTA has no confidence");
+  const errors = await readCsv(errorsPathFor(out));
+  assert.deepEqual(errors.rows.map((r) => r[0]), ["corrupt.png"]);
+  assert.match(errors.rows[0][1], /corrupt\.png/);
+  const pngs = [...Deno.readDirSync(overlays)].map((e) => e.name).sort();
+  assert.deepEqual(pngs, ["a.png", "b16.png", "c.png"]);
+  const meta = await sharp(join(overlays, "c.png")).metadata();
+  assert.deepEqual([meta.width, meta.height], [90, 61]);
+});
+
+Deno.test("predict CLI: HC18-style folder picks up its pixel-size CSV; --tta fills confidence", async () => {
+  const dir = join(run.root, "hc18", "test_set");
+  await Deno.mkdir(dir, { recursive: true });
+  await sharp(grey8(21, 80, 54), { raw: { width: 80, height: 54, channels: 1 } }).png().toFile(
+    join(dir, "000_HC.png"),
+  );
+  await Deno.writeTextFile(
+    join(dir, "test_set_pixel_size.csv"),
+    "filename,pixel size(mm)\n000_HC.png,0.1\n",
+  );
+  const out = join(run.root, "hc18.csv");
+  assert.equal(
+    await main(["--model", model, "--input", dir, "--out", out, "--tta", "--backend", "cpu"]),
+    0,
+  );
+  const t = await readCsv(out);
+  assert.deepEqual(t.header, header(true));
+  assert.equal(t.rows[0][9], "0.1");
+  const conf = Number(t.rows[0][14]);
+  assert.ok(conf > 0 && conf <= 1);
+  // A single file works too, and without a pixel-size file there are no mm columns.
+  const lone = join(run.root, "lone");
+  await Deno.mkdir(lone);
+  await Deno.copyFile(join(dir, "000_HC.png"), join(lone, "x.png"));
+  const out2 = join(run.root, "lone.csv");
+  assert.equal(
+    await main([
+      "--model",
+      model,
+      "--input",
+      join(lone, "x.png"),
+      "--out",
+      out2,
+      "--backend",
+      "cpu",
+    ]),
+    0,
+  );
+  assert.deepEqual((await readCsv(out2)).header, header(false));
+});
+
+Deno.test("predict CLI: nothing predictable → exit 1 and no CSV; bad arguments throw InputError", async () => {
+  const dir = join(run.root, "bad");
+  await Deno.mkdir(dir);
+  await Deno.writeFile(join(dir, "broken.png"), new Uint8Array([1, 2, 3]));
+  const out = join(run.root, "bad.csv");
+  assert.equal(await main(["--model", model, "--input", dir, "--out", out, "--backend", "cpu"]), 1);
+  await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+  assert.equal((await readCsv(errorsPathFor(out))).rows.length, 1);
+  await assert.rejects(main(["--input", dir, "--out", out]), /--model is required/);
+  await assert.rejects(main(["--model", run.root, "--input", dir, "--out", out]), /not a model/);
+  const sizes = join(run.root, "bad_sizes.csv");
+  await Deno.writeTextFile(sizes, "filename,pixel size(mm)\nbroken.png,-1\n");
+  await assert.rejects(
+    main(["--model", model, "--input", dir, "--out", out, "--pixel-size-csv", sizes]),
+    /row 2.*positive/,
+  );
+});

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import type { Landmarks } from "../../lib/core/types.ts";
+import {
+  aggregateVariants,
+  alignEnds,
+  auroc,
+  confidenceFromDispersion,
+  failureAuroc,
+  ttaVariants,
+} from "../../lib/inference/uncertainty.ts";
+import { applyWarp, mapToSource } from "../../lib/transforms/geometric.ts";
+import { toAugSample } from "../../lib/transforms/types.ts";
+
+const L = (...xy: number[]): Landmarks =>
+  [0, 1, 2, 3].map((k) => ({ x: xy[2 * k], y: xy[2 * k + 1] })) as Landmarks;
+
+Deno.test("auroc: hand-computed cases, ties count half, empty class is NaN", () => {
+  const cases: [number[], boolean[], number][] = [
+    [[0.1, 0.4, 0.35, 0.8], [false, false, true, true], 0.75], // 3 of 4 pairs ordered
+    [[1, 2, 3, 4], [false, false, true, true], 1],
+    [[4, 3, 2, 1], [false, false, true, true], 0],
+    [[1, 1, 2], [true, false, true], 0.75], // (1 vs 1) = ½, (2 vs 1) = 1 → 1.5 / 2
+    [[5, 5, 5, 5], [true, false, true, false], 0.5],
+  ];
+  for (const [scores, pos, want] of cases) {
+    assert.equal(auroc(scores, pos), want, JSON.stringify(scores));
+  }
+  assert.ok(Number.isNaN(auroc([1, 2], [true, true])));
+  assert.ok(Number.isNaN(auroc([1, 2], [false, false])));
+  assert.throws(() => auroc([1], [true, false]), RangeError);
+});
+
+Deno.test("failureAuroc: errors above 2 mm flagged by low confidence", () => {
+  // Failures (3 mm, 5 mm) have confidence 0.2 and 0.1; successes 0.9, 0.8 → perfect ranking.
+  assert.equal(failureAuroc([1, 3, 0.5, 5], [0.9, 0.2, 0.8, 0.1]), 1);
+  // Exactly 2 mm is not a failure; the one failure (2.5 mm) is the most confident → 0.
+  assert.equal(failureAuroc([2, 2.5, 1], [0.5, 0.9, 0.4]), 0);
+  // Threshold is a parameter: at 0.75 mm the 1 mm case fails too.
+  assert.equal(failureAuroc([1, 3, 0.5, 5], [0.9, 0.2, 0.8, 0.1], 0.75), 2 / 3);
+});
+
+Deno.test("alignEnds pairs each axis's ends with the reference", () => {
+  const ref = L(0, 0, 10, 0, 5, -3, 5, 3);
+  assert.deepEqual(alignEnds(L(10, 1, 0, 1, 5, 3, 5, -3), ref), L(0, 1, 10, 1, 5, -3, 5, 3));
+  assert.deepEqual(alignEnds(ref, ref), ref);
+});
+
+Deno.test("aggregateVariants: mean of the aligned variants and their mean distance", () => {
+  const a = L(0, 0, 10, 0, 5, -3, 5, 3);
+  const b = L(12, 0, 2, 0, 7, -3, 7, 3); // a shifted by +2 in x with the OFD ends swapped
+  const agg = aggregateVariants([a, b]);
+  assert.deepEqual(agg.landmarks, L(1, 0, 11, 0, 6, -3, 6, 3));
+  assert.equal(agg.dispersion, 1);
+  assert.equal(aggregateVariants([a]).dispersion, 0);
+  assert.throws(() => aggregateVariants([]), RangeError);
+});
+
+Deno.test("confidenceFromDispersion: 1 at zero, e^-1 at 1 % of the longer side", () => {
+  assert.equal(confidenceFromDispersion(0, 800, 540), 1);
+  assert.equal(confidenceFromDispersion(8, 800, 540), Math.exp(-1));
+  assert.equal(confidenceFromDispersion(8, 540, 800), Math.exp(-1));
+});
+
+Deno.test("ttaVariants: exact whole-pixel warps whose maps carry points back", () => {
+  const S = 20;
+  const variants = ttaVariants(S); // identity, flip, shift(+1,+1), shift(−1,−1): round(0.03·20) = 1
+  assert.deepEqual(variants.map((v) => v.label), [
+    "identity",
+    "flipHorizontal",
+    "shift(1,1)",
+    "shift(-1,-1)",
+  ]);
+  assert.equal(ttaVariants(S, { flip: false, shiftFraction: 0 }).length, 1);
+  const data = new Float32Array(S * S);
+  data[7 * S + 4] = 255; // bright pixel at (4, 7)
+  const expected: Record<string, [number, number]> = {
+    flipHorizontal: [15, 7],
+    "shift(1,1)": [5, 8],
+    "shift(-1,-1)": [3, 6],
+  };
+  for (const v of variants.slice(1)) {
+    const p = { x: 4, y: 7 };
+    const out = applyWarp(
+      toAugSample({ image: { width: S, height: S, data }, landmarks: [p, p, p, p] }),
+      v.warp!,
+    );
+    const [ex, ey] = expected[v.label];
+    assert.equal(out.image.data[ey * S + ex], 255, v.label);
+    assert.equal(out.image.data.reduce((s, x) => s + x, 0), 255, `${v.label}: nothing else lit`);
+    assert.deepEqual(mapToSource(out.maps, [{ x: ex, y: ey }])[0], p);
+  }
+});
