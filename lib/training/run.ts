@@ -44,6 +44,9 @@ export const CHECKPOINTS_ROOT = join(PROJECT_ROOT, "checkpoints", "runs");
 const HC18_DIR = join(PROJECT_ROOT, "data", "hc18");
 const PHANTOMS_DIR = join(PROJECT_ROOT, "data", "phantoms");
 
+/** Config keys a resumed run may change: how long it runs, where the data now lives, the report. */
+export const RESUMABLE_KEYS = ["epochs", "earlyStopping.patience", "data.dir", "visualiseCount"];
+
 export interface RunOptions {
   config: RunConfig;
   /** Default: `<UTC yyyymmdd-hhmmss>-<config>-<model>`. */
@@ -178,6 +181,15 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
       () => undefined,
     );
     runId = opts.runId;
+  }
+  if (opts.resume) {
+    const fixed = Object.keys(opts.overrides ?? {}).filter((k) => !RESUMABLE_KEYS.includes(k));
+    if (fixed.length) {
+      throw new InputError(
+        `cannot change ${fixed.join(", ")} on resume (exact resume replays the saved config); ` +
+          `changeable: ${RESUMABLE_KEYS.join(", ")}`,
+      );
+    }
   }
   if (opts.overrides && Object.keys(opts.overrides).length) {
     config = applyOverrides(config, opts.overrides);

@@ -83,6 +83,10 @@ Deno.test("resume reuses the saved config and extends the run with --epochs", as
     runTraining({ config, runId: "nope", resume: true, ...roots }),
     /no checkpoint to resume from/,
   );
+  await assert.rejects(
+    runTraining({ config, runId: "r2", resume: true, overrides: { batchSize: "2" }, ...roots }),
+    /cannot change batchSize on resume/,
+  );
 });
 
 Deno.test("splits are grouped, seeded by data.splitSeed, and respect data.limit", async () => {
