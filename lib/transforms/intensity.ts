@@ -13,7 +13,8 @@ import { type AugSample, type Transform, transform } from "./types.ts";
 
 export type Range = [number, number];
 
-function checkRange(label: string, r: Range, lo = -Infinity, hi = Infinity): void {
+/** Throws InputError unless `r` is [min, max] with lo ≤ min ≤ max ≤ hi. */
+export function checkRange(label: string, r: Range, lo = -Infinity, hi = Infinity): void {
   if (!(r.length === 2 && r[0] <= r[1] && r[0] >= lo && r[1] <= hi)) {
     throw new InputError(
       `${label}: range must be [min, max] within [${lo}, ${hi}]`,

@@ -4,21 +4,9 @@
  * describe the anatomy, which is still there under a shadow or a dropout.
  */
 import type { GrayImage } from "../core/types.ts";
-import { InputError } from "../core/errors.ts";
-import { pixelTransform, type Range } from "./intensity.ts";
+import { checkRange, pixelTransform, type Range } from "./intensity.ts";
 import { fillUniform } from "./random_fill.ts";
 import type { Transform } from "./types.ts";
-
-function checkRange(label: string, r: Range, lo: number, hi: number): void {
-  if (!(r.length === 2 && r[0] <= r[1] && r[0] >= lo && r[1] <= hi)) {
-    throw new InputError(
-      `${label}: range must be [min, max] within [${lo}, ${hi}]`,
-      undefined,
-      undefined,
-      r,
-    );
-  }
-}
 
 const smoothstep = (e0: number, e1: number, v: number) => {
   const t = Math.min(Math.max((v - e0) / (e1 - e0), 0), 1);
