@@ -36,9 +36,7 @@ export interface Warp extends PointMap {
 
 /** Bilinear resampling through `warp`; source pixels outside the image count as 0. */
 export function warpImage(image: GrayImage, warp: Warp): GrayImage {
-  if (warp.integral) {
-    return { ...warpNearest(image, warp, Float32Array), width: warp.width, height: warp.height };
-  }
+  if (warp.integral) return warpNearest(image, warp, Float32Array);
   const { width: W, height: H } = warp;
   const sw = image.width;
   const sh = image.height;
@@ -128,7 +126,7 @@ export function applyWarp(s: AugSample, warp: Warp): AugSample {
   };
 }
 
-/** Carry points from the current (target) frame of `sample` back to its original image. */
+/** Carry points from the frame after `maps` (e.g. model space) back to the original image. */
 export function mapToSource(maps: readonly PointMap[], points: readonly Point[]): Point[] {
   return points.map((p) => {
     let q = p;
@@ -137,7 +135,7 @@ export function mapToSource(maps: readonly PointMap[], points: readonly Point[])
   });
 }
 
-/** Carry points from the original image into the current frame (e.g. labels into model space). */
+/** Carry points from the original image through `maps` (e.g. labels into model space). */
 export function mapToTarget(maps: readonly PointMap[], points: readonly Point[]): Point[] {
   return points.map((p) => maps.reduce((q, m) => m.forward(q), p));
 }
