@@ -52,7 +52,7 @@ function kernelsHandle(g: ConvGeometry): boolean {
 }
 
 function run(kernel: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor4D {
-  return tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor4D;
+  return tf.engine().runKernel(kernel, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 let registered = false;
@@ -123,6 +123,99 @@ export function registerDilatedConvGradients(): void {
         x: () => depthwiseBackpropInputOps(x.shape, dy4, filter, g),
         filter: () => depthwiseBackpropFilterOps(x, dy4, filter.shape, g),
       };
+    },
+  });
+}
+
+function backendHas(kernel: string): boolean {
+  return tf.getKernel(kernel, tf.getBackend()) !== undefined;
+}
+
+function allFloat32(...ts: (tf.Tensor | undefined)[]): boolean {
+  return ts.every((t) => t === undefined || t.dtype === "float32");
+}
+
+let fusedRegistered = false;
+
+/**
+ * Gradients that cost one or two passes instead of tfjs's chains of full-size ops. Each one calls
+ * a fused kernel (Biometry*Grad) when the active backend registers it and otherwise runs tfjs's
+ * own gradient, so other backends are unaffected. The Mean gradient is rewritten for every
+ * backend: broadcasting dy/n directly equals tfjs's dy·ones/n without two full-size temporaries.
+ */
+export function registerFusedGradients(): void {
+  if (fusedRegistered) return;
+  fusedRegistered = true;
+  const relu = tf.getGradient("Relu");
+  const square = tf.getGradient("Square");
+  const batchNorm = tf.getGradient("FusedBatchNorm");
+  tf.registerGradient({
+    kernelName: "Relu",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      if (!backendHas("BiometryReluGrad") || !allFloat32(dy as tf.Tensor, x)) {
+        return relu.gradFunc(dy, saved, attrs);
+      }
+      return { x: () => run("BiometryReluGrad", { dy: dy as tf.Tensor, x }, {}) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: "Square",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      if (!backendHas("BiometrySquareGrad") || !allFloat32(dy as tf.Tensor, x)) {
+        return square.gradFunc(dy, saved, attrs);
+      }
+      return { x: () => run("BiometrySquareGrad", { dy: dy as tf.Tensor, x }, {}) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: "FusedBatchNorm",
+    inputsToSave: ["x", "mean", "variance", "scale"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved;
+      const C = x.shape[x.rank - 1];
+      const vectors = [mean, variance, scale].every((s) =>
+        s === undefined || (s.rank === 1 && s.shape[0] === C)
+      );
+      if (
+        !backendHas("BiometryBatchNormGrad") || !vectors ||
+        !allFloat32(dy as tf.Tensor, x, mean, variance, scale)
+      ) {
+        return batchNorm.gradFunc(dy, saved, attrs);
+      }
+      const inputs: tf.NamedTensorMap = {
+        dy: dy as tf.Tensor,
+        x,
+        mean,
+        variance,
+        ...(scale ? { scale } : {}),
+      };
+      const [dx, dMean, dVar, dScale, dOffset] = tf.engine().runKernel(
+        "BiometryBatchNormGrad",
+        inputs,
+        { varianceEpsilon: (attrs as { varianceEpsilon: number }).varianceEpsilon },
+      ) as tf.Tensor[];
+      return {
+        x: () => dx,
+        mean: () => dMean,
+        variance: () => dVar,
+        scale: () => dScale,
+        offset: () => dOffset,
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: "Mean",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+      const n = axes.reduce((p, a) => p * x.shape[a], 1);
+      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      return { x: () => tf.broadcastTo(tf.div((dy as tf.Tensor).reshape(expanded), n), x.shape) };
     },
   });
 }

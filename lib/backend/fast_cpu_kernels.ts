@@ -1,0 +1,313 @@
+/**
+ * Kernel replacements for the `cpu-dnnl` backend: oneDNN convolutions plus the fast JS kernels of
+ * js_kernels.ts. Each `run` returns undefined for a case it does not cover (NCHW, int dtypes,
+ * PReLU…) and the backend then calls tfjs's own cpu kernel.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ConvPrimitives } from "./dnnl/conv.ts";
+import { POST_OPS } from "./dnnl/conv.ts";
+import {
+  batchNorm,
+  batchNormGrad,
+  binary,
+  BINARY_OPS,
+  type BinaryOpName,
+  maxPoolGrad,
+  reduce,
+  type ReduceOp,
+  reluGrad,
+  sizeOf,
+  slice,
+  squareGrad,
+  tile,
+  unary,
+  UNARY_OPS,
+  type UnaryOpName,
+} from "./js_kernels.ts";
+
+type Backend = tf.MathBackendCPU;
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
+type Attrs = Record<string, unknown>;
+type Output = tf.TensorInfo | tf.TensorInfo[] | undefined;
+
+export interface KernelOverride {
+  name: string;
+  run(args: KernelArgs, conv: ConvPrimitives): Output;
+}
+
+function values(backend: Backend, t: tf.TensorInfo): Float32Array {
+  return backend.data.get(t.dataId).values as Float32Array;
+}
+
+function f32(...ts: (tf.TensorInfo | undefined)[]): boolean {
+  return ts.every((t) => t === undefined || t.dtype === "float32");
+}
+
+function pair(v: unknown): [number, number] {
+  if (v === undefined || v === null) return [1, 1];
+  return typeof v === "number" ? [v, v] : v as [number, number];
+}
+
+function convInfo(xShape: number[], filterShape: number[], a: Attrs, depthwise: boolean) {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    pair(a.strides),
+    pair(a.dilations),
+    a.pad as "same" | "valid",
+    a.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+    depthwise,
+  );
+}
+
+/** Forward conv (plain or fused with bias + activation), regular or depthwise. */
+function convForward(depthwise: boolean, fused: boolean) {
+  return (
+    { inputs: { x, filter, bias, preluActivationWeights }, backend, attrs = {} }: KernelArgs,
+    conv: ConvPrimitives,
+  ) => {
+    const activation = fused ? (attrs.activation as string) ?? "linear" : "linear";
+    if (attrs.dataFormat === "NCHW" || preluActivationWeights || !(activation in POST_OPS)) {
+      return undefined;
+    }
+    if (!f32(x, filter, bias) || (bias && bias.shape.length !== 1)) return undefined;
+    const b = backend as Backend;
+    const info = convInfo(x!.shape, filter!.shape, attrs, depthwise);
+    if (bias && bias.shape[0] !== info.outChannels) return undefined;
+    const out = new Float32Array(sizeOf(info.outShape));
+    const arrays = bias
+      ? [values(b, x!), values(b, filter!), values(b, bias), out]
+      : [values(b, x!), values(b, filter!), out];
+    conv.forward(info, depthwise, bias !== undefined, activation).execute(arrays);
+    return b.makeTensorInfo(info.outShape, "float32", out);
+  };
+}
+
+function convBackpropInput(depthwise: boolean) {
+  return ({ inputs: { dy, filter }, backend, attrs = {} }: KernelArgs, conv: ConvPrimitives) => {
+    if (attrs.dataFormat === "NCHW" || !f32(dy, filter)) return undefined;
+    const b = backend as Backend;
+    const info = convInfo(attrs.inputShape as number[], filter!.shape, attrs, depthwise);
+    const out = new Float32Array(sizeOf(info.inShape));
+    conv.backwardData(info, depthwise).execute([values(b, dy!), values(b, filter!), out]);
+    return b.makeTensorInfo(info.inShape, "float32", out);
+  };
+}
+
+function convBackpropFilter(depthwise: boolean) {
+  return ({ inputs: { x, dy }, backend, attrs = {} }: KernelArgs, conv: ConvPrimitives) => {
+    if (attrs.dataFormat === "NCHW" || !f32(x, dy)) return undefined;
+    const b = backend as Backend;
+    const filterShape = attrs.filterShape as number[];
+    const info = convInfo(x!.shape, filterShape, attrs, depthwise);
+    const out = new Float32Array(sizeOf(filterShape));
+    conv.backwardWeights(info, depthwise).execute([values(b, x!), values(b, dy!), out]);
+    return b.makeTensorInfo(filterShape, "float32", out);
+  };
+}
+
+const CONV_KERNELS: KernelOverride[] = [
+  { name: "Conv2D", run: convForward(false, false) },
+  { name: "FusedConv2D", run: convForward(false, true) },
+  { name: "DepthwiseConv2dNative", run: convForward(true, false) },
+  { name: "FusedDepthwiseConv2D", run: convForward(true, true) },
+  { name: "Conv2DBackpropInput", run: convBackpropInput(false) },
+  { name: "DepthwiseConv2dNativeBackpropInput", run: convBackpropInput(true) },
+  { name: "Conv2DBackpropFilter", run: convBackpropFilter(false) },
+  { name: "DepthwiseConv2dNativeBackpropFilter", run: convBackpropFilter(true) },
+];
+
+const BINARY_KERNELS: KernelOverride[] = (Object.keys(BINARY_OPS) as BinaryOpName[]).map((op) => ({
+  name: op,
+  run: ({ inputs: { a, b }, backend }: KernelArgs) => {
+    if (!f32(a, b)) return undefined;
+    const be = backend as Backend;
+    const r = binary(op, values(be, a!), a!.shape, values(be, b!), b!.shape);
+    return r && be.makeTensorInfo(r.shape, "float32", r.values);
+  },
+}));
+
+const UNARY_KERNELS: KernelOverride[] = (Object.keys(UNARY_OPS) as UnaryOpName[]).map((op) => ({
+  name: op,
+  run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs) => {
+    if (!f32(x)) return undefined;
+    const be = backend as Backend;
+    return be.makeTensorInfo(
+      x!.shape,
+      "float32",
+      unary(op, values(be, x!), (attrs.alpha as number) ?? 0),
+    );
+  },
+}));
+
+function reduction(name: string, op: ReduceOp, axisAttr: string, mean: boolean): KernelOverride {
+  return {
+    name,
+    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs) => {
+      if (!f32(x)) return undefined;
+      const be = backend as Backend;
+      const axes = tf.util.parseAxisParam(attrs[axisAttr] as number | number[], x!.shape);
+      const out = reduce(op, values(be, x!), x!.shape, axes);
+      if (mean) {
+        const n = axes.reduce((p, a) => p * x!.shape[a], 1);
+        for (let i = 0; i < out.length; i++) out[i] /= n;
+      }
+      const shape = attrs.keepDims
+        ? x!.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+        : x!.shape.filter((_, i) => !axes.includes(i));
+      return be.makeTensorInfo(shape, "float32", out);
+    },
+  };
+}
+
+const COPY_KERNELS: KernelOverride[] = [
+  {
+    name: "Slice",
+    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs) => {
+      if (!f32(x)) return undefined;
+      const be = backend as Backend;
+      const [begin, size] = tf.slice_util.parseSliceParams(
+        x!,
+        attrs.begin as number[],
+        attrs.size as number[],
+      );
+      return be.makeTensorInfo(size, "float32", slice(values(be, x!), x!.shape, begin, size));
+    },
+  },
+  {
+    name: "SplitV",
+    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs) => {
+      if (!f32(x)) return undefined;
+      const be = backend as Backend;
+      const axis = tf.util.parseAxisParam(attrs.axis as number, x!.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(
+        x!,
+        attrs.numOrSizeSplits as number[] | number,
+        axis,
+      );
+      const begin = new Array<number>(x!.shape.length).fill(0);
+      const xv = values(be, x!);
+      return sizes.map((s) => {
+        const size = [...x!.shape];
+        size[axis] = s;
+        const out = be.makeTensorInfo(size, "float32", slice(xv, x!.shape, begin, size));
+        begin[axis] += s;
+        return out;
+      });
+    },
+  },
+  {
+    name: "Tile",
+    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs) => {
+      if (!f32(x)) return undefined;
+      const be = backend as Backend;
+      const r = tile(values(be, x!), x!.shape, attrs.reps as number[]);
+      return be.makeTensorInfo(r.shape, "float32", r.values);
+    },
+  },
+  {
+    name: "MaxPoolGrad",
+    run: ({ inputs: { dy, input }, backend, attrs = {} }: KernelArgs) => {
+      if (!f32(dy, input) || input!.shape.length !== 4) return undefined;
+      const be = backend as Backend;
+      const info = tf.backend_util.computePool2DInfo(
+        input!.shape as [number, number, number, number],
+        attrs.filterSize as [number, number],
+        attrs.strides as [number, number],
+        1,
+        attrs.pad as "same" | "valid",
+        attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+      );
+      const dx = maxPoolGrad(values(be, input!), values(be, dy!), {
+        ...info,
+        padTop: info.padInfo.top,
+        padLeft: info.padInfo.left,
+      });
+      return be.makeTensorInfo(input!.shape, "float32", dx);
+    },
+  },
+];
+
+/** True when every statistic is a vector over x's last axis (tf.layers' batch norm). */
+function channelStats(x: tf.TensorInfo, ...stats: (tf.TensorInfo | undefined)[]): boolean {
+  const C = x.shape[x.shape.length - 1];
+  return stats.every((s) => s === undefined || (s.shape.length === 1 && s.shape[0] === C));
+}
+
+const BATCH_NORM: KernelOverride = {
+  name: "FusedBatchNorm",
+  run: ({ inputs: { x, mean, variance, scale, offset }, backend, attrs = {} }: KernelArgs) => {
+    if (
+      !f32(x, mean, variance, scale, offset) || !channelStats(x!, mean, variance, scale, offset)
+    ) return undefined;
+    const be = backend as Backend;
+    const v = (t: tf.TensorInfo | undefined) => (t ? values(be, t) : undefined);
+    const out = batchNorm(
+      values(be, x!),
+      v(mean)!,
+      v(variance)!,
+      v(scale),
+      v(offset),
+      (attrs.varianceEpsilon as number) ?? 0.001,
+    );
+    return be.makeTensorInfo(x!.shape, "float32", out);
+  },
+};
+
+/** Kernels with no tfjs counterpart, used by the fused gradients of gradients.ts. */
+export const FUSED_GRADIENT_KERNELS: tf.KernelConfig[] = [
+  {
+    kernelName: "BiometryReluGrad",
+    backendName: "",
+    kernelFunc: ({ inputs, backend }) => {
+      const be = backend as Backend;
+      const { dy, x } = inputs as Record<string, tf.TensorInfo>;
+      return be.makeTensorInfo(x.shape, "float32", reluGrad(values(be, dy), values(be, x)));
+    },
+  },
+  {
+    kernelName: "BiometrySquareGrad",
+    backendName: "",
+    kernelFunc: ({ inputs, backend }) => {
+      const be = backend as Backend;
+      const { dy, x } = inputs as Record<string, tf.TensorInfo>;
+      return be.makeTensorInfo(x.shape, "float32", squareGrad(values(be, dy), values(be, x)));
+    },
+  },
+  {
+    kernelName: "BiometryBatchNormGrad",
+    backendName: "",
+    kernelFunc: ({ inputs, backend, attrs = {} }) => {
+      const be = backend as Backend;
+      const { dy, x, mean, variance, scale } = inputs as Record<string, tf.TensorInfo>;
+      const g = batchNormGrad(
+        values(be, dy),
+        values(be, x),
+        values(be, mean),
+        values(be, variance),
+        scale ? values(be, scale) : undefined,
+        attrs.varianceEpsilon as number,
+      );
+      const C = mean.shape;
+      return [
+        be.makeTensorInfo(x.shape, "float32", g.dx),
+        be.makeTensorInfo(C, "float32", g.dMean),
+        be.makeTensorInfo(C, "float32", g.dVar),
+        be.makeTensorInfo(C, "float32", g.dScale),
+        be.makeTensorInfo(C, "float32", g.dOffset),
+      ];
+    },
+  },
+];
+
+export const KERNEL_OVERRIDES: KernelOverride[] = [
+  BATCH_NORM,
+  ...CONV_KERNELS,
+  ...BINARY_KERNELS,
+  ...UNARY_KERNELS,
+  reduction("Sum", "sum", "axis", false),
+  reduction("Mean", "sum", "axis", true),
+  reduction("Max", "max", "reductionIndices", false),
+  reduction("Min", "min", "axis", false),
+  ...COPY_KERNELS,
+];
