@@ -38,6 +38,8 @@ const FEATURE_TABLE: [string, number[]][] = [
   ["efficientnet-b1", [16, 24, 40, 112, 320]],
   ["efficientnet-b2", [16, 24, 48, 120, 352]],
   ["efficientnet-b3", [24, 32, 48, 136, 384]],
+  ["efficientnet-lite0", [16, 24, 40, 112, 320]],
+  ["efficientnet-lite3", [24, 32, 48, 136, 384]],
 ];
 
 for (const [name, channels] of FEATURE_TABLE) {
@@ -60,6 +62,7 @@ for (const [name, channels] of FEATURE_TABLE) {
 // timm efficientnet_b0: 5,288,548 minus its classifier 1280·1000+1000 = 4,007,548 trainable;
 // Keras EfficientNetB0..B3(include_top=False): 4,049,571 / 6,575,239 / 7,768,569 / 10,783,535
 // total, which includes 7 non-trainable parameters of its input Normalization layer.
+// timm tf_efficientnet_lite0 / lite3: 4,652,008 / 8,197,096 (4.65 M / 8.20 M), classifier included.
 const PARAM_TABLE: [string, { trainable?: number; total?: number }][] = [
   ["resnet18", { trainable: 11_689_512 - 513_000 }],
   ["resnet34", { trainable: 21_797_672 - 513_000 }],
@@ -68,6 +71,8 @@ const PARAM_TABLE: [string, { trainable?: number; total?: number }][] = [
   ["efficientnet-b1", { total: 6_575_239 - 7 }],
   ["efficientnet-b2", { total: 7_768_569 - 7 }],
   ["efficientnet-b3", { total: 10_783_535 - 7 }],
+  ["efficientnet-lite0", { trainable: 4_652_008 - 1_281_000 }],
+  ["efficientnet-lite3", { trainable: 8_197_096 - 1_281_000 }],
 ];
 
 for (const [name, expected] of PARAM_TABLE) {

@@ -1,6 +1,6 @@
 /**
  * Encoder registry. An encoder name selects a family and variant, with an optional width suffix
- * for CPU configs: `resnet18`, `resnet34-w0.5`, `resnet50`, `efficientnet-b0` … `-b3`
+ * for CPU configs: `resnet18`, `resnet34-w0.5`, `resnet50`, `efficientnet-b0` … `-b3`, `efficientnet-lite0` … `-lite3`
  * (`efficientnet-b0-w0.5`), `plain16` (plain VGG-style, base 16 channels).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -32,7 +32,8 @@ interface ParsedEncoder {
   base?: number;
 }
 
-const NAME_PATTERN = /^(resnet(?:18|34|50)|efficientnet-b[0-3]|plain(\d+))(?:-w(\d*\.?\d+))?$/;
+const NAME_PATTERN =
+  /^(resnet(?:18|34|50)|efficientnet-(?:b|lite)[0-3]|plain(\d+))(?:-w(\d*\.?\d+))?$/;
 
 export function parseEncoderName(name: string): ParsedEncoder {
   const m = NAME_PATTERN.exec(name);
