@@ -22,14 +22,29 @@ export function fillUniform(rng: Rng, out: Float64Array): void {
   rng.setState([a, b, c, d]);
 }
 
-/** Fill `out` with N(0, std²) draws (Box–Muller, both outputs used). */
+/**
+ * Fill `out` with N(0, std²) draws by Marsaglia's polar method: no trigonometry, which makes it
+ * about twice as fast as Box–Muller here (V8's cos/sin dominate). Uniforms are drawn in blocks; the
+ * generator advances by whole blocks, so the result depends only on its state and `out.length`.
+ */
 export function fillGaussian(rng: Rng, out: Float32Array, std: number): void {
-  const u = new Float64Array(out.length + (out.length & 1));
-  fillUniform(rng, u);
+  // Pairs are accepted with probability π/4, so a block of 1.3 uniforms per output usually suffices.
+  const block = new Float64Array(2 * Math.ceil((out.length * 1.3) / 2) + 64);
+  fillUniform(rng, block);
+  let j = 0;
   for (let i = 0; i < out.length; i += 2) {
-    const r = std * Math.sqrt(-2 * Math.log(1 - u[i]));
-    const t = 2 * Math.PI * u[i + 1];
-    out[i] = r * Math.cos(t);
-    if (i + 1 < out.length) out[i + 1] = r * Math.sin(t);
+    let a: number, b: number, s: number;
+    do {
+      if (j + 2 > block.length) {
+        fillUniform(rng, block);
+        j = 0;
+      }
+      a = 2 * block[j++] - 1;
+      b = 2 * block[j++] - 1;
+      s = a * a + b * b;
+    } while (s >= 1 || s === 0);
+    const m = std * Math.sqrt((-2 * Math.log(s)) / s);
+    out[i] = a * m;
+    if (i + 1 < out.length) out[i + 1] = b * m;
   }
 }
