@@ -83,32 +83,38 @@ function timeTransform(t: Transform, s: AugSample, size: string, budgetMs: numbe
   return row(t.label, "typed arrays", size, throughput((i) => t(s, new Rng(i)), budgetMs));
 }
 
+/**
+ * The same kinds of operation as tfjs ops: on the project's backend (lib/backend, one thread)
+ * and on tfjs's plain `cpu` backend, each including the read-back a per-sample loader needs.
+ * The backend active before is restored.
+ */
 async function tfjsRows(s: AugSample, budgetMs: number): Promise<Row[]> {
-  // The project's backend choice (lib/backend), on one thread like the typed-array rows.
-  const backend = (await initBackend({ threads: 1 })).name;
-  const x = tf.tensor4d(s.image.data, [1, s.image.height, s.image.width, 1]);
+  const report = await initBackend({ threads: 1 });
+  const chosen = tf.getBackend();
   const k = gaussianKernel(5);
-  const kernel = tf.tensor4d(
-    Float32Array.from({ length: 25 }, (_, i) => k[i % 5] * k[Math.floor(i / 5)]),
-    [5, 5, 1, 1],
-  );
   const c = Math.cos(0.2), sn = Math.sin(0.2);
-  const affine = tf.tensor2d([[c, sn, -20, -sn, c, 30, 0, 0]]);
-  const ops: [string, () => tf.Tensor][] = [
-    ["brightnessContrast", () => tf.clipByValue(tf.add(tf.mul(x, 1.1), 12), 0, 255)],
-    ["gaussianBlur 5×5", () => tf.conv2d(x, kernel, 1, "same")],
-    ["affine warp (tf.image.transform)", () => tf.image.transform(x, affine, "bilinear")],
-  ];
   const rows: Row[] = [];
-  for (const [name, op] of ops) {
-    const t = throughput(() => {
-      const y = op();
-      y.dataSync(); // include the read-back a per-sample loader would need
-      y.dispose();
-    }, budgetMs);
-    rows.push(row(name, `tfjs ${backend}`, "256²", t));
+  for (const backend of new Set([chosen, "cpu"])) {
+    await tf.setBackend(backend);
+    const x = tf.tensor4d(s.image.data, [1, s.image.height, s.image.width, 1]);
+    const kernel = tf.tensor4d(
+      Float32Array.from({ length: 25 }, (_, i) => k[i % 5] * k[Math.floor(i / 5)]),
+      [5, 5, 1, 1],
+    );
+    const affine = tf.tensor2d([[c, sn, -20, -sn, c, 30, 0, 0]]);
+    const ops: [string, () => tf.Tensor][] = [
+      ["brightnessContrast", () => tf.clipByValue(tf.add(tf.mul(x, 1.1), 12), 0, 255)],
+      ["gaussianBlur 5×5", () => tf.conv2d(x, kernel, 1, "same")],
+      ["affine warp (tf.image.transform)", () => tf.image.transform(x, affine, "bilinear")],
+    ];
+    const label = backend === chosen ? `tfjs ${report.name}` : `tfjs ${backend}`;
+    for (const [name, op] of ops) {
+      const t = throughput(() => tf.tidy(op).dataSync(), budgetMs);
+      rows.push(row(name, label, "256²", t));
+    }
+    tf.dispose([x, kernel, affine]);
   }
-  tf.dispose([x, kernel, affine]);
+  await tf.setBackend(chosen);
   return rows;
 }
 
