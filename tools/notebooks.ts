@@ -20,6 +20,33 @@ import { basename, join, resolve } from "node:path";
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const NOTEBOOK_DIR = join(ROOT, "notebooks");
 const PYTHON = "/usr/bin/python3"; // Debian's: the pyenv python3 on PATH lacks nbclient
+const UNSHARE = "/usr/bin/unshare";
+const IP = ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"].find((p) => existsSync(p));
+
+/**
+ * The Deno kernel always runs with all permissions, so Deno cannot keep a notebook off the
+ * network. Where the OS allows it, the runner's Python and the kernel it starts run in a fresh
+ * network namespace that has only its own loopback (which nbclient and the kernel talk over).
+ * Returns the command prefix, or [] where namespaces are not available (e.g. a locked-down
+ * container), in which case notebooks run with the machine's network.
+ */
+export async function networkIsolationPrefix(): Promise<string[]> {
+  if (!IP || !existsSync(UNSHARE)) return [];
+  // Root keeps its capabilities with a plain network namespace; others need a user namespace.
+  const flags = Deno.uid() === 0 ? ["--net"] : ["--net", "--map-root-user"];
+  const prefix = [UNSHARE, ...flags, "/bin/sh", "-c", `${IP} link set lo up && exec "$0" "$@"`];
+  try {
+    const probe = await new Deno.Command(prefix[0], {
+      args: [...prefix.slice(1), "/bin/true"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return probe.success ? prefix : [];
+  } catch {
+    return [];
+  }
+}
 
 export interface NotebookOptions {
   quick: boolean;
@@ -94,6 +121,7 @@ export interface NotebookResult {
 export async function executeNotebook(
   notebook: string,
   opts: NotebookOptions,
+  isolation: string[] = [],
 ): Promise<NotebookResult> {
   const name = basename(notebook);
   const out = opts.outDir ? join(opts.outDir, name) : notebook;
@@ -103,8 +131,10 @@ export async function executeNotebook(
   const env: Record<string, string> = { BIOMETRY_QUICK: opts.quick ? "1" : "0" };
   if (opts.dataDir) env.BIOMETRY_DATA = opts.dataDir;
   const started = performance.now();
-  const r = await new Deno.Command(PYTHON, {
+  const command = [...isolation, PYTHON];
+  const r = await new Deno.Command(command[0], {
     args: [
+      ...command.slice(1),
       join(ROOT, "tools/nbexec.py"),
       notebook,
       out,
@@ -144,9 +174,15 @@ if (import.meta.main) {
     );
     Deno.exit(1);
   }
+  const isolation = await networkIsolationPrefix();
+  if (isolation.length === 0) {
+    console.log(
+      "notebooks: no network namespace available; kernels run with the machine's network",
+    );
+  }
   let failed = 0;
   for (const nb of notebooks) {
-    const r = await executeNotebook(nb, opts);
+    const r = await executeNotebook(nb, opts, isolation);
     const mode = opts.quick ? "quick" : "full";
     console.log(
       `notebook ${basename(nb)} (${mode}): ${r.ok ? "ok" : "FAILED"} in ${r.seconds.toFixed(1)} s`,

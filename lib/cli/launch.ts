@@ -34,11 +34,14 @@ export interface Profile {
 export const PROFILES: Record<string, Profile> = {
   /** Data import, training, evaluation, prediction, demo. */
   data: { writeDirs: ["data", "results", "checkpoints"], outputFlags: [], run: [] },
-  /** Notebook runner: spawns Debian's Python (nbclient), writes executed notebooks + HTML. */
+  /**
+   * Notebook runner: spawns Debian's Python (nbclient), through `unshare` into a network namespace
+   * of its own where possible; writes executed notebooks + HTML.
+   */
   notebooks: {
     writeDirs: ["notebooks", "data"],
     outputFlags: ["--out", "--html-dir"],
-    run: ["/usr/bin/python3"],
+    run: ["/usr/bin/python3", "/usr/bin/unshare"],
   },
   /** Benchmarks: the PyTorch reference runs in Debian's Python, installed on demand via apt. */
   bench: {

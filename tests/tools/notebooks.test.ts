@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   executeNotebook,
   listNotebooks,
+  networkIsolationPrefix,
   type NotebookOptions,
   parseNotebookArgs,
 } from "../../tools/notebooks.ts";
@@ -160,4 +161,51 @@ Deno.test("quick mode reaches the kernel as BIOMETRY_QUICK", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+const isolation = await networkIsolationPrefix();
+
+Deno.test({
+  name: "with network isolation a notebook cannot reach even the host's loopback",
+  ignore: isolation.length === 0, // no network namespaces here (e.g. a locked-down container)
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    // A server on the host's 127.0.0.1 (Python: the tests themselves have no net permission).
+    const server = new Deno.Command("/usr/bin/python3", {
+      args: [
+        "-c",
+        "import http.server as h; s = h.HTTPServer(('127.0.0.1', 0), h.SimpleHTTPRequestHandler); " +
+        "print(s.server_address[1], flush=True); s.serve_forever()",
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    try {
+      const reader = server.stdout.getReader();
+      const port = Number(new TextDecoder().decode((await reader.read()).value).trim());
+      reader.releaseLock();
+      const nb = join(dir, "04_net.ipynb");
+      await Deno.writeTextFile(
+        nb,
+        notebookJson([
+          `try { await (await fetch("http://127.0.0.1:${port}/")).text(); console.log("reached"); }` +
+          ` catch (e) { console.log("blocked", (e as Error).name); }`,
+        ]),
+      );
+      const outputOf = async (prefix: string[]) => {
+        const r = await executeNotebook(nb, options(join(dir, "out")), prefix);
+        assert.ok(r.ok, r.message);
+        const cells: Cell[] =
+          JSON.parse(await Deno.readTextFile(join(dir, "out", "04_net.ipynb"))).cells;
+        return text(cells[0].outputs![0].text).trim();
+      };
+      assert.equal(await outputOf([]), "reached", "control: without isolation the server answers");
+      assert.match(await outputOf(isolation), /^blocked/);
+    } finally {
+      server.kill();
+      await server.status;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
