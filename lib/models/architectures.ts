@@ -95,7 +95,7 @@ export const coordRegression: Architecture = {
     });
     const deepest = features[features.length - 1].tensor;
     return [coordHead(ctx, deepest, {
-      hidden: opts.decoderChannels ?? [256],
+      hidden: decoderChannels(opts, [256]),
       dropout: opts.dropout,
       numLandmarks: opts.numLandmarks,
       name: "coords",

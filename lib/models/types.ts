@@ -9,7 +9,12 @@ export interface ModelOptions {
   encoder: string;
   /** How many encoder stages (downsamplings) to use; the deepest feature has stride 2^depth. */
   encoderDepth?: number;
-  /** Channels of the decoder stages, deepest first (architecture-specific meaning, see each one). */
+  /**
+   * Decoder widths. U-Net decoders (`unet`, `heatmap-unet`, `heatmap-scn`, `multitask`) and
+   * `heatmap-fcn`: channels per upsampling stage, deepest first, the last value repeating for
+   * further stages. `deeplabv3plus`: `[0]` is the ASPP and decoder width. `coord-regression`:
+   * hidden dense widths.
+   */
   decoderChannels?: number[];
   numLandmarks?: number;
   /**
