@@ -21,7 +21,6 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const NOTEBOOK_DIR = join(ROOT, "notebooks");
 const PYTHON = "/usr/bin/python3"; // Debian's: the pyenv python3 on PATH lacks nbclient
 const UNSHARE = "/usr/bin/unshare";
-const IP = ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"].find((p) => existsSync(p));
 
 /**
  * The Deno kernel always runs with all permissions, so Deno cannot keep a notebook off the
@@ -31,10 +30,11 @@ const IP = ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"].find((p) => existsSync(p));
  * container), in which case notebooks run with the machine's network.
  */
 export async function networkIsolationPrefix(): Promise<string[]> {
-  if (!IP || !existsSync(UNSHARE)) return [];
   // Root keeps its capabilities with a plain network namespace; others need a user namespace.
   const flags = Deno.uid() === 0 ? ["--net"] : ["--net", "--map-root-user"];
-  const prefix = [UNSHARE, ...flags, "/bin/sh", "-c", `${IP} link set lo up && exec "$0" "$@"`];
+  // `ip` lives in sbin, which a user's PATH may lack; the shell finds it, not Deno (no read grant).
+  const up = 'PATH=/usr/sbin:/sbin:$PATH ip link set lo up && exec "$0" "$@"';
+  const prefix = [UNSHARE, ...flags, "/bin/sh", "-c", up];
   try {
     const probe = await new Deno.Command(prefix[0], {
       args: [...prefix.slice(1), "/bin/true"],
