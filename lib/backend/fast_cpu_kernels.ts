@@ -16,6 +16,8 @@ import {
   reduce,
   type ReduceOp,
   reluGrad,
+  resizeBilinearGrad,
+  resizeNearestGrad,
   sizeOf,
   slice,
   squareGrad,
@@ -300,7 +302,29 @@ export const FUSED_GRADIENT_KERNELS: tf.KernelConfig[] = [
   },
 ];
 
+function resizeGrad(name: string, grad: typeof resizeBilinearGrad): KernelOverride {
+  return {
+    name,
+    run: ({ inputs: { images, dy }, backend, attrs = {} }: KernelArgs) => {
+      if (!f32(images, dy)) return undefined;
+      const be = backend as Backend;
+      const [, oh, ow] = dy!.shape;
+      const dx = grad(
+        values(be, dy!),
+        images!.shape,
+        oh,
+        ow,
+        !!attrs.alignCorners,
+        !!attrs.halfPixelCenters,
+      );
+      return be.makeTensorInfo(images!.shape, "float32", dx);
+    },
+  };
+}
+
 export const KERNEL_OVERRIDES: KernelOverride[] = [
+  resizeGrad("ResizeBilinearGrad", resizeBilinearGrad),
+  resizeGrad("ResizeNearestNeighborGrad", resizeNearestGrad),
   BATCH_NORM,
   ...CONV_KERNELS,
   ...BINARY_KERNELS,

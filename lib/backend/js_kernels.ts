@@ -473,3 +473,86 @@ export function squareGrad(dy: Float32Array, x: Float32Array): Float32Array {
   for (let i = 0; i < x.length; i++) out[i] = dy[i] * (2 * x[i]);
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bilinear resize gradient
+
+/**
+ * The exact adjoint of tfjs's cpu ResizeBilinear (NHWC), including `halfPixelCenters`. tfjs
+ * 4.22's own cpu gradient ignores halfPixelCenters and reports height and width swapped.
+ */
+export function resizeBilinearGrad(
+  dy: Float32Array,
+  imagesShape: readonly number[],
+  outHeight: number,
+  outWidth: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): Float32Array {
+  const [batch, inH, inW, C] = imagesShape;
+  const dx = new Float32Array(batch * inH * inW * C);
+  const ratio = (inSize: number, outSize: number) =>
+    (alignCorners && outSize > 1 ? inSize - 1 : inSize) /
+    (alignCorners && outSize > 1 ? outSize - 1 : outSize);
+  const rh = ratio(inH, outHeight), rw = ratio(inW, outWidth);
+  const source = (i: number, r: number, size: number) => {
+    const frac = halfPixelCenters ? r * (i + 0.5) - 0.5 : r * i;
+    const lo = Math.max(0, Math.floor(frac));
+    return { lo, hi: Math.min(size - 1, Math.ceil(frac)), t: frac - lo };
+  };
+  const cols = Array.from({ length: outWidth }, (_, c) => source(c, rw, inW));
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < outHeight; r++) {
+      const row = source(r, rh, inH);
+      const top = (b * inH + row.lo) * inW, bottom = (b * inH + row.hi) * inW;
+      for (let c = 0; c < outWidth; c++) {
+        const col = cols[c];
+        const wTL = (1 - row.t) * (1 - col.t), wTR = (1 - row.t) * col.t;
+        const wBL = row.t * (1 - col.t), wBR = row.t * col.t;
+        const tl = (top + col.lo) * C, tr = (top + col.hi) * C;
+        const bl = (bottom + col.lo) * C, br = (bottom + col.hi) * C;
+        for (let d = 0; d < C; d++, o++) {
+          const g = dy[o];
+          dx[tl + d] += g * wTL;
+          dx[tr + d] += g * wTR;
+          dx[bl + d] += g * wBL;
+          dx[br + d] += g * wBR;
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** The exact adjoint of tfjs's cpu ResizeNearestNeighbor (NHWC): each dy adds to its source pixel. */
+export function resizeNearestGrad(
+  dy: Float32Array,
+  imagesShape: readonly number[],
+  outHeight: number,
+  outWidth: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): Float32Array {
+  const [batch, inH, inW, C] = imagesShape;
+  const dx = new Float32Array(batch * inH * inW * C);
+  const nearest = (i: number, inSize: number, outSize: number) => {
+    const shrink = alignCorners && outSize > 1;
+    const ratio = (shrink ? inSize - 1 : inSize) / (shrink ? outSize - 1 : outSize);
+    const frac = halfPixelCenters ? ratio * (i + 0.5) : ratio * i;
+    const n = Math.min(inSize - 1, alignCorners ? Math.round(frac) : Math.floor(frac));
+    return halfPixelCenters ? Math.max(0, n) : n;
+  };
+  const cols = Array.from({ length: outWidth }, (_, c) => nearest(c, inW, outWidth));
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < outHeight; r++) {
+      const rowBase = (b * inH + nearest(r, inH, outHeight)) * inW;
+      for (let c = 0; c < outWidth; c++) {
+        const base = (rowBase + cols[c]) * C;
+        for (let d = 0; d < C; d++, o++) dx[base + d] += dy[o];
+      }
+    }
+  }
+  return dx;
+}

@@ -1,7 +1,9 @@
 /**
  * Makes the wasm backend train: it lacks Conv2DBackpropFilter and both depthwise backprops, and
- * its own Conv2DBackpropInput is about 12× slower than a forward conv (STACK-NOTES). Each kernel
- * here runs the op-level formulas of conv_math.ts on wasm's own fast forward kernels.
+ * its own Conv2DBackpropInput is about 12× slower than a forward conv (STACK-NOTES). Those kernels
+ * here run the op-level formulas of conv_math.ts on wasm's own fast forward kernels. Its
+ * MaxPoolGrad, ResizeNearestNeighborGrad and half-pixel ResizeBilinearGrad disagree with the cpu
+ * reference (tests/backend/kernels.test.ts), so those run the JS kernels of js_kernels.ts on a copy.
  */
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -11,6 +13,7 @@ import {
   depthwiseBackpropInputOps,
 } from "./conv_math.ts";
 import { markDilationAware, registerDilatedConvGradients } from "./gradients.ts";
+import { maxPoolGrad, resizeBilinearGrad, resizeNearestGrad } from "./js_kernels.ts";
 
 type Shape4 = [number, number, number, number];
 type Formula = (
@@ -71,6 +74,56 @@ function borrow(info: tf.TensorInfo | undefined): tf.Tensor4D {
   return t;
 }
 
+type JsKernel = (inputs: Record<string, tf.Tensor>, attrs: tf.NamedAttrMap) => tf.Tensor;
+
+function resizeGrad(grad: typeof resizeBilinearGrad): JsKernel {
+  return ({ images, dy }, attrs) => {
+    const [, oh, ow] = dy.shape;
+    const dx = grad(
+      dy.dataSync() as Float32Array,
+      images.shape,
+      oh,
+      ow,
+      !!attrs.alignCorners,
+      !!attrs.halfPixelCenters,
+    );
+    return tf.tensor(dx, images.shape);
+  };
+}
+
+const JS_KERNELS: Record<string, JsKernel> = {
+  MaxPoolGrad: ({ dy, input }, attrs) => {
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      attrs.filterSize as [number, number],
+      attrs.strides as [number, number],
+      1,
+      attrs.pad as "same" | "valid",
+      attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+    );
+    const g = { ...info, padTop: info.padInfo.top, padLeft: info.padInfo.left };
+    return tf.tensor(
+      maxPoolGrad(input.dataSync() as Float32Array, dy.dataSync() as Float32Array, g),
+      input.shape,
+    );
+  },
+  ResizeBilinearGrad: resizeGrad(resizeBilinearGrad),
+  ResizeNearestNeighborGrad: resizeGrad(resizeNearestGrad),
+};
+
+function registerWasmKernel(
+  name: string,
+  run: (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => tf.Tensor,
+) {
+  if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    // Returned as a Tensor, the engine adopts it as the kernel output as it is.
+    kernelFunc: ({ inputs, attrs = {} }) => tf.tidy(() => tf.keep(run(inputs, attrs))),
+  });
+}
+
 let added: string[] | undefined;
 
 /** Registers the kernels (once) and returns their names. Call after the wasm backend is set. */
@@ -78,25 +131,23 @@ export function registerWasmGradientKernels(): string[] {
   if (added) return added;
   registerDilatedConvGradients();
   for (const k of KERNELS) {
-    // Replaces wasm's own (slow) input gradient where it has one.
-    if (tf.getKernel(k.name, "wasm")) tf.unregisterKernel(k.name, "wasm");
-    tf.registerKernel({
-      kernelName: k.name,
-      backendName: "wasm",
-      kernelFunc: ({ inputs, attrs = {} }) => {
-        if (attrs.dataFormat === "NCHW") {
-          throw new Error(`${k.name} (wasm): only NHWC is supported`);
-        }
-        return tf.tidy(() => {
-          const a = borrow(inputs[k.inputs[0]]);
-          const b = borrow(inputs[k.inputs[1]]);
-          // Returned as a Tensor, the engine adopts it as the kernel output as it is.
-          return tf.keep(k.formula(a, b, attrs[k.shapeAttr] as Shape4, attrs));
-        });
-      },
+    registerWasmKernel(k.name, (inputs, attrs) => {
+      if (attrs.dataFormat === "NCHW") throw new Error(`${k.name} (wasm): only NHWC is supported`);
+      return k.formula(
+        borrow(inputs[k.inputs[0]]),
+        borrow(inputs[k.inputs[1]]),
+        attrs[k.shapeAttr] as Shape4,
+        attrs,
+      );
+    });
+  }
+  for (const [name, run] of Object.entries(JS_KERNELS)) {
+    registerWasmKernel(name, (inputs, attrs) => {
+      const borrowed = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, borrow(v)]));
+      return run(borrowed, attrs);
     });
   }
   markDilationAware("wasm");
-  added = KERNELS.map((k) => k.name);
+  added = [...KERNELS.map((k) => k.name), ...Object.keys(JS_KERNELS)];
   return added;
 }
