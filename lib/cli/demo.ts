@@ -1,0 +1,146 @@
+/**
+ * The workspace in one command: train a small version of each model family on the phantom data,
+ * score them on the same validation split, and write a comparison table and figures.
+ *
+ *   deno task demo [--data <dir>] [--families coord,heatmap,unet,deeplab] [--variant quick]
+ *                  [--epochs N] [--run-id ID] [--backend NAME]
+ *
+ * Writes results/runs/demo-<id>/{comparison.md, comparison.csv, comparison.json, *.png, gallery.png}
+ * and one training run per family (results/runs/demo-<id>-<family>/, checkpoints/runs/…). Run it
+ * again with the same --run-id to resume after an interrupt.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { formatBackendReport, initBackend } from "../backend/mod.ts";
+import { InputError } from "../core/errors.ts";
+import {
+  comparisonText,
+  DEMO_FAMILIES,
+  runComparison,
+  writeComparison,
+} from "../inference/compare.ts";
+import { FAMILIES } from "../inference/model_dir.ts";
+import { autoProgress } from "../training/progress.ts";
+import { RESULTS_ROOT } from "../training/run.ts";
+
+/**
+ * Training length per family for the phantom demo (the `quick` configs: 64 px, batch 8), sized so
+ * that all four fit in about 8–10 minutes on the 2-core CPU (measurements in checkpoints/README.md).
+ */
+export const DEMO_SCHEDULE: Readonly<Record<string, { epochs: number; steps: number }>> = {
+  coord: { epochs: 5, steps: 40 },
+  heatmap: { epochs: 5, steps: 40 },
+  unet: { epochs: 5, steps: 40 },
+  deeplab: { epochs: 5, steps: 40 },
+};
+
+const HELP = `Usage: deno task demo [options]
+
+Trains a small version of each model family (${DEMO_FAMILIES.join(", ")}) on the phantom data set,
+evaluates all of them on the same validation split and prints a comparison table (MRE px/mm, SDR,
+|ΔHC|, Dice, ms/image, parameters, training time). About 8–10 minutes on a 2-core CPU.
+
+  --data DIR        dataset folder (e.g. data/hc18 after \`deno task data:hc18\`) instead of phantoms
+  --families LIST   comma-separated subset of: ${Object.keys(FAMILIES).join(", ")}
+  --variant NAME    config variant of every family (default quick; cpu = the full CPU recipes)
+  --epochs N        epochs for every family (default: the demo schedule)
+  --run-id ID       output folder results/runs/demo-ID; an existing one is resumed
+  --backend NAME    tfjs backend to try first
+  --help            this text`;
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: "string" },
+      families: { type: "string" },
+      variant: { type: "string", default: "quick" },
+      epochs: { type: "string" },
+      "run-id": { type: "string" },
+      backend: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const families = values.families
+    ? values.families.split(",").map((f) => f.trim())
+    : [...DEMO_FAMILIES];
+  for (const f of families) {
+    if (!FAMILIES[f]) {
+      throw new InputError(
+        `unknown family; known: ${Object.keys(FAMILIES).join(", ")}`,
+        "--families",
+        undefined,
+        f,
+      );
+    }
+  }
+  if (
+    values.epochs !== undefined &&
+    !(Number.isInteger(Number(values.epochs)) && Number(values.epochs) > 0)
+  ) {
+    throw new InputError(
+      "--epochs must be a positive integer",
+      undefined,
+      undefined,
+      values.epochs,
+    );
+  }
+  const id = values["run-id"] ?? timestamp();
+  const prefix = `demo-${id}`;
+  const outDir = join(RESULTS_ROOT, prefix);
+  const schedule = values.variant === "quick" && values.data === undefined;
+  const familyOverrides = Object.fromEntries(families.map((f) => {
+    const s = DEMO_SCHEDULE[f];
+    const o: Record<string, string> = schedule && s
+      ? { epochs: String(s.epochs), stepsPerEpoch: String(s.steps) }
+      : {};
+    if (values.epochs !== undefined) o.epochs = values.epochs;
+    return [f, o];
+  }));
+
+  const backend = await initBackend({ prefer: values.backend });
+  console.error(formatBackendReport(backend));
+  console.error(`demo ${prefix}: ${families.join(", ")} (${values.variant}) → ${outDir}`);
+  const started = performance.now();
+  const results = await runComparison({
+    families,
+    variant: values.variant!,
+    prefix,
+    data: values.data,
+    familyOverrides,
+    backend,
+    progress: () => autoProgress(),
+  });
+  const wallSec = (performance.now() - started) / 1000;
+  const files = await writeComparison(outDir, results, {
+    data: values.data ?? "phantoms",
+    variant: values.variant,
+    backend: `${backend.name} (${backend.threads} threads)`,
+    wall_clock_s: Math.round(wallSec),
+  });
+  console.log(`\n${comparisonText(results)}\n`);
+  console.log(`comparison: ${files.markdown}\nwall clock: ${(wallSec / 60).toFixed(1)} min`);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    if (
+      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      console.error(`error: ${(err as Error).message}`);
+      Deno.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,435 @@
+/**
+ * Train-and-compare the model families on one dataset and one validation split: the engine of
+ * `deno task demo` and notebook 07.
+ *
+ * Every family is trained through lib/training/run.ts (runTraining; run id `<prefix>-<family>`,
+ * so an interrupted comparison resumes: finished runs are reused, unfinished ones continue from
+ * `last/`), then its best checkpoint is scored by the SAME code path for every family: the
+ * Predictor (lib/inference/predictor.ts) on the validation images in original pixels, and
+ * lib/metrics' evaluate() on the result. Dice is computed on the original image grid for the
+ * families that predict a mask. Speed is the predictor's wall time per image (preprocessing,
+ * model, decoding; image decoding excluded), measured after one warm-up batch.
+ */
+import { join } from "node:path";
+import type { BackendReport } from "../backend/mod.ts";
+import { formatCsv } from "../core/csv.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import type { Sample, SampleRecord } from "../core/types.ts";
+import { loadDataset, loadSample } from "../data/dataset.ts";
+import { type EvalCase, type EvalResult, evaluate } from "../metrics/evaluation.ts";
+import { markdownTable, type Row, textTable } from "../notebook/table.ts";
+import { applyOverrides, type RunConfig } from "../training/config.ts";
+import type { ProgressSink } from "../training/progress.ts";
+import {
+  CHECKPOINTS_ROOT,
+  resolveDataDir,
+  RESULTS_ROOT,
+  runTraining,
+  splitRecords,
+} from "../training/run.ts";
+import { resolveConfig } from "../training/tasks/mod.ts";
+import { boxPlot, lineChart } from "../viz/charts.ts";
+import { sdrCurve } from "../viz/dashboard.ts";
+import { saveFigure } from "../viz/figure.ts";
+import { gridPng, overlayPng } from "../viz/overlay.ts";
+import { FAMILIES } from "./model_dir.ts";
+import { type ImagePrediction, Predictor } from "./predictor.ts";
+
+export const DEMO_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
+
+export interface CompareOptions {
+  /** Family names (lib/inference/model_dir.ts FAMILIES); default coord, heatmap, unet, deeplab. */
+  families?: readonly string[];
+  /** Config variant of every family (`quick`, `cpu`, …). */
+  variant: string;
+  /** Run-id prefix; the runs are `<prefix>-<family>`. */
+  prefix: string;
+  /** Dataset folder or keyword for config.data.dir (default: the variant's own). */
+  data?: string;
+  /** Dotted config overrides for every family (e.g. epochs), then per family. */
+  overrides?: Record<string, string>;
+  familyOverrides?: Record<string, Record<string, string>>;
+  backend?: BackendReport;
+  /** Training progress for one family. */
+  progress?: (family: string) => ProgressSink;
+  log?: (line: string) => void;
+  resultsRoot?: string;
+  checkpointsRoot?: string;
+  signal?: AbortSignal;
+}
+
+export interface FamilyMetrics {
+  family: string;
+  model: string;
+  images: number;
+  mre_px: number;
+  mre_mm: number | null;
+  /** Fraction of landmarks within 2 mm / 4 mm. */
+  sdr_2mm: number | null;
+  sdr_4mm: number | null;
+  hc_abs_mm: number | null;
+  dice: number | null;
+  ms_per_image: number;
+  params: number;
+  train_s: number;
+  epochs: number;
+}
+
+export interface FamilyResult {
+  family: string;
+  config: RunConfig;
+  runId: string;
+  runDir: string;
+  checkpointDir: string;
+  metrics: FamilyMetrics;
+  evaluation: EvalResult;
+  predictions: ImagePrediction[];
+}
+
+/** The run config of `family` at `variant`, with data and overrides applied. */
+export async function familyConfig(
+  family: string,
+  variant: string,
+  data?: string,
+  overrides: Record<string, string> = {},
+): Promise<RunConfig> {
+  const info = FAMILIES[family];
+  if (!info) {
+    throw new Error(`unknown family ${family}; known: ${Object.keys(FAMILIES).join(", ")}`);
+  }
+  const base = await resolveConfig(info.config(variant));
+  return applyOverrides(base, {
+    ...(data !== undefined ? { "data.dir": data } : {}),
+    ...overrides,
+  });
+}
+
+interface RunJson {
+  endedAt?: string;
+  interrupted?: boolean;
+  wallClockSec?: number;
+  epochsDone?: number;
+}
+
+async function readRunJson(runDir: string): Promise<RunJson | undefined> {
+  return await Deno.readTextFile(join(runDir, "run.json")).then(JSON.parse, () => undefined);
+}
+
+/** Predict `records` with timing and score them; masks are compared on the original grid. */
+export async function scorePredictor(
+  predictor: Predictor,
+  samples: readonly Sample[],
+  records: readonly SampleRecord[],
+  seed = 0,
+): Promise<{ evaluation: EvalResult; predictions: ImagePrediction[]; msPerImage: number }> {
+  const inputs = samples.map((s) => ({ id: s.id, image: s.image, pixelSizeMm: s.pixelSizeMm }));
+  await predictor.predict(inputs.slice(0, predictor.batchSize)); // warm-up: kernels, buffers
+  const t0 = performance.now();
+  const predictions = await predictor.predict(inputs);
+  const msPerImage = (performance.now() - t0) / Math.max(1, inputs.length);
+  const cases: EvalCase[] = predictions.map((p, i) => ({
+    id: p.id,
+    truth: samples[i].landmarks,
+    pred: p.landmarks,
+    ...(samples[i].pixelSizeMm !== undefined ? { pixelSizeMm: samples[i].pixelSizeMm } : {}),
+    imagePath: records[i].imagePath,
+    ...(p.mask && samples[i].mask ? { predMask: p.mask, truthMask: samples[i].mask } : {}),
+  }));
+  return { evaluation: evaluate(cases, { seed }), predictions, msPerImage };
+}
+
+/** The validation images of a config's split, decoded once and shared between checkpoints. */
+export interface ValidationSet {
+  /** Data folder and split settings; equal keys = the same images. */
+  key: string;
+  records: SampleRecord[];
+  samples: Sample[];
+}
+
+async function splitKey(config: RunConfig): Promise<{ key: string; dir: string }> {
+  const { dir } = await resolveDataDir(config);
+  const d = config.data;
+  return {
+    dir,
+    key: JSON.stringify([
+      dir,
+      d.valFraction,
+      d.splitSeed,
+      d.folds,
+      d.folds > 1 ? d.fold : 0,
+      d.limit,
+    ]),
+  };
+}
+
+export async function validationSet(config: RunConfig): Promise<ValidationSet> {
+  const { key, dir } = await splitKey(config);
+  const records = splitRecords(await loadDataset(dir), config).val;
+  return { key, records, samples: await Promise.all(records.map(loadSample)) };
+}
+
+/**
+ * Score the best checkpoint of a run on its validation split (`val` is reused when it is the same
+ * split). Returns the evaluation, predictions, speed and parameter count.
+ */
+export async function scoreCheckpoint(
+  config: RunConfig,
+  checkpointDir: string,
+  val?: ValidationSet,
+): Promise<
+  {
+    evaluation: EvalResult;
+    predictions: ImagePrediction[];
+    msPerImage: number;
+    params: number;
+    val: ValidationSet;
+  }
+> {
+  const set = val && val.key === (await splitKey(config)).key ? val : await validationSet(config);
+  const predictor = await Predictor.fromDir(join(checkpointDir, "best"), config);
+  try {
+    const scored = await scorePredictor(predictor, set.samples, set.records, config.seed);
+    return { ...scored, params: predictor.countParams(), val: set };
+  } finally {
+    predictor.dispose();
+  }
+}
+
+/** The headline numbers of one scored checkpoint. */
+export function metricsOf(
+  family: string,
+  config: RunConfig,
+  ev: EvalResult,
+  msPerImage: number,
+  params: number,
+  run: RunJson | undefined,
+): FamilyMetrics {
+  const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
+  const sdr = (t: number) => finite(ev.landmarks.mm?.sdr.find((s) => s.threshold === t)?.rate);
+  return {
+    family,
+    model: config.model.name,
+    images: ev.nImages,
+    mre_px: ev.landmarks.px.radial.mean,
+    mre_mm: finite(ev.landmarks.mm?.radial.mean),
+    sdr_2mm: sdr(2),
+    sdr_4mm: sdr(4),
+    hc_abs_mm: finite(ev.clinical?.hcMm.mean),
+    dice: finite(ev.segmentation?.dice.mean),
+    ms_per_image: msPerImage,
+    params,
+    train_s: run?.wallClockSec ?? NaN,
+    epochs: run?.epochsDone ?? 0,
+  };
+}
+
+/** Train (or reuse) and score every family; results in family order. */
+export async function runComparison(opts: CompareOptions): Promise<FamilyResult[]> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const families = opts.families ?? DEMO_FAMILIES;
+  const resultsRoot = opts.resultsRoot ?? RESULTS_ROOT;
+  const checkpointsRoot = opts.checkpointsRoot ?? CHECKPOINTS_ROOT;
+  const out: FamilyResult[] = [];
+  let valCache: ValidationSet | undefined;
+  for (const [i, family] of families.entries()) {
+    const config = await familyConfig(family, opts.variant, opts.data, {
+      ...opts.overrides,
+      ...opts.familyOverrides?.[family],
+    });
+    const runId = `${opts.prefix}-${family}`;
+    const runDir = join(resultsRoot, runId);
+    const checkpointDir = join(checkpointsRoot, runId);
+    const previous = await readRunJson(runDir);
+    log(
+      `[${
+        i + 1
+      }/${families.length}] ${family}: ${config.name}, ${config.model.name}, ${config.inputSize} px, ` +
+        `${config.epochs} epochs`,
+    );
+    if (previous?.endedAt && !previous.interrupted) {
+      log(`  reusing finished run ${runId}`);
+    } else {
+      const resume = await exists(join(checkpointDir, "last", "state.json"));
+      const outcome = await runTraining({
+        config,
+        runId,
+        resume,
+        backend: opts.backend,
+        progress: opts.progress?.(family),
+        log: (l) => log(`  ${l}`),
+        resultsRoot,
+        checkpointsRoot,
+        signal: opts.signal,
+      });
+      if (outcome.training.interrupted) {
+        throw new Error(`interrupted during ${family}; run again to resume`);
+      }
+    }
+    const scored = await scoreCheckpoint(config, checkpointDir, valCache);
+    if (valCache && valCache.key !== scored.val.key) {
+      throw new Error(`${family} would validate on a different split`);
+    }
+    valCache = scored.val;
+    const metrics = metricsOf(
+      family,
+      config,
+      scored.evaluation,
+      scored.msPerImage,
+      scored.params,
+      await readRunJson(runDir),
+    );
+    log(
+      `  ${family}: MRE ${metrics.mre_px.toFixed(1)} px` +
+        (metrics.mre_mm !== null ? ` / ${metrics.mre_mm.toFixed(2)} mm` : "") +
+        `, ${metrics.ms_per_image.toFixed(1)} ms/image`,
+    );
+    out.push({
+      family,
+      config,
+      runId,
+      runDir,
+      checkpointDir,
+      metrics,
+      evaluation: scored.evaluation,
+      predictions: scored.predictions,
+    });
+  }
+  return out;
+}
+
+const COLUMNS: [keyof FamilyMetrics, string][] = [
+  ["family", "family"],
+  ["model", "model"],
+  ["images", "val images"],
+  ["mre_px", "MRE px"],
+  ["mre_mm", "MRE mm"],
+  ["sdr_2mm", "SDR 2 mm"],
+  ["sdr_4mm", "SDR 4 mm"],
+  ["hc_abs_mm", "|ΔHC| mm"],
+  ["dice", "Dice"],
+  ["ms_per_image", "ms/image"],
+  ["params", "params"],
+  ["train_s", "train s"],
+  ["epochs", "epochs"],
+];
+
+/** The comparison table, one row per family, human-readable column names. */
+export function comparisonRows(results: readonly FamilyResult[]): Row[] {
+  return results.map((r) =>
+    Object.fromEntries(COLUMNS.map(([k, name]) => [name, r.metrics[k] as Row[string]]))
+  );
+}
+
+export function comparisonText(results: readonly FamilyResult[]): string {
+  return textTable(comparisonRows(results), { digits: 3 });
+}
+
+export interface ComparisonFiles {
+  json: string;
+  csv: string;
+  markdown: string;
+  figures: string[];
+  gallery?: string;
+}
+
+/**
+ * Write `comparison.{json,csv,md}`, figures (per-image MRE boxes, SDR curves in mm or px) and an
+ * overlay gallery (first validation images × families) into `dir`.
+ */
+export async function writeComparison(
+  dir: string,
+  results: readonly FamilyResult[],
+  meta: Record<string, unknown> = {},
+  galleryImages = 3,
+): Promise<ComparisonFiles> {
+  const files: ComparisonFiles = {
+    json: join(dir, "comparison.json"),
+    csv: join(dir, "comparison.csv"),
+    markdown: join(dir, "comparison.md"),
+    figures: [],
+  };
+  await writeJsonAtomic(files.json, {
+    ...meta,
+    families: results.map((r) => ({ ...r.metrics, runId: r.runId, config: r.config.name })),
+  });
+  const keys = COLUMNS.map(([k]) => k);
+  await writeFileAtomic(
+    files.csv,
+    formatCsv(keys, results.map((r) => keys.map((k) => r.metrics[k]))),
+  );
+
+  const mm = results.every((r) => r.evaluation.landmarks.mm);
+  const boxes = boxPlot(
+    results.map((r) => ({
+      name: r.family,
+      values: r.evaluation.landmarks.images.map((i) => (mm ? i.mreMm! : i.mrePx)),
+    })),
+    {
+      title: "Per-image mean radial error",
+      xLabel: "family",
+      yLabel: mm ? "MRE (mm)" : "MRE (px)",
+    },
+  );
+  await saveFigure(boxes, dir, "mre_by_family");
+  const sdr = lineChart(
+    results.map((r) => {
+      const errors = r.evaluation.landmarks.images.flatMap((i) => (mm ? i.errorsMm! : i.errorsPx));
+      return { name: r.family, ...sdrCurve(errors) };
+    }),
+    {
+      title: "Success detection rate",
+      xLabel: mm ? "threshold (mm)" : "threshold (px)",
+      yLabel: "SDR",
+    },
+  );
+  await saveFigure(sdr, dir, "sdr_by_family");
+  files.figures.push("mre_by_family", "sdr_by_family");
+
+  const first = results[0]?.evaluation.cases.slice(0, galleryImages) ?? [];
+  if (first.length) {
+    const tiles = [];
+    for (const [k, c] of first.entries()) {
+      const bytes = await Deno.readFile(c.imagePath!);
+      for (const r of results) {
+        const p = r.predictions[k];
+        tiles.push({
+          png: await overlayPng(bytes, {
+            truth: c.truth,
+            prediction: p.landmarks,
+            ellipse: p.ellipse,
+            mask: p.mask,
+          }),
+          caption: `${r.family}  ${c.id}  MRE ${
+            r.evaluation.landmarks.images[k].mrePx.toFixed(1)
+          } px`,
+        });
+      }
+    }
+    files.gallery = join(dir, "gallery.png");
+    await writeFileAtomic(
+      files.gallery,
+      await gridPng(tiles, { cols: results.length, tileWidth: 300 }),
+    );
+  }
+  const md = [
+    "# Model family comparison",
+    "",
+    ...Object.entries(meta).map(([k, v]) =>
+      `- ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`
+    ),
+    "",
+    markdownTable(comparisonRows(results), { digits: 3 }),
+    "",
+    "MRE: mean radial error of the 4 landmarks in original pixels / mm; SDR: fraction of landmarks " +
+    "within the threshold; |ΔHC|: mean absolute head-circumference error; Dice on the original " +
+    "image grid (segmentation families); ms/image: batched prediction incl. preprocessing.",
+    "",
+    ...files.figures.map((f) => `![${f}](${f}.png)`),
+    ...(files.gallery
+      ? ["", "Green: truth, blue: prediction, orange: ellipse.", "", "![gallery](gallery.png)"]
+      : []),
+    "",
+  ].join("\n");
+  await writeFileAtomic(files.markdown, md);
+  return files;
+}
