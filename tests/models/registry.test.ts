@@ -171,6 +171,9 @@ Deno.test("options: bad values are InputErrors naming the value", () => {
     ["deeplabv3plus", { outputStride: 32, inputSize: 64, encoder: "resnet18-w0.25" }],
     ["coord-regression", { dropout: 1 }],
     ["unet", { encoder: "resnet19" }],
+    ["heatmap-unet", { encoder: "resnet18-w0.25", encoderDepth: 1, outputStride: 4 }],
+    ["heatmap-fcn", { encoder: "plain4", encoderDepth: 1, outputStride: 4 }],
+    ["deeplabv3plus", { encoder: "resnet18-w0.25", encoderDepth: 1, outputStride: 8 }],
   ];
   for (const [name, opts] of cases) {
     assert.throws(

@@ -5,6 +5,7 @@
  * actual input size and output stride so the receptive fields cover the same share of the image.
  */
 import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../../core/errors.ts";
 import { apply, type BuildContext, concat, convBnAct, resizeTo, spatial } from "../blocks.ts";
 import { SeededDropout } from "../layers.ts";
 import type { FeatureMap } from "../types.ts";
@@ -75,7 +76,9 @@ export function deeplabV3PlusDecoder(
   opts: DeepLabDecoderOptions,
 ): tf.SymbolicTensor {
   const lowLevel = features.find((f) => f.stride === 4);
-  if (!lowLevel) throw new RangeError("DeepLabV3+ needs a stride-4 encoder feature");
+  if (!lowLevel) {
+    throw new InputError("DeepLabV3+ needs a stride-4 encoder feature (encoderDepth ≥ 2)");
+  }
   const aspp = asppModule(ctx, features[features.length - 1].tensor, opts);
   const lowChannels = Math.max(8, Math.round(opts.channels * LOW_LEVEL_SHARE));
   const low = convBnAct(

@@ -4,6 +4,7 @@
  * a 3×3 conv-BN-ReLU per stage, with no skip connections, down to the target stride.
  */
 import type * as tf from "@tensorflow/tfjs";
+import { InputError } from "../../core/errors.ts";
 import { type BuildContext, convBnAct, resizeTo } from "../blocks.ts";
 import type { FeatureMap } from "../types.ts";
 
@@ -21,6 +22,14 @@ export function fcnDecoder(
   opts: FcnDecoderOptions,
 ): tf.SymbolicTensor {
   const deepest = features[features.length - 1];
+  if (opts.targetStride > deepest.stride) {
+    throw new InputError(
+      `heatmap stride exceeds the deepest encoder stride ${deepest.stride}`,
+      undefined,
+      undefined,
+      opts.targetStride,
+    );
+  }
   let x = deepest.tensor;
   let stage = 0;
   for (let stride = deepest.stride / 2; stride >= opts.targetStride; stride /= 2, stage++) {

@@ -5,6 +5,7 @@
  * shallowest skip (e.g. stride 1 on a stride-2 stem) upsample without a skip.
  */
 import * as tf from "@tensorflow/tfjs";
+import { InputError } from "../../core/errors.ts";
 import {
   apply,
   type BuildContext,
@@ -40,8 +41,11 @@ export function unetDecoder(
     !(opts.targetStride >= 1 && opts.targetStride <= deepest &&
       Number.isInteger(Math.log2(opts.targetStride)))
   ) {
-    throw new RangeError(
-      `decoder target stride ${opts.targetStride} must be a power of 2 in 1..${deepest}`,
+    throw new InputError(
+      `decoder output stride must be a power of 2 in 1..${deepest} (the deepest encoder stride)`,
+      undefined,
+      undefined,
+      opts.targetStride,
     );
   }
   const outputs = new Map<number, tf.SymbolicTensor>([[deepest, byStride.get(deepest)!]]);
