@@ -1,0 +1,343 @@
+/**
+ * Turn a training run's best checkpoint into a committed, self-describing model folder:
+ *
+ *   checkpoints/<family>/model.json    topology + weights manifest (tfjs layers format)
+ *                        weights.bin   large kernels stored as float16 (tfjs `quantization`
+ *                                      field, decoded by tf.io on load), everything else float32
+ *                        config.json   the run config (input size, normalisation, task options)
+ *                        card.json     data, split, config, metrics, training time, backend, git
+ *                        model_card.md the same for people
+ *
+ * No optimiser state is copied. float16 halves the size; `shipCheckpoint` checks that it holds
+ * accuracy by predicting `verifyImages` with both weight sets and reporting the largest landmark
+ * shift (original pixels), which goes into the card.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { InputError } from "../core/errors.ts";
+import { writeDirAtomic } from "../core/fs.ts";
+import type { RunConfig } from "../training/config.ts";
+import { FAMILIES, locateModel, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
+import { type InputImage, Predictor } from "./predictor.ts";
+
+/** Shipped folders must stay small enough to commit. */
+export const MAX_SHIPPED_BYTES = 15 * 1024 * 1024;
+/** Weights with at least this many values are stored as float16; biases and BatchNorm stay float32. */
+export const FLOAT16_MIN_SIZE = 1024;
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE 754 half-precision bits of `x`, rounded to nearest even (overflow → ±Inf). */
+export function float16Bits(x: number): number {
+  f32[0] = x;
+  const b = u32[0];
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // a carry into the exponent is correct
+  return sign | h;
+}
+
+interface ModelJson {
+  modelTopology: unknown;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+/** The model files with large float32 weights re-encoded as float16 (or copied as they are). */
+export async function encodeWeights(
+  dir: string,
+  float16: boolean,
+): Promise<{ json: ModelJson; weights: Uint8Array }> {
+  const json: ModelJson = JSON.parse(await Deno.readTextFile(join(dir, "model.json")));
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const parts = await Promise.all(
+    json.weightsManifest.flatMap((g) => g.paths).map((p) => Deno.readFile(join(dir, p))),
+  );
+  const data = tf.io.CompositeArrayBuffer.join(parts.map((p) => p.slice().buffer));
+  const named = tf.io.decodeWeights(data, specs);
+  const chunks: Uint8Array[] = [];
+  const outSpecs: tf.io.WeightsManifestEntry[] = [];
+  try {
+    for (const spec of specs) {
+      const values = named[spec.name].dataSync();
+      const half = float16 && spec.dtype === "float32" && values.length >= FLOAT16_MIN_SIZE;
+      if (half) {
+        const bits = new Uint16Array(values.length);
+        for (let i = 0; i < values.length; i++) bits[i] = float16Bits(values[i]);
+        chunks.push(new Uint8Array(bits.buffer));
+        outSpecs.push({
+          name: spec.name,
+          shape: spec.shape,
+          dtype: "float32",
+          quantization: { dtype: "float16", original_dtype: "float32" },
+        } as tf.io.WeightsManifestEntry);
+      } else {
+        const copy = spec.dtype === "int32" ? new Int32Array(values) : new Float32Array(values);
+        chunks.push(new Uint8Array(copy.buffer));
+        outSpecs.push({ name: spec.name, shape: spec.shape, dtype: spec.dtype });
+      }
+    }
+  } finally {
+    tf.dispose(Object.values(named));
+  }
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const weights = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    weights.set(c, o);
+    o += c.byteLength;
+  }
+  return {
+    json: { ...json, weightsManifest: [{ paths: ["./weights.bin"], weights: outSpecs }] },
+    weights,
+  };
+}
+
+export interface ShipOptions {
+  /** Store large weights as float16 (default true). */
+  float16?: boolean;
+  /** Images predicted with the original and the shipped weights to measure the float16 shift. */
+  verifyImages?: InputImage[];
+  /** Destination root (default checkpoints/). */
+  root?: string;
+  /** Free text for the card (e.g. how the metrics were obtained). */
+  notes?: string;
+}
+
+export interface ModelCard {
+  family: string;
+  description: string;
+  model: string;
+  params: number;
+  inputSize: number;
+  channels: number;
+  task: string;
+  weights: {
+    float16: boolean;
+    bytes: number;
+    maxLandmarkShiftPx: number | null;
+    verifiedImages: number;
+  };
+  source: { runId: string | null; checkpoint: string };
+  data: unknown;
+  metrics: Record<string, unknown>;
+  training: {
+    wallClockSec: number | null;
+    epochsDone: number | null;
+    bestEpoch: number | null;
+    backend: unknown;
+  };
+  git: unknown;
+  config: RunConfig;
+  shippedAt: string;
+  notes?: string;
+}
+
+/**
+ * Write checkpoints/<family>/ from a run's checkpoint (`runCheckpointDir`: checkpoints/runs/<id>,
+ * its best/, or any folder model_dir.ts resolves) with `metrics` in the card. Returns the card.
+ */
+export async function shipCheckpoint(
+  runCheckpointDir: string,
+  family: string,
+  metrics: Record<string, unknown>,
+  opts: ShipOptions = {},
+): Promise<ModelCard> {
+  const info = FAMILIES[family];
+  if (!info) {
+    throw new InputError(
+      `unknown family; known: ${Object.keys(FAMILIES).join(", ")}`,
+      undefined,
+      undefined,
+      family,
+    );
+  }
+  const where = await locateModel(runCheckpointDir);
+  const config = await readRunConfig(where.configPath);
+  if (config.task !== info.task) {
+    throw new InputError(
+      `checkpoint trains task ${config.task}, family ${family} is ${info.task}`,
+      where.weightsDir,
+    );
+  }
+  const runJsonPath = join(where.configPath, "..", "run.json");
+  const run: Record<string, unknown> = await Deno.readTextFile(runJsonPath).then(
+    JSON.parse,
+    () => ({}),
+  );
+  const float16 = opts.float16 ?? true;
+  const { json, weights } = await encodeWeights(where.weightsDir, float16);
+  const dest = join(opts.root ?? SHIPPED_ROOT, family);
+
+  // Accuracy of the stored weights: same images through both, largest landmark shift.
+  let maxShift: number | null = null;
+  const verify = opts.verifyImages ?? [];
+  const original = await Predictor.fromDir(where.weightsDir, config);
+  const tmp = await Deno.makeTempDir({ prefix: "ship-" });
+  try {
+    await Deno.writeTextFile(join(tmp, "model.json"), JSON.stringify(json));
+    await Deno.writeFile(join(tmp, "weights.bin"), weights);
+    const shipped = await Predictor.fromDir(tmp, config);
+    try {
+      if (verify.length) {
+        const [a, b] = [await original.predict(verify), await shipped.predict(verify)];
+        maxShift = Math.max(
+          ...a.flatMap((p, i) =>
+            p.landmarks.map((q, k) =>
+              Math.hypot(q.x - b[i].landmarks[k].x, q.y - b[i].landmarks[k].y)
+            )
+          ),
+        );
+      }
+    } finally {
+      shipped.dispose();
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+  const params = original.countParams();
+  original.dispose();
+
+  const card: ModelCard = {
+    family,
+    description: info.description,
+    model: config.model.name,
+    params,
+    inputSize: config.inputSize,
+    channels: config.channels,
+    task: config.task,
+    weights: {
+      float16,
+      bytes: weights.byteLength,
+      maxLandmarkShiftPx: maxShift,
+      verifiedImages: verify.length,
+    },
+    source: { runId: (run.runId as string) ?? null, checkpoint: where.weightsDir },
+    data: run.data ?? null,
+    metrics,
+    training: {
+      wallClockSec: (run.wallClockSec as number) ?? null,
+      epochsDone: (run.epochsDone as number) ?? null,
+      bestEpoch: (run.bestEpoch as number) ?? null,
+      backend: run.backend ?? null,
+    },
+    git: run.git ?? null,
+    config,
+    shippedAt: new Date().toISOString(),
+    ...(opts.notes ? { notes: opts.notes } : {}),
+  };
+  const files: [string, string | Uint8Array][] = [
+    ["model.json", JSON.stringify(json)],
+    ["weights.bin", weights],
+    ["config.json", JSON.stringify(config, null, 2) + "\n"],
+    ["card.json", JSON.stringify(card, null, 2) + "\n"],
+    ["model_card.md", modelCardMarkdown(card)],
+  ];
+  const bytes = files.reduce(
+    (n, [, d]) =>
+      n + (typeof d === "string" ? new TextEncoder().encode(d).byteLength : d.byteLength),
+    0,
+  );
+  if (bytes > MAX_SHIPPED_BYTES) {
+    throw new InputError(
+      `shipped folder would be ${(bytes / 2 ** 20).toFixed(1)} MiB (limit 15 MiB)`,
+      dest,
+    );
+  }
+  await writeDirAtomic(dest, async (tmpDir) => {
+    for (const [name, data] of files) {
+      if (typeof data === "string") await Deno.writeTextFile(join(tmpDir, name), data);
+      else await Deno.writeFile(join(tmpDir, name), data);
+    }
+  });
+  return card;
+}
+
+function fmt(v: unknown): string {
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+  if (v === null || v === undefined) return "–";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+export function modelCardMarkdown(c: ModelCard): string {
+  const data = (c.data ?? {}) as Record<string, unknown>;
+  const split = (data.split ?? {}) as Record<string, unknown>;
+  const backend = c.training.backend as { name?: string; threads?: number } | null;
+  return [
+    `# Model card: ${c.family}`,
+    "",
+    `${c.description}. Registry model \`${c.model}\`, ${
+      c.params.toLocaleString("en")
+    } parameters, ` +
+    `input ${c.inputSize}×${c.inputSize}×${c.channels}, task \`${c.task}\`.`,
+    "",
+    "## Use",
+    "",
+    "```",
+    `deno task predict --model ${c.family} --input <image or folder> --out predictions.csv`,
+    "```",
+    "",
+    "## Data",
+    "",
+    `- folder: ${fmt(data.dir)} (${fmt(data.kind)}), ${fmt(data.images)} images`,
+    `- split: ${fmt(split.kind)}, seed ${fmt(split.seed)}; ${fmt(split.train)} train / ${
+      fmt(split.val)
+    } validation, grouped by pregnancy`,
+    "",
+    "## Validation metrics",
+    "",
+    "| metric | value |",
+    "|---|---:|",
+    ...Object.entries(c.metrics).map(([k, v]) => `| ${k} | ${fmt(v)} |`),
+    "",
+    "## Training",
+    "",
+    `- config \`${c.config.name}\`: ${c.config.epochs} epochs planned, ${
+      fmt(c.training.epochsDone)
+    } done, best epoch ${fmt(c.training.bestEpoch)}; ` +
+    `batch ${c.config.batchSize}, lr ${c.config.optimizer.lr}, schedule ${c.config.schedule.kind}`,
+    `- wall clock: ${
+      c.training.wallClockSec !== null ? (c.training.wallClockSec / 60).toFixed(1) + " min" : "–"
+    } ` +
+    `on ${backend?.name ?? "?"} (${backend?.threads ?? "?"} threads)`,
+    `- source run: ${fmt(c.source.runId)}; git ${
+      fmt((c.git as { commit?: string } | null)?.commit)
+    }`,
+    "",
+    "## Weights",
+    "",
+    `- ${
+      c.weights.float16
+        ? "float16 storage for kernels ≥ 1024 values, float32 for the rest"
+        : "float32"
+    }; ` +
+    `weights.bin ${(c.weights.bytes / 2 ** 20).toFixed(2)} MiB`,
+    `- largest landmark shift vs the float32 checkpoint: ${
+      c.weights.maxLandmarkShiftPx === null
+        ? "not measured"
+        : c.weights.maxLandmarkShiftPx.toFixed(3) + " px"
+    } over ${c.weights.verifiedImages} images`,
+    ...(c.notes ? ["", "## Notes", "", c.notes] : []),
+    "",
+    `Shipped ${c.shippedAt}.`,
+    "",
+  ].join("\n");
+}
