@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
 import { Rng } from "../core/rng.ts";
-import { AtrousConv2D, DepthwiseConv, ResizeTo } from "./layers.ts";
+import { AtrousConv2D, DepthwiseConv, ResizeTo, Swish } from "./layers.ts";
 
 export type Activation = "relu" | "swish" | "sigmoid" | "tanh" | "linear";
 
@@ -136,6 +136,7 @@ export function activation(
   kind: Activation,
   name: string,
 ): tf.SymbolicTensor {
+  if (kind === "swish") return apply(new Swish({ name }), x);
   return apply(tf.layers.activation({ name, activation: kind }), x);
 }
 

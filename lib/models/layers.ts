@@ -106,6 +106,31 @@ export class SeededDropout extends tf.layers.Layer {
   }
 }
 
+/** x·σ(x) with a hand-written gradient σ + y·(1−σ): 6 elementwise kernels per step instead of 10. */
+const swishOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const sig = tf.sigmoid(x);
+  const y = tf.mul(x, sig);
+  save([sig, y]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, [sg, yv]: tf.Tensor[]) =>
+      tf.mul(dy, tf.add(sg, tf.mul(yv, tf.sub(1, sg)))),
+  };
+});
+
+/**
+ * Swish / SiLU activation (EfficientNet's), as a layer with a fused gradient: elementwise kernels
+ * dominate EfficientNet training time on CPU, and tfjs' own swish records three forward ops.
+ */
+export class Swish extends tf.layers.Layer {
+  static className = "Swish";
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return swishOp(single(inputs)) as tf.Tensor;
+  }
+}
+
 export type ResizeMethod = "bilinear" | "nearest";
 
 export interface ResizeToArgs extends LayerArgs {
@@ -303,6 +328,7 @@ export class AtrousConv2D extends tf.layers.Layer {
 
 registerDilatedConvGradients();
 tf.serialization.registerClass(DropConnect);
+tf.serialization.registerClass(Swish);
 tf.serialization.registerClass(DepthwiseConv);
 tf.serialization.registerClass(SeededDropout);
 tf.serialization.registerClass(ResizeTo);

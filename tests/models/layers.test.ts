@@ -6,6 +6,7 @@ import {
   DropConnect,
   ResizeTo,
   SeededDropout,
+  Swish,
 } from "../../lib/models/mod.ts";
 import { Rng } from "../../lib/core/rng.ts";
 
@@ -222,4 +223,16 @@ Deno.test("DepthwiseConv equals tf.layers.depthwiseConv2d ('same', strides 1 and
       ),
     );
   }
+});
+
+Deno.test("Swish: x·σ(x) and the gradient of tfjs' autodiff, hand-checked at 0", () => {
+  const x = tf.tensor1d([-6, -1.5, -0.2, 0, 0.3, 2, 7]);
+  const layer = new Swish({});
+  const reference = (t: tf.Tensor) => tf.mul(t, tf.sigmoid(t));
+  assertAllClose((layer.apply(x) as tf.Tensor).dataSync(), reference(x).dataSync(), 1e-6);
+  const dy = tf.tensor1d([1, -2, 0.5, 1, 3, -1, 0.25]);
+  const ours = tf.grad((t: tf.Tensor) => layer.apply(t) as tf.Tensor)(x, dy).dataSync();
+  assertAllClose(ours, tf.grad(reference)(x, dy).dataSync(), 1e-6);
+  // d/dx x·σ(x) at 0 = σ(0) = 1/2, times dy = 1
+  assert.ok(Math.abs(ours[3] - 0.5) < 1e-7);
 });
