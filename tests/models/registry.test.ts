@@ -212,3 +212,15 @@ Deno.test("seeds: same seed gives identical weights, another seed different ones
   assert.notDeepEqual(wc, wa);
   [a, b, c].forEach((m) => m.dispose());
 });
+
+Deno.test("unet (bilinear) on ResNet-34 has segmentation_models_pytorch's Unet('resnet34', classes=1) count", () => {
+  // smp: 24,436,369 parameters (encoder without fc + decoder 256-128-64-32-16 + 3×3 head); same
+  // block structure with upsample-concat-conv-conv, trainable parameters only.
+  const model = createModel("unet", { upsampling: "bilinear", inputSize: 64, inChannels: 3 });
+  const trainable = model.trainableWeights.reduce(
+    (n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 0), 1),
+    0,
+  );
+  assert.equal(trainable, 24_436_369);
+  model.dispose();
+});
