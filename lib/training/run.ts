@@ -25,17 +25,17 @@ import {
   evaluate as evaluateCases,
 } from "../metrics/evaluation.ts";
 import { createModel } from "../models/mod.ts";
-import { evalPipeline, trainPipeline } from "../transforms/pipeline.ts";
+import { evalPipeline, type Pipeline, trainPipeline } from "../transforms/pipeline.ts";
 import { lineChart } from "../viz/charts.ts";
 import { writeDashboard } from "../viz/dashboard.ts";
 import { saveFigure } from "../viz/figure.ts";
 import { overlayPng } from "../viz/overlay.ts";
 import { loadWeightsInto } from "./checkpoint.ts";
 import { applyOverrides, type RunConfig, validateConfig } from "./config.ts";
-import { createSource } from "./data.ts";
+import { createSource, type SampleSource } from "./data.ts";
 import { evaluate } from "./evaluate.ts";
 import type { EpochRecord, ProgressSink } from "./progress.ts";
-import { createTaskAdapter } from "./tasks/mod.ts";
+import { createTaskAdapter, type TaskAdapter } from "./tasks/mod.ts";
 import { train, type TrainResult } from "./trainer.ts";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
@@ -336,9 +336,9 @@ async function reportBest(
   model: tf.LayersModel,
   config: RunConfig,
   valRecords: SampleRecord[],
-  val: ReturnType<typeof createSource>,
-  pipeline: ReturnType<typeof evalPipeline>,
-  task: Awaited<ReturnType<typeof createTaskAdapter>>,
+  val: SampleSource,
+  pipeline: Pipeline,
+  task: TaskAdapter,
   runDir: string,
   checkpointDir: string,
 ): Promise<EvalResult> {

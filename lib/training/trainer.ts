@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
+import { InputError } from "../core/errors.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import { evalPipeline, type Pipeline, sampleRng, trainPipeline } from "../transforms/pipeline.ts";
 import { AdamW } from "./adamw.ts";
@@ -164,6 +165,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
   if (opts.resumeFrom) {
     st = await loadCheckpoint(opts.resumeFrom, model, optimizer) as TrainerState;
+    if (st?.version !== 1) {
+      throw new InputError(
+        "checkpoint state has an unknown version",
+        opts.resumeFrom,
+        undefined,
+        st?.version,
+      );
+    }
     dataRng.setState(st.dataRng);
     randomRng.setState(st.randomRng);
     if (st.layerRngs.length !== ownRngs.length) {
