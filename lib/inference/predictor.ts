@@ -122,6 +122,20 @@ export class Predictor {
     return new Predictor(model, config, adapter, dir, Math.max(1, batch));
   }
 
+  /**
+   * Wrap an in-memory model (e.g. one just trained in a notebook, or untrained for speed tests).
+   * The predictor owns it afterwards: dispose() frees it.
+   */
+  static async fromModel(
+    model: tf.LayersModel,
+    config: RunConfig,
+    opts: LoadOptions = {},
+  ): Promise<Predictor> {
+    const adapter = await createTaskAdapter(config);
+    const batch = opts.batchSize ?? Math.min(16, config.batchSize);
+    return new Predictor(model, config, adapter, "(in memory)", Math.max(1, batch));
+  }
+
   get inputSize(): number {
     return this.config.inputSize;
   }
