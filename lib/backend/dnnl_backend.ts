@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { loadDnnl } from "./dnnl/ffi.ts";
 import { ConvPrimitives } from "./dnnl/conv.ts";
-import { FUSED_GRADIENT_KERNELS, KERNEL_OVERRIDES } from "./fast_cpu_kernels.ts";
+import { EltwisePrimitives } from "./dnnl/eltwise.ts";
+import { FUSED_GRADIENT_KERNELS, KERNEL_OVERRIDES, type Native } from "./fast_cpu_kernels.ts";
 import {
   markDilationAware,
   registerDilatedConvGradients,
@@ -30,7 +31,7 @@ let registered: CpuDnnlInfo | undefined;
 export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
   if (registered) return registered;
   const lib = loadDnnl(threads);
-  const conv = new ConvPrimitives(lib);
+  const native: Native = { conv: new ConvPrimitives(lib), eltwise: new EltwisePrimitives(lib) };
   tf.registerBackend(
     CPU_DNNL,
     () => Object.assign(new tf.MathBackendCPU(), { firstUse: false }),
@@ -46,7 +47,7 @@ export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
       kernelName: o.name,
       backendName: CPU_DNNL,
       kernelFunc: (args) => {
-        const out = o.run(args, conv);
+        const out = o.run(args, native);
         if (out) return out;
         if (!fallback) {
           throw new Error(`${o.name}: case not handled by oneDNN and no cpu kernel exists`);

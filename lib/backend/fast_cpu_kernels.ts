@@ -4,8 +4,9 @@
  * PReLU…) and the backend then calls tfjs's own cpu kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ConvPrimitives } from "./dnnl/conv.ts";
-import { POST_OPS } from "./dnnl/conv.ts";
+import { type ConvPrimitives, POST_OPS } from "./dnnl/conv.ts";
+import type { EltwisePrimitives } from "./dnnl/eltwise.ts";
+import { C } from "./dnnl/ffi.ts";
 import {
   batchNorm,
   batchNormGrad,
@@ -18,6 +19,7 @@ import {
   reluGrad,
   resizeBilinearGrad,
   resizeNearestGrad,
+  sigmoidGrad,
   sizeOf,
   slice,
   squareGrad,
@@ -32,9 +34,15 @@ export type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Attrs = Record<string, unknown>;
 type Output = tf.TensorInfo | tf.TensorInfo[] | undefined;
 
+/** The oneDNN primitive caches the kernels draw on. */
+export interface Native {
+  conv: ConvPrimitives;
+  eltwise: EltwisePrimitives;
+}
+
 export interface KernelOverride {
   name: string;
-  run(args: KernelArgs, conv: ConvPrimitives): Output;
+  run(args: KernelArgs, native: Native): Output;
 }
 
 function values(backend: Backend, t: tf.TensorInfo): Float32Array {
@@ -66,7 +74,7 @@ function convInfo(xShape: number[], filterShape: number[], a: Attrs, depthwise: 
 function convForward(depthwise: boolean, fused: boolean) {
   return (
     { inputs: { x, filter, bias, preluActivationWeights }, backend, attrs = {} }: KernelArgs,
-    conv: ConvPrimitives,
+    { conv }: Native,
   ) => {
     const activation = fused ? (attrs.activation as string) ?? "linear" : "linear";
     if (attrs.dataFormat === "NCHW" || preluActivationWeights || !(activation in POST_OPS)) {
@@ -86,7 +94,7 @@ function convForward(depthwise: boolean, fused: boolean) {
 }
 
 function convBackpropInput(depthwise: boolean) {
-  return ({ inputs: { dy, filter }, backend, attrs = {} }: KernelArgs, conv: ConvPrimitives) => {
+  return ({ inputs: { dy, filter }, backend, attrs = {} }: KernelArgs, { conv }: Native) => {
     if (attrs.dataFormat === "NCHW" || !f32(dy, filter)) return undefined;
     const b = backend as Backend;
     const info = convInfo(attrs.inputShape as number[], filter!.shape, attrs, depthwise);
@@ -97,7 +105,7 @@ function convBackpropInput(depthwise: boolean) {
 }
 
 function convBackpropFilter(depthwise: boolean) {
-  return ({ inputs: { x, dy }, backend, attrs = {} }: KernelArgs, conv: ConvPrimitives) => {
+  return ({ inputs: { x, dy }, backend, attrs = {} }: KernelArgs, { conv }: Native) => {
     if (attrs.dataFormat === "NCHW" || !f32(x, dy)) return undefined;
     const b = backend as Backend;
     const filterShape = attrs.filterShape as number[];
@@ -128,6 +136,19 @@ const BINARY_KERNELS: KernelOverride[] = (Object.keys(BINARY_OPS) as BinaryOpNam
     return r && be.makeTensorInfo(r.shape, "float32", r.values);
   },
 }));
+
+/** Ops whose JS form is dominated by Math.exp: oneDNN's vectorised eltwise instead. */
+const NATIVE_UNARY: KernelOverride[] =
+  ([["Sigmoid", C.alg.logistic], ["Exp", C.alg.exp], ["Tanh", C.alg.tanh]] as const).map(
+    ([name, alg]) => ({
+      name,
+      run: ({ inputs: { x }, backend }: KernelArgs, { eltwise }: Native) => {
+        if (!f32(x)) return undefined;
+        const be = backend as Backend;
+        return be.makeTensorInfo(x!.shape, "float32", eltwise.forward(alg, values(be, x!)));
+      },
+    }),
+  );
 
 const UNARY_KERNELS: KernelOverride[] = (Object.keys(UNARY_OPS) as UnaryOpName[]).map((op) => ({
   name: op,
@@ -259,6 +280,15 @@ const BATCH_NORM: KernelOverride = {
 /** Kernels with no tfjs counterpart, used by the fused gradients of gradients.ts. */
 export const FUSED_GRADIENT_KERNELS: tf.KernelConfig[] = [
   {
+    kernelName: "BiometrySigmoidGrad",
+    backendName: "",
+    kernelFunc: ({ inputs, backend }) => {
+      const be = backend as Backend;
+      const { dy, y } = inputs as Record<string, tf.TensorInfo>;
+      return be.makeTensorInfo(y.shape, "float32", sigmoidGrad(values(be, dy), values(be, y)));
+    },
+  },
+  {
     kernelName: "BiometryReluGrad",
     backendName: "",
     kernelFunc: ({ inputs, backend }) => {
@@ -329,6 +359,7 @@ export const KERNEL_OVERRIDES: KernelOverride[] = [
   ...CONV_KERNELS,
   ...BINARY_KERNELS,
   ...UNARY_KERNELS,
+  ...NATIVE_UNARY,
   reduction("Sum", "sum", "axis", false),
   reduction("Mean", "sum", "axis", true),
   reduction("Max", "max", "reductionIndices", false),

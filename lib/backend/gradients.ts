@@ -26,14 +26,14 @@ export function markDilationAware(backend: string): void {
 
 interface ConvAttrs {
   strides: [number, number] | number;
-  dilations?: [number, number] | number;
+  dilations?: [number, number] | number | null;
   pad: ConvGeometry["pad"];
   dataFormat?: "NHWC" | "NCHW";
   dimRoundingMode?: ConvGeometry["dimRoundingMode"];
 }
 
-function pair(v: [number, number] | number | undefined): [number, number] {
-  if (v === undefined) return [1, 1];
+function pair(v: [number, number] | number | null | undefined): [number, number] {
+  if (v === undefined || v === null) return [1, 1]; // tf.layers passes null for "no dilation"
   return typeof v === "number" ? [v, v] : v;
 }
 
@@ -138,7 +138,8 @@ function allFloat32(...ts: (tf.Tensor | undefined)[]): boolean {
 let fusedRegistered = false;
 
 /**
- * Gradients that cost one or two passes instead of tfjs's chains of full-size ops. Each one calls
+ * Gradients that cost one or two passes instead of tfjs's chains of full-size ops. Each keeps
+ * tfjs's list of saved tensors (its fallback receives them) and calls
  * a fused kernel (Biometry*Grad) when the active backend registers it and otherwise runs tfjs's
  * own gradient, so other backends are unaffected. The Mean gradient is rewritten for every
  * backend: broadcasting dy/n directly equals tfjs's dy·ones/n without two full-size temporaries.
@@ -147,6 +148,7 @@ export function registerFusedGradients(): void {
   if (fusedRegistered) return;
   fusedRegistered = true;
   const relu = tf.getGradient("Relu");
+  const sigmoid = tf.getGradient("Sigmoid");
   const square = tf.getGradient("Square");
   const batchNorm = tf.getGradient("FusedBatchNorm");
   tf.registerGradient({
@@ -158,6 +160,17 @@ export function registerFusedGradients(): void {
         return relu.gradFunc(dy, saved, attrs);
       }
       return { x: () => run("BiometryReluGrad", { dy: dy as tf.Tensor, x }, {}) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: "Sigmoid",
+    outputsToSave: [true], // tfjs's own save list: its gradient is the fallback below
+    gradFunc: (dy, saved, attrs) => {
+      const [y] = saved;
+      if (!backendHas("BiometrySigmoidGrad") || !allFloat32(dy as tf.Tensor, y)) {
+        return sigmoid.gradFunc(dy, saved, attrs);
+      }
+      return { x: () => run("BiometrySigmoidGrad", { dy: dy as tf.Tensor, y }, {}) };
     },
   });
   tf.registerGradient({

@@ -175,8 +175,6 @@ export const UNARY_OPS = {
   Neg: unaryLoop("-v"),
   Sqrt: unaryLoop("Math.sqrt(v)"),
   Rsqrt: unaryLoop("1 / Math.sqrt(v)"),
-  Exp: unaryLoop("Math.exp(v)"),
-  Sigmoid: unaryLoop("1 / (1 + Math.exp(-v))"),
   Abs: unaryLoop("Math.abs(v)"),
 } as const;
 
@@ -464,6 +462,13 @@ export function reluGrad(dy: Float32Array, x: Float32Array): Float32Array {
     const v = x[i];
     out[i] = v > 0 ? dy[i] : v !== v ? NaN : 0;
   }
+  return out;
+}
+
+/** dy·y·(1 − y) from the saved sigmoid output, in one pass (tfjs: sub, multiply, multiply). */
+export function sigmoidGrad(dy: Float32Array, y: Float32Array): Float32Array {
+  const out = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) out[i] = dy[i] * (y[i] * (1 - y[i]));
   return out;
 }
 

@@ -59,6 +59,15 @@ const CASES: Case[] = [
     f: (x: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(t4(x), t4(w), s, pad),
   })),
   {
+    name: "tf.layers depthwise + 1×1 conv (layers pass dilations: null)",
+    shapes: [[2, 8, 8, 3]],
+    f: (x) => {
+      const dw = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: "same", depthwiseInitializer: "ones" });
+      const pw = tf.layers.conv2d({ filters: 4, kernelSize: 1, kernelInitializer: "ones" });
+      return pw.apply(dw.apply(x)) as tf.Tensor;
+    },
+  },
+  {
     name: "conv2dTranspose 2×2 s2 (U-Net up-sampling)",
     shapes: [[2, 5, 4, 6], [2, 2, 3, 6]],
     f: (x, w) => tf.conv2dTranspose(t4(x), t4(w), [2, 10, 8, 3], 2, "valid"),
