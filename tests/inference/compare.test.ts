@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { initBackend } from "../../lib/backend/mod.ts";
+import { comparisonRows, runComparison, writeComparison } from "../../lib/inference/compare.ts";
+import { silentProgress } from "../../lib/training/progress.ts";
+import { tinyDataset } from "./helpers.ts";
+
+await initBackend({ prefer: "cpu" });
+
+Deno.test("runComparison: every family on one split, scored alike; finished runs are reused", async () => {
+  const root = await Deno.makeTempDir({ prefix: "compare-test-" });
+  const dataDir = await tinyDataset(root, 8);
+  const lines: string[] = [];
+  const opts = {
+    families: ["coord", "unet"],
+    variant: "quick",
+    prefix: "cmp",
+    data: dataDir,
+    overrides: {
+      inputSize: "32",
+      batchSize: "2",
+      epochs: "1",
+      stepsPerEpoch: "2",
+      visualiseCount: "0",
+    },
+    progress: () => silentProgress,
+    log: (l: string) => lines.push(l),
+    resultsRoot: join(root, "results", "runs"),
+    checkpointsRoot: join(root, "checkpoints", "runs"),
+  };
+  const results = await runComparison(opts);
+  assert.deepEqual(results.map((r) => r.family), ["coord", "unet"]);
+  const [coord, unet] = results;
+  assert.equal(coord.metrics.images, unet.metrics.images);
+  assert.deepEqual(coord.evaluation.cases.map((c) => c.id), unet.evaluation.cases.map((c) => c.id));
+  assert.equal(coord.metrics.dice, null, "no mask, no Dice");
+  assert.ok(unet.metrics.dice !== null && unet.metrics.dice >= 0 && unet.metrics.dice <= 1);
+  assert.ok(unet.predictions.every((p) => p.mask && p.mask.width === p.width));
+  for (const r of results) {
+    assert.ok(r.metrics.ms_per_image > 0 && r.metrics.params > 0 && r.metrics.epochs === 1);
+    assert.ok(
+      r.metrics.mre_mm !== null && r.metrics.hc_abs_mm !== null,
+      "phantoms have pixel sizes",
+    );
+  }
+  // Independent path: the trainer's own report on the best checkpoint (lib/training/run.ts). The
+  // segmentation adapter's landmarks are canonical, so both must agree on the MRE.
+  const runJson = JSON.parse(await Deno.readTextFile(join(unet.runDir, "run.json")));
+  assert.ok(Math.abs(runJson.evaluation.mre_px - unet.metrics.mre_px) < 1e-3 * unet.metrics.mre_px);
+
+  const out = join(root, "results", "runs", "cmp");
+  const files = await writeComparison(out, results, { data: "tiny" }, 2);
+  for (const f of [files.json, files.csv, files.markdown, files.gallery!]) await Deno.stat(f);
+  for (const f of files.figures) await Deno.stat(join(out, `${f}.png`));
+  assert.deepEqual(comparisonRows(results).map((r) => r.family), ["coord", "unet"]);
+  assert.match(await Deno.readTextFile(files.markdown), /\| coord +\|/);
+
+  lines.length = 0;
+  const again = await runComparison(opts);
+  assert.equal(lines.filter((l) => l.includes("reusing finished run")).length, 2);
+  assert.equal(again[1].metrics.mre_px, unet.metrics.mre_px);
+});
