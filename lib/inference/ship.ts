@@ -341,3 +341,44 @@ export function modelCardMarkdown(c: ModelCard): string {
     "",
   ].join("\n");
 }
+
+/**
+ * `deno run -A lib/inference/ship.ts <checkpoint> <family>`: score the checkpoint on its run's
+ * validation split (the comparison's metrics), verify float16 on 8 of those images, and write
+ * checkpoints/<family>/.
+ */
+async function shipFromCommandLine(args: string[]): Promise<void> {
+  const [spec, family] = args;
+  if (!spec || !family) {
+    throw new InputError("usage: deno run -A lib/inference/ship.ts <checkpoint dir> <family>");
+  }
+  const { initBackend, formatBackendReport } = await import("../backend/mod.ts");
+  const { metricsOf, scorePredictor, validationSet } = await import("./compare.ts");
+  console.error(formatBackendReport(await initBackend()));
+  const where = await locateModel(spec);
+  const config = await readRunConfig(where.configPath);
+  const val = await validationSet(config);
+  const predictor = await Predictor.fromDir(where.weightsDir, config);
+  const scored = await scorePredictor(predictor, val.samples, val.records, config.seed);
+  const run = await Deno.readTextFile(join(where.configPath, "..", "run.json")).then(JSON.parse, () => undefined);
+  const { family: _f, model: _m, ...metrics } = metricsOf(family, config, scored.evaluation, scored.msPerImage, predictor.countParams(), run);
+  predictor.dispose();
+  const verifyImages = val.samples.slice(0, 8).map((s) => ({ id: s.id, image: s.image }));
+  const card = await shipCheckpoint(spec, family, metrics, {
+    verifyImages,
+    notes: "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split (original pixels).",
+  });
+  console.log(modelCardMarkdown(card));
+}
+
+if (import.meta.main) {
+  try {
+    await shipFromCommandLine(Deno.args);
+  } catch (err) {
+    if (err instanceof InputError) {
+      console.error(`error: ${err.message}`);
+      Deno.exit(2);
+    }
+    throw err;
+  }
+}
