@@ -48,10 +48,6 @@ export function spatial(x: tf.SymbolicTensor): [number, number] {
   return [x.shape[1]!, x.shape[2]!];
 }
 
-export function channels(x: tf.SymbolicTensor): number {
-  return x.shape[3]!;
-}
-
 export interface ConvSpec {
   filters: number;
   kernel: number;
@@ -187,9 +183,4 @@ export function add(xs: tf.SymbolicTensor[], name: string): tf.SymbolicTensor {
 
 export function multiply(xs: tf.SymbolicTensor[], name: string): tf.SymbolicTensor {
   return apply(tf.layers.multiply({ name }), xs);
-}
-
-/** Spatial side after `n` stride-2 'same' convolutions of a side `s`. */
-export function downsampledSide(s: number, stride: number): number {
-  return Math.ceil(s / stride);
 }

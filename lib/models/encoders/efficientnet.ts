@@ -50,6 +50,7 @@ export interface EfficientNetVariant {
   depthCoefficient: number;
   /** The resolution the variant was designed for (informational: any input size works). */
   resolution: number;
+  /** The reference classifier dropout (informational: heads take `ModelOptions.dropout`). */
   dropoutRate: number;
   /** EfficientNet-Lite: ReLU (reference: ReLU6), no SE, fixed stem/head widths and first/last stage repeats. */
   lite?: boolean;
