@@ -20,7 +20,6 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { RunConfig } from "./config.ts";
 import { type Batch, buildBatch, disposeBatch, type SampleSource } from "./data.ts";
 import { evaluate, outputsAsArray } from "./evaluate.ts";
-import { clipByGlobalNorm } from "./grad_clip.ts";
 import { writeMetrics } from "./metrics_log.ts";
 import { type EpochRecord, type ProgressSink, silentProgress, type StepInfo } from "./progress.ts";
 import { createSchedule, EarlyStopping, type EarlyStoppingState } from "./schedule.ts";
@@ -222,10 +221,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       );
       // A variable the loss does not reach (e.g. an unused head) gets a zero gradient.
       const ordered = variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
-      const clipped = clipByGlobalNorm(ordered, config.gradClipNorm);
-      optimizer.apply(clipped.grads);
+      optimizer.apply(ordered, config.gradClipNorm);
       const loss = value.dataSync()[0];
-      tf.dispose([value, clipped.norm, ...clipped.grads, ...ordered, ...Object.values(grads)]);
+      tf.dispose([value, ...ordered, ...Object.values(grads)]);
       return loss;
     });
   };

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
+import { Rng } from "../../lib/core/rng.ts";
 import { AdamW } from "../../lib/training/adamw.ts";
 import { clipByGlobalNorm } from "../../lib/training/grad_clip.ts";
 import { CosineWarmup, EarlyStopping, ReduceLROnPlateau } from "../../lib/training/schedule.ts";
@@ -15,67 +16,105 @@ function close(actual: ArrayLike<number>, expected: number[], tol: number) {
   }
 }
 
-Deno.test("AdamW first step matches the hand-computed update", () => {
-  // Step 1: decay p·(1 − 0.1·0.01); m̂ = g, v̂ = g², so the Adam step is lr·sign(g).
-  // p = [1, −2] → [0.999 − 0.1, −1.998 − 0.1] = [0.899, −2.098].
-  const p = tf.variable(tf.tensor1d([1, -2]));
-  const opt = new AdamW([p], OPTS);
-  const g = tf.tensor1d([0.5, 0.1]);
-  opt.apply([g]);
-  close(p.dataSync(), [0.899, -2.098], 1e-6);
-  assert.equal(opt.step, 1);
-  tf.dispose([p, g]);
-  opt.dispose();
-});
+for (const fused of [true, false]) {
+  const kind = fused ? "fused" : "tensor";
 
-Deno.test("AdamW three steps match a float64 reference of PyTorch's AdamW", () => {
-  const grads = [[0.5, 0.1, -3], [-0.5, 0.3, 0], [0.2, -0.7, 1e-3]];
-  const p0 = [1, -2, 0.25];
-  // Reference written element-wise from the paper's algorithm (PyTorch form), independent of the tensor code.
-  const ref = [...p0], m = [0, 0, 0], v = [0, 0, 0];
-  grads.forEach((g, k) => {
-    const t = k + 1;
-    for (let i = 0; i < 3; i++) {
-      ref[i] *= 1 - OPTS.lr * OPTS.weightDecay;
-      m[i] = 0.9 * m[i] + 0.1 * g[i];
-      v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      const mHat = m[i] / (1 - 0.9 ** t), vHat = v[i] / (1 - 0.999 ** t);
-      ref[i] -= OPTS.lr * mHat / (Math.sqrt(vHat) + 1e-8);
-    }
+  Deno.test(`AdamW (${kind}) first step matches the hand-computed update`, () => {
+    // Step 1: decay p·(1 − 0.1·0.01); m̂ = g, v̂ = g², so the Adam step is lr·sign(g).
+    // p = [1, −2] → [0.999 − 0.1, −1.998 − 0.1] = [0.899, −2.098].
+    const p = tf.variable(tf.tensor1d([1, -2]));
+    const opt = new AdamW([p], OPTS, fused);
+    const g = tf.tensor1d([0.5, 0.1]);
+    opt.apply([g]);
+    close(p.dataSync(), [0.899, -2.098], 1e-6);
+    assert.equal(opt.step, 1);
+    tf.dispose([p, g]);
+    opt.dispose();
   });
-  const p = tf.variable(tf.tensor1d(p0));
-  const opt = new AdamW([p], OPTS);
-  for (const g of grads) tf.tidy(() => opt.apply([tf.tensor1d(g)]));
-  close(p.dataSync(), ref, 1e-5);
-  p.dispose();
-  opt.dispose();
-});
 
-Deno.test("AdamW state round-trips: a restored optimiser continues identically", async () => {
-  const run = (opt: AdamW, p: tf.Variable, gs: number[][]) => {
-    for (const g of gs) tf.tidy(() => opt.apply([tf.tensor1d(g)]));
-    return Array.from(p.dataSync());
-  };
-  const gs = [[0.3, -0.2], [0.1, 0.4], [-0.6, 0.05], [0.2, 0.2]];
-  const pa = tf.variable(tf.tensor1d([0.5, 0.5]));
-  const a = new AdamW([pa], OPTS);
-  const straight = run(a, pa, gs);
+  Deno.test(`AdamW (${kind}) three steps match a float64 reference of PyTorch's AdamW`, () => {
+    const grads = [[0.5, 0.1, -3], [-0.5, 0.3, 0], [0.2, -0.7, 1e-3]];
+    const p0 = [1, -2, 0.25];
+    // Reference written element-wise from the paper's algorithm (PyTorch form), independent of the tensor code.
+    const ref = [...p0], m = [0, 0, 0], v = [0, 0, 0];
+    grads.forEach((g, k) => {
+      const t = k + 1;
+      for (let i = 0; i < 3; i++) {
+        ref[i] *= 1 - OPTS.lr * OPTS.weightDecay;
+        m[i] = 0.9 * m[i] + 0.1 * g[i];
+        v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+        const mHat = m[i] / (1 - 0.9 ** t), vHat = v[i] / (1 - 0.999 ** t);
+        ref[i] -= OPTS.lr * mHat / (Math.sqrt(vHat) + 1e-8);
+      }
+    });
+    const p = tf.variable(tf.tensor1d(p0));
+    const opt = new AdamW([p], OPTS, fused);
+    for (const g of grads) tf.tidy(() => opt.apply([tf.tensor1d(g)]));
+    close(p.dataSync(), ref, 1e-5);
+    p.dispose();
+    opt.dispose();
+  });
 
-  const pb = tf.variable(tf.tensor1d([0.5, 0.5]));
-  const b = new AdamW([pb], OPTS);
-  run(b, pb, gs.slice(0, 2));
-  const state = await b.getState();
-  const saved = Array.from(pb.dataSync());
-  const pc = tf.variable(tf.tensor1d(saved));
-  const c = new AdamW([pc], OPTS);
-  c.setState(state);
-  assert.deepEqual(run(c, pc, gs.slice(2)), straight);
-  assert.throws(
-    () => c.setState({ step: 1, m: [new Float32Array(3)], v: [new Float32Array(3)] }),
-    /wrong size/,
-  );
-  for (const x of [a, b, c]) x.dispose();
-  tf.dispose([pa, pb, pc]);
+  Deno.test(`AdamW (${kind}) state round-trips: a restored optimiser continues identically`, async () => {
+    const run = (opt: AdamW, p: tf.Variable, gs: number[][]) => {
+      for (const g of gs) tf.tidy(() => opt.apply([tf.tensor1d(g)]));
+      return Array.from(p.dataSync());
+    };
+    const gs = [[0.3, -0.2], [0.1, 0.4], [-0.6, 0.05], [0.2, 0.2]];
+    const pa = tf.variable(tf.tensor1d([0.5, 0.5]));
+    const a = new AdamW([pa], OPTS, fused);
+    const straight = run(a, pa, gs);
+
+    const pb = tf.variable(tf.tensor1d([0.5, 0.5]));
+    const b = new AdamW([pb], OPTS, fused);
+    run(b, pb, gs.slice(0, 2));
+    const state = await b.getState();
+    const saved = Array.from(pb.dataSync());
+    const pc = tf.variable(tf.tensor1d(saved));
+    const c = new AdamW([pc], OPTS, fused);
+    c.setState(state);
+    assert.deepEqual(run(c, pc, gs.slice(2)), straight);
+    assert.throws(
+      () => c.setState({ step: 1, m: [new Float32Array(3)], v: [new Float32Array(3)] }),
+      /wrong size/,
+    );
+    for (const x of [a, b, c]) x.dispose();
+    tf.dispose([pa, pb, pc]);
+  });
+  Deno.test(`AdamW (${kind}) clips by global norm before the update`, () => {
+    // ‖([3, 4], [12])‖ = 13 > 1: the step must equal an unclipped step on the gradients / 13.
+    const run = (grads: number[][], maxNorm: number) => {
+      const ps = [tf.variable(tf.tensor1d([1, -1])), tf.variable(tf.tensor1d([0.5]))];
+      const opt = new AdamW(ps, OPTS, fused);
+      for (let k = 0; k < 2; k++) {
+        tf.tidy(() => opt.apply(grads.map((g) => tf.tensor1d(g)), maxNorm));
+      }
+      const out = ps.map((p) => Array.from(p.dataSync()));
+      opt.dispose();
+      tf.dispose(ps);
+      return out.flat();
+    };
+    const clipped = run([[3, 4], [12]], 1);
+    close(clipped, run([[3 / 13, 4 / 13], [12 / 13]], 0), 1e-6);
+    // Gradients already within the norm are left alone.
+    close(run([[0.3, 0.4], [0]], 1), run([[0.3, 0.4], [0]], 0), 0);
+  });
+}
+
+Deno.test("AdamW: the fused and tensor updates agree over many steps", () => {
+  const rng = new Rng(3);
+  const init = Array.from({ length: 50 }, () => rng.normal());
+  const [pa, pb] = [tf.variable(tf.tensor1d(init)), tf.variable(tf.tensor1d(init))];
+  const [a, b] = [new AdamW([pa], OPTS, true), new AdamW([pb], OPTS, false)];
+  for (let k = 0; k < 20; k++) {
+    const g = tf.tensor1d(Array.from({ length: 50 }, () => rng.normal()));
+    a.apply([g]);
+    b.apply([g]);
+    g.dispose();
+  }
+  close(pa.dataSync(), Array.from(pb.dataSync()), 1e-5);
+  for (const x of [a, b]) x.dispose();
+  tf.dispose([pa, pb]);
 });
 
 Deno.test("clipByGlobalNorm scales to the max norm and leaves small gradients alone", () => {
