@@ -28,12 +28,14 @@ import {
   splitRecords,
 } from "../training/run.ts";
 import { resolveConfig } from "../training/tasks/mod.ts";
-import { boxPlot, lineChart } from "../viz/charts.ts";
+import { boxPlot, lineChart, scatter } from "../viz/charts.ts";
+import type { Figure } from "../viz/figure.ts";
 import { sdrCurve } from "../viz/dashboard.ts";
 import { saveFigure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
 import { FAMILIES } from "./model_dir.ts";
 import { type ImagePrediction, Predictor } from "./predictor.ts";
+import { auroc } from "./uncertainty.ts";
 
 export const DEMO_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
 
@@ -56,6 +58,8 @@ export interface CompareOptions {
   resultsRoot?: string;
   checkpointsRoot?: string;
   signal?: AbortSignal;
+  /** Also run the TTA confidence study on the validation images (default true; 4× predictions). */
+  tta?: boolean;
 }
 
 export interface FamilyMetrics {
@@ -69,6 +73,8 @@ export interface FamilyMetrics {
   sdr_4mm: number | null;
   hc_abs_mm: number | null;
   dice: number | null;
+  /** AUROC of "error > 2 mm" (px without pixel sizes: > 2 % of the image width) vs TTA confidence. */
+  tta_auroc: number | null;
   ms_per_image: number;
   params: number;
   train_s: number;
@@ -84,6 +90,17 @@ export interface FamilyResult {
   metrics: FamilyMetrics;
   evaluation: EvalResult;
   predictions: ImagePrediction[];
+  confidence?: ConfidenceStudy;
+}
+
+export interface ConfidenceStudy {
+  /** Per image: the TTA prediction's MRE (in `unit`) and its confidence. */
+  rows: { id: string; mre: number; confidence: number; dispersionPx: number }[];
+  unit: "mm" | "px";
+  /** Failure threshold in `unit`: 2 mm, or 2 % of the image width without pixel sizes. */
+  threshold: number | "2% of width";
+  /** AUROC of failure vs 1 − confidence (NaN when all images fail or none does). */
+  auroc: number;
 }
 
 /** The run config of `family` at `variant`, with data and overrides applied. */
@@ -176,6 +193,7 @@ export async function scoreCheckpoint(
   config: RunConfig,
   checkpointDir: string,
   val?: ValidationSet,
+  opts: { tta?: boolean } = {},
 ): Promise<
   {
     evaluation: EvalResult;
@@ -183,16 +201,57 @@ export async function scoreCheckpoint(
     msPerImage: number;
     params: number;
     val: ValidationSet;
+    confidence?: ConfidenceStudy;
   }
 > {
   const set = val && val.key === (await splitKey(config)).key ? val : await validationSet(config);
   const predictor = await Predictor.fromDir(join(checkpointDir, "best"), config);
   try {
     const scored = await scorePredictor(predictor, set.samples, set.records, config.seed);
-    return { ...scored, params: predictor.countParams(), val: set };
+    const confidence = opts.tta ? await confidenceStudy(predictor, set.samples) : undefined;
+    return {
+      ...scored,
+      params: predictor.countParams(),
+      val: set,
+      ...(confidence ? { confidence } : {}),
+    };
   } finally {
     predictor.dispose();
   }
+}
+
+/**
+ * How well TTA confidence flags failures: predict `samples` with TTA, take each image's MRE (mm
+ * where every image has a pixel size, else px) and confidence, and the AUROC of "error > 2 mm"
+ * (px: > 2 % of the image width) scored by 1 − confidence.
+ */
+export async function confidenceStudy(
+  predictor: Predictor,
+  samples: readonly Sample[],
+): Promise<ConfidenceStudy> {
+  const preds = await predictor.predict(
+    samples.map((s) => ({ id: s.id, image: s.image, pixelSizeMm: s.pixelSizeMm })),
+    { tta: true },
+  );
+  const mm = samples.every((s) => s.pixelSizeMm !== undefined);
+  const rows = preds.map((p, i) => {
+    const t = samples[i].landmarks;
+    const px = p.landmarks.reduce((sum, q, k) => sum + Math.hypot(q.x - t[k].x, q.y - t[k].y), 0) /
+      4;
+    return {
+      id: p.id,
+      mre: mm ? px * samples[i].pixelSizeMm! : px,
+      confidence: p.confidence!,
+      dispersionPx: p.dispersionPx!,
+    };
+  });
+  const failed = rows.map((r, i) => r.mre > (mm ? 2 : 0.02 * samples[i].image.width));
+  return {
+    rows,
+    unit: mm ? "mm" : "px",
+    threshold: mm ? 2 : "2% of width",
+    auroc: auroc(rows.map((r) => 1 - r.confidence), failed),
+  };
 }
 
 /** The headline numbers of one scored checkpoint. */
@@ -203,6 +262,7 @@ export function metricsOf(
   msPerImage: number,
   params: number,
   run: RunJson | undefined,
+  study?: ConfidenceStudy,
 ): FamilyMetrics {
   const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
   const sdr = (t: number) => finite(ev.landmarks.mm?.sdr.find((s) => s.threshold === t)?.rate);
@@ -216,6 +276,7 @@ export function metricsOf(
     sdr_4mm: sdr(4),
     hc_abs_mm: finite(ev.clinical?.hcMm.mean),
     dice: finite(ev.segmentation?.dice.mean),
+    tta_auroc: finite(study?.auroc),
     ms_per_image: msPerImage,
     params,
     train_s: run?.wallClockSec ?? NaN,
@@ -265,7 +326,9 @@ export async function runComparison(opts: CompareOptions): Promise<FamilyResult[
         throw new Error(`interrupted during ${family}; run again to resume`);
       }
     }
-    const scored = await scoreCheckpoint(config, checkpointDir, valCache);
+    const scored = await scoreCheckpoint(config, checkpointDir, valCache, {
+      tta: opts.tta ?? true,
+    });
     if (valCache && valCache.key !== scored.val.key) {
       throw new Error(`${family} would validate on a different split`);
     }
@@ -277,6 +340,7 @@ export async function runComparison(opts: CompareOptions): Promise<FamilyResult[
       scored.msPerImage,
       scored.params,
       await readRunJson(runDir),
+      scored.confidence,
     );
     log(
       `  ${family}: MRE ${metrics.mre_px.toFixed(1)} px` +
@@ -292,6 +356,7 @@ export async function runComparison(opts: CompareOptions): Promise<FamilyResult[
       metrics,
       evaluation: scored.evaluation,
       predictions: scored.predictions,
+      ...(scored.confidence ? { confidence: scored.confidence } : {}),
     });
   }
   return out;
@@ -307,6 +372,7 @@ const COLUMNS: [keyof FamilyMetrics, string][] = [
   ["sdr_4mm", "SDR 4 mm"],
   ["hc_abs_mm", "|ΔHC| mm"],
   ["dice", "Dice"],
+  ["tta_auroc", "AUROC >2mm"],
   ["ms_per_image", "ms/image"],
   ["params", "params"],
   ["train_s", "train s"],
@@ -330,6 +396,93 @@ export interface ComparisonFiles {
   markdown: string;
   figures: string[];
   gallery?: string;
+}
+
+/**
+ * The comparison charts by file name: per-image MRE boxes and SDR curves per family (mm when every
+ * image has a pixel size, else px), plus confidence vs error when a TTA study was run.
+ */
+export function comparisonFigures(results: readonly FamilyResult[]): [string, Figure][] {
+  const mm = results.every((r) => r.evaluation.landmarks.mm);
+  const figures: [string, Figure][] = [
+    [
+      "mre_by_family",
+      boxPlot(
+        results.map((r) => ({
+          name: r.family,
+          values: r.evaluation.landmarks.images.map((i) => (mm ? i.mreMm! : i.mrePx)),
+        })),
+        {
+          title: "Per-image mean radial error",
+          xLabel: "family",
+          yLabel: mm ? "MRE (mm)" : "MRE (px)",
+        },
+      ),
+    ],
+    [
+      "sdr_by_family",
+      lineChart(
+        results.map((r) => {
+          const errors = r.evaluation.landmarks.images.flatMap((
+            i,
+          ) => (mm ? i.errorsMm! : i.errorsPx));
+          return { name: r.family, ...sdrCurve(errors) };
+        }),
+        {
+          title: "Success detection rate",
+          xLabel: mm ? "threshold (mm)" : "threshold (px)",
+          yLabel: "SDR",
+        },
+      ),
+    ],
+  ];
+  const studies = results.filter((r) => r.confidence);
+  if (studies.length) {
+    figures.push([
+      "confidence_vs_error",
+      scatter(
+        studies.map((r) => ({
+          name: r.family,
+          x: r.confidence!.rows.map((c) => c.confidence),
+          y: r.confidence!.rows.map((c) => c.mre),
+        })),
+        {
+          title: "TTA confidence vs error",
+          xLabel: "confidence",
+          yLabel: studies[0].confidence!.unit === "mm" ? "MRE (mm)" : "MRE (px)",
+        },
+      ),
+    ]);
+  }
+  return figures;
+}
+
+/** PNG grid: the first `n` validation images (rows) × families (columns), truth and prediction drawn. */
+export async function comparisonGallery(
+  results: readonly FamilyResult[],
+  n = 3,
+): Promise<Uint8Array | null> {
+  const first = results[0]?.evaluation.cases.slice(0, n) ?? [];
+  if (!first.length) return null;
+  const tiles = [];
+  for (const [k, c] of first.entries()) {
+    const bytes = await Deno.readFile(c.imagePath!);
+    for (const r of results) {
+      const p = r.predictions[k];
+      tiles.push({
+        png: await overlayPng(bytes, {
+          truth: c.truth,
+          prediction: p.landmarks,
+          ellipse: p.ellipse,
+          mask: p.mask,
+        }),
+        caption: `${r.family}  ${c.id}  MRE ${
+          r.evaluation.landmarks.images[k].mrePx.toFixed(1)
+        } px`,
+      });
+    }
+  }
+  return await gridPng(tiles, { cols: results.length, tileWidth: 300 });
 }
 
 /**
@@ -358,58 +511,14 @@ export async function writeComparison(
     formatCsv(keys, results.map((r) => keys.map((k) => r.metrics[k]))),
   );
 
-  const mm = results.every((r) => r.evaluation.landmarks.mm);
-  const boxes = boxPlot(
-    results.map((r) => ({
-      name: r.family,
-      values: r.evaluation.landmarks.images.map((i) => (mm ? i.mreMm! : i.mrePx)),
-    })),
-    {
-      title: "Per-image mean radial error",
-      xLabel: "family",
-      yLabel: mm ? "MRE (mm)" : "MRE (px)",
-    },
-  );
-  await saveFigure(boxes, dir, "mre_by_family");
-  const sdr = lineChart(
-    results.map((r) => {
-      const errors = r.evaluation.landmarks.images.flatMap((i) => (mm ? i.errorsMm! : i.errorsPx));
-      return { name: r.family, ...sdrCurve(errors) };
-    }),
-    {
-      title: "Success detection rate",
-      xLabel: mm ? "threshold (mm)" : "threshold (px)",
-      yLabel: "SDR",
-    },
-  );
-  await saveFigure(sdr, dir, "sdr_by_family");
-  files.figures.push("mre_by_family", "sdr_by_family");
-
-  const first = results[0]?.evaluation.cases.slice(0, galleryImages) ?? [];
-  if (first.length) {
-    const tiles = [];
-    for (const [k, c] of first.entries()) {
-      const bytes = await Deno.readFile(c.imagePath!);
-      for (const r of results) {
-        const p = r.predictions[k];
-        tiles.push({
-          png: await overlayPng(bytes, {
-            truth: c.truth,
-            prediction: p.landmarks,
-            ellipse: p.ellipse,
-            mask: p.mask,
-          }),
-          caption: `${r.family}  ${c.id}  MRE ${
-            r.evaluation.landmarks.images[k].mrePx.toFixed(1)
-          } px`,
-        });
-      }
-    }
+  for (const [name, fig] of comparisonFigures(results)) {
+    await saveFigure(fig, dir, name);
+    files.figures.push(name);
+  }
+  const gallery = await comparisonGallery(results, galleryImages);
+  if (gallery) {
     files.gallery = join(dir, "gallery.png");
-    await writeFileAtomic(
-      files.gallery,
-      await gridPng(tiles, { cols: results.length, tileWidth: 300 }),
-    );
+    await writeFileAtomic(files.gallery, gallery);
   }
   const md = [
     "# Model family comparison",

@@ -360,13 +360,24 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
   const val = await validationSet(config);
   const predictor = await Predictor.fromDir(where.weightsDir, config);
   const scored = await scorePredictor(predictor, val.samples, val.records, config.seed);
-  const run = await Deno.readTextFile(join(where.configPath, "..", "run.json")).then(JSON.parse, () => undefined);
-  const { family: _f, model: _m, ...metrics } = metricsOf(family, config, scored.evaluation, scored.msPerImage, predictor.countParams(), run);
+  const run = await Deno.readTextFile(join(where.configPath, "..", "run.json")).then(
+    JSON.parse,
+    () => undefined,
+  );
+  const { family: _f, model: _m, ...metrics } = metricsOf(
+    family,
+    config,
+    scored.evaluation,
+    scored.msPerImage,
+    predictor.countParams(),
+    run,
+  );
   predictor.dispose();
   const verifyImages = val.samples.slice(0, 8).map((s) => ({ id: s.id, image: s.image }));
   const card = await shipCheckpoint(spec, family, metrics, {
     verifyImages,
-    notes: "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split (original pixels).",
+    notes:
+      "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split (original pixels).",
   });
   console.log(modelCardMarkdown(card));
 }

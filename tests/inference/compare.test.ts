@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../../lib/backend/mod.ts";
 import { comparisonRows, runComparison, writeComparison } from "../../lib/inference/compare.ts";
+import { failureAuroc } from "../../lib/inference/uncertainty.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
 import { tinyDataset } from "./helpers.ts";
 
@@ -43,6 +44,16 @@ Deno.test("runComparison: every family on one split, scored alike; finished runs
       "phantoms have pixel sizes",
     );
   }
+  // TTA confidence study: one row per image, AUROC as failureAuroc computes it from those rows.
+  for (const r of results) {
+    const c = r.confidence!;
+    assert.equal(c.unit, "mm");
+    assert.equal(c.rows.length, r.metrics.images);
+    assert.ok(c.rows.every((x) => x.confidence > 0 && x.confidence <= 1 && x.mre >= 0));
+    const want = failureAuroc(c.rows.map((x) => x.mre), c.rows.map((x) => x.confidence));
+    assert.ok(Object.is(want, c.auroc) || Math.abs(want - c.auroc) < 1e-12);
+    assert.equal(r.metrics.tta_auroc, Number.isFinite(want) ? want : null);
+  }
   // Independent path: the trainer's own report on the best checkpoint (lib/training/run.ts). The
   // segmentation adapter's landmarks are canonical, so both must agree on the MRE.
   const runJson = JSON.parse(await Deno.readTextFile(join(unet.runDir, "run.json")));
@@ -51,6 +62,7 @@ Deno.test("runComparison: every family on one split, scored alike; finished runs
   const out = join(root, "results", "runs", "cmp");
   const files = await writeComparison(out, results, { data: "tiny" }, 2);
   for (const f of [files.json, files.csv, files.markdown, files.gallery!]) await Deno.stat(f);
+  assert.deepEqual(files.figures, ["mre_by_family", "sdr_by_family", "confidence_vs_error"]);
   for (const f of files.figures) await Deno.stat(join(out, `${f}.png`));
   assert.deepEqual(comparisonRows(results).map((r) => r.family), ["coord", "unet"]);
   assert.match(await Deno.readTextFile(files.markdown), /\| coord +\|/);
