@@ -83,11 +83,22 @@ export async function readPixelSizes(csvPath: string): Promise<Map<string, numbe
   return sizes;
 }
 
-/** An HC18 pixel-size CSV beside the input folder (in it, or in its parent), if there is one. */
+/**
+ * An HC18 pixel-size CSV beside the input folder (in it, or in its parent), if there is one. A
+ * folder the process may not read (the task launcher grants only the paths named on the command
+ * line) counts as having none.
+ */
 export async function findPixelSizeCsv(dir: string): Promise<string | undefined> {
   for (const folder of [dir, dirname(dir)]) {
     for (const name of HC18_PIXEL_SIZE_CSVS) {
-      if (await exists(join(folder, name))) return join(folder, name);
+      const path = join(folder, name);
+      const found = await exists(path).catch((err) => {
+        if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+          return false;
+        }
+        throw err;
+      });
+      if (found) return path;
     }
   }
   return undefined;
