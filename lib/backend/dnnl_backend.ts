@@ -8,6 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import { loadDnnl } from "./dnnl/ffi.ts";
 import { ConvPrimitives } from "./dnnl/conv.ts";
 import { EltwisePrimitives } from "./dnnl/eltwise.ts";
+import { BufferPool, PooledCpuBackend } from "./buffer_pool.ts";
+import { useAllocator } from "./js_kernels.ts";
 import { FUSED_GRADIENT_KERNELS, KERNEL_OVERRIDES, type Native } from "./fast_cpu_kernels.ts";
 import {
   markDilationAware,
@@ -31,10 +33,16 @@ let registered: CpuDnnlInfo | undefined;
 export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
   if (registered) return registered;
   const lib = loadDnnl(threads);
-  const native: Native = { conv: new ConvPrimitives(lib), eltwise: new EltwisePrimitives(lib) };
+  const pool = new BufferPool();
+  useAllocator(pool);
+  const native: Native = {
+    conv: new ConvPrimitives(lib),
+    eltwise: new EltwisePrimitives(lib),
+    pool,
+  };
   tf.registerBackend(
     CPU_DNNL,
-    () => Object.assign(new tf.MathBackendCPU(), { firstUse: false }),
+    () => new PooledCpuBackend(pool),
     0,
   );
   const replaced = new Set(KERNEL_OVERRIDES.map((o) => o.name));

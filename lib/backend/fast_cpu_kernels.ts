@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type ConvPrimitives, POST_OPS } from "./dnnl/conv.ts";
 import type { EltwisePrimitives } from "./dnnl/eltwise.ts";
 import { C } from "./dnnl/ffi.ts";
+import type { BufferPool } from "./buffer_pool.ts";
 import {
   batchNorm,
   batchNormGrad,
@@ -38,6 +39,7 @@ type Output = tf.TensorInfo | tf.TensorInfo[] | undefined;
 export interface Native {
   conv: ConvPrimitives;
   eltwise: EltwisePrimitives;
+  pool: BufferPool;
 }
 
 export interface KernelOverride {
@@ -74,7 +76,7 @@ function convInfo(xShape: number[], filterShape: number[], a: Attrs, depthwise: 
 function convForward(depthwise: boolean, fused: boolean) {
   return (
     { inputs: { x, filter, bias, preluActivationWeights }, backend, attrs = {} }: KernelArgs,
-    { conv }: Native,
+    { conv, pool }: Native,
   ) => {
     const activation = fused ? (attrs.activation as string) ?? "linear" : "linear";
     if (attrs.dataFormat === "NCHW" || preluActivationWeights || !(activation in POST_OPS)) {
@@ -84,7 +86,7 @@ function convForward(depthwise: boolean, fused: boolean) {
     const b = backend as Backend;
     const info = convInfo(x!.shape, filter!.shape, attrs, depthwise);
     if (bias && bias.shape[0] !== info.outChannels) return undefined;
-    const out = new Float32Array(sizeOf(info.outShape));
+    const out = pool.alloc(sizeOf(info.outShape));
     const arrays = bias
       ? [values(b, x!), values(b, filter!), values(b, bias), out]
       : [values(b, x!), values(b, filter!), out];
@@ -94,23 +96,23 @@ function convForward(depthwise: boolean, fused: boolean) {
 }
 
 function convBackpropInput(depthwise: boolean) {
-  return ({ inputs: { dy, filter }, backend, attrs = {} }: KernelArgs, { conv }: Native) => {
+  return ({ inputs: { dy, filter }, backend, attrs = {} }: KernelArgs, { conv, pool }: Native) => {
     if (attrs.dataFormat === "NCHW" || !f32(dy, filter)) return undefined;
     const b = backend as Backend;
     const info = convInfo(attrs.inputShape as number[], filter!.shape, attrs, depthwise);
-    const out = new Float32Array(sizeOf(info.inShape));
+    const out = pool.alloc(sizeOf(info.inShape));
     conv.backwardData(info, depthwise).execute([values(b, dy!), values(b, filter!), out]);
     return b.makeTensorInfo(info.inShape, "float32", out);
   };
 }
 
 function convBackpropFilter(depthwise: boolean) {
-  return ({ inputs: { x, dy }, backend, attrs = {} }: KernelArgs, { conv }: Native) => {
+  return ({ inputs: { x, dy }, backend, attrs = {} }: KernelArgs, { conv, pool }: Native) => {
     if (attrs.dataFormat === "NCHW" || !f32(x, dy)) return undefined;
     const b = backend as Backend;
     const filterShape = attrs.filterShape as number[];
     const info = convInfo(x!.shape, filterShape, attrs, depthwise);
-    const out = new Float32Array(sizeOf(filterShape));
+    const out = pool.alloc(sizeOf(filterShape));
     conv.backwardWeights(info, depthwise).execute([values(b, x!), values(b, dy!), out]);
     return b.makeTensorInfo(filterShape, "float32", out);
   };
@@ -142,10 +144,15 @@ const NATIVE_UNARY: KernelOverride[] =
   ([["Sigmoid", C.alg.logistic], ["Exp", C.alg.exp], ["Tanh", C.alg.tanh]] as const).map(
     ([name, alg]) => ({
       name,
-      run: ({ inputs: { x }, backend }: KernelArgs, { eltwise }: Native) => {
+      run: ({ inputs: { x }, backend }: KernelArgs, { eltwise, pool }: Native) => {
         if (!f32(x)) return undefined;
         const be = backend as Backend;
-        return be.makeTensorInfo(x!.shape, "float32", eltwise.forward(alg, values(be, x!)));
+        const xv = values(be, x!);
+        return be.makeTensorInfo(
+          x!.shape,
+          "float32",
+          eltwise.forward(alg, xv, pool.alloc(xv.length)),
+        );
       },
     }),
   );

@@ -8,6 +8,23 @@
  * Every function works on float32 arrays only; callers fall back to tfjs's kernels otherwise.
  */
 
+export interface Allocator {
+  /** n floats, contents unspecified: the caller writes every element. */
+  alloc(n: number): Float32Array;
+  allocZeroed(n: number): Float32Array;
+}
+
+const FRESH: Allocator = {
+  alloc: (n) => new Float32Array(n),
+  allocZeroed: (n) => new Float32Array(n),
+};
+let memory: Allocator = FRESH;
+
+/** Where kernel outputs come from; cpu-dnnl passes its BufferPool. */
+export function useAllocator(allocator: Allocator): void {
+  memory = allocator;
+}
+
 /** Row-major strides. */
 function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -149,7 +166,7 @@ export function binary(
 ) {
   const plan = planBroadcast(aShape, bShape);
   if (!plan) return undefined;
-  const out = new Float32Array(sizeOf(plan.outShape));
+  const out = memory.alloc(sizeOf(plan.outShape));
   BINARY_OPS[op](a, b, out, plan.dims, plan.strideA, plan.strideB);
   return { values: out, shape: plan.outShape };
 }
@@ -181,7 +198,7 @@ export const UNARY_OPS = {
 export type UnaryOpName = keyof typeof UNARY_OPS;
 
 export function unary(op: UnaryOpName, x: Float32Array, alpha = 0): Float32Array {
-  const out = new Float32Array(x.length);
+  const out = memory.alloc(x.length);
   UNARY_OPS[op](x, out, alpha);
   return out;
 }
@@ -216,7 +233,7 @@ export function reduce(
   let outSize = 1;
   for (let i = 0; i < dims.length; i++) if (kept[i]) outSize *= dims[i];
   const init = op === "sum" ? 0 : op === "max" ? -Infinity : Infinity;
-  const out = new Float32Array(outSize).fill(init);
+  const out = memory.alloc(outSize).fill(init);
   if (dims.length === 0) {
     out[0] = x[0]; // every axis has extent 1
     return out;
@@ -270,7 +287,7 @@ export function slice(
   begin: readonly number[],
   size: readonly number[],
 ): Float32Array {
-  const out = new Float32Array(sizeOf(size));
+  const out = memory.alloc(sizeOf(size));
   if (out.length === 0) return out;
   const r = shape.length;
   // Innermost axis k where the box is not the full extent; everything after k is contiguous.
@@ -308,7 +325,7 @@ export function tile(
     if (reps[d] === 1) continue;
     const block = sizeOf(curShape.slice(d));
     const outer = sizeOf(curShape.slice(0, d));
-    const next = new Float32Array(cur.length * reps[d]);
+    const next = memory.alloc(cur.length * reps[d]);
     for (let o = 0; o < outer; o++) {
       const src = cur.subarray(o * block, (o + 1) * block);
       for (let r = 0; r < reps[d]; r++) next.set(src, (o * reps[d] + r) * block);
@@ -344,7 +361,7 @@ export interface PoolGeometry {
  * row-major window order, the tie rule of tfjs's cpu kernel.
  */
 export function maxPoolGrad(x: Float32Array, dy: Float32Array, g: PoolGeometry): Float32Array {
-  const dx = new Float32Array(x.length);
+  const dx = memory.allocZeroed(x.length);
   const C = g.inChannels, W = g.inWidth, H = g.inHeight;
   const best = new Float32Array(C), where = new Int32Array(C);
   for (let b = 0; b < g.batchSize; b++) {
@@ -406,7 +423,7 @@ export function batchNorm(
   eps: number,
 ): Float32Array {
   const { a, b } = affine(mean, variance, scale, offset, eps);
-  const C = mean.length, out = new Float32Array(x.length);
+  const C = mean.length, out = memory.alloc(x.length);
   for (let i = 0; i < x.length; i += C) {
     for (let c = 0; c < C; c++) out[i + c] = x[i + c] * a[c] + b[c];
   }
@@ -448,7 +465,7 @@ export function batchNormGrad(
     dScale[c] = r * sumDyXm[c];
     dOffset[c] = sumDy[c];
   }
-  const dx = new Float32Array(x.length);
+  const dx = memory.alloc(x.length);
   for (let i = 0; i < x.length; i += C) {
     for (let c = 0; c < C; c++) dx[i + c] = dy[i + c] * gain[c];
   }
@@ -457,7 +474,7 @@ export function batchNormGrad(
 
 /** dy·step(x) in one pass (tfjs: step, cast, multiply). */
 export function reluGrad(dy: Float32Array, x: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
+  const out = memory.alloc(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     out[i] = v > 0 ? dy[i] : v !== v ? NaN : 0;
@@ -467,14 +484,14 @@ export function reluGrad(dy: Float32Array, x: Float32Array): Float32Array {
 
 /** dy·y·(1 − y) from the saved sigmoid output, in one pass (tfjs: sub, multiply, multiply). */
 export function sigmoidGrad(dy: Float32Array, y: Float32Array): Float32Array {
-  const out = new Float32Array(y.length);
+  const out = memory.alloc(y.length);
   for (let i = 0; i < y.length; i++) out[i] = dy[i] * (y[i] * (1 - y[i]));
   return out;
 }
 
 /** dy·2x in one pass (tfjs: cast, multiply, multiply). */
 export function squareGrad(dy: Float32Array, x: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
+  const out = memory.alloc(x.length);
   for (let i = 0; i < x.length; i++) out[i] = dy[i] * (2 * x[i]);
   return out;
 }
@@ -495,7 +512,7 @@ export function resizeBilinearGrad(
   halfPixelCenters: boolean,
 ): Float32Array {
   const [batch, inH, inW, C] = imagesShape;
-  const dx = new Float32Array(batch * inH * inW * C);
+  const dx = memory.allocZeroed(batch * inH * inW * C);
   const ratio = (inSize: number, outSize: number) =>
     (alignCorners && outSize > 1 ? inSize - 1 : inSize) /
     (alignCorners && outSize > 1 ? outSize - 1 : outSize);
@@ -540,7 +557,7 @@ export function resizeNearestGrad(
   halfPixelCenters: boolean,
 ): Float32Array {
   const [batch, inH, inW, C] = imagesShape;
-  const dx = new Float32Array(batch * inH * inW * C);
+  const dx = memory.allocZeroed(batch * inH * inW * C);
   const nearest = (i: number, inSize: number, outSize: number) => {
     const shrink = alignCorners && outSize > 1;
     const ratio = (shrink ? inSize - 1 : inSize) / (shrink ? outSize - 1 : outSize);

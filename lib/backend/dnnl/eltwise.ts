@@ -33,9 +33,8 @@ export class EltwisePrimitives {
     return prim;
   }
 
-  /** y = f(x). */
-  forward(alg: number, x: Float32Array): Float32Array {
-    const y = new Float32Array(x.length);
+  /** y = f(x), written into `y` (same length). */
+  forward(alg: number, x: Float32Array, y: Float32Array): Float32Array {
     if (x.length > 0) this.forwardPrim(alg, x.length).execute([x, y]);
     return y;
   }
