@@ -94,13 +94,13 @@ Deno.test("segmentation loss: Dice + BCE at zero logits, hand-computed", async (
   const zeros = tf.zerosLike(logits);
   const terms = task.lossTerms([zeros], batch.targets);
   // σ(0) = ½: BCE = ln 2; soft Dice per image = 1 − (Σt + 1)/(N/2 + Σt + 1) with smoothing 1.
-  assert.ok(Math.abs(terms.bce.dataSync()[0] - Math.LN2) < 1e-6);
+  assert.ok(Math.abs(terms.bce_loss.dataSync()[0] - Math.LN2) < 1e-6);
   const N = 64 * 64;
   const expectedDice = Array.from({ length: 3 }, (_, b) => {
     const sumT = batch.targets[0].slice([b, 0, 0, 0], [1, 64, 64, 1]).sum().dataSync()[0];
     return 1 - (sumT + 1) / (N / 2 + sumT + 1);
   }).reduce((s, v) => s + v, 0) / 3;
-  assert.ok(Math.abs(terms.dice.dataSync()[0] - expectedDice) < 1e-5);
+  assert.ok(Math.abs(terms.dice_loss.dataSync()[0] - expectedDice) < 1e-5);
   assert.ok(
     Math.abs(task.loss([zeros], batch.targets).dataSync()[0] - (Math.LN2 + expectedDice)) < 1e-5,
   );

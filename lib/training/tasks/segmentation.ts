@@ -143,9 +143,10 @@ export class SegmentationTask implements TaskAdapter {
 
   lossTerms(outputs: tf.Tensor[], targets: tf.Tensor[]): Record<string, tf.Scalar> {
     const { diceWeight, bceWeight, smooth } = this.options;
+    // Named `*_loss` so the logged columns (val_dice_loss) do not collide with the Dice metric.
     return tf.tidy(() => ({
-      dice: tf.mul(diceWeight, dice(outputs[0], targets[0], { smooth })) as tf.Scalar,
-      bce: tf.mul(bceWeight, bce(outputs[0], targets[0])) as tf.Scalar,
+      dice_loss: tf.mul(diceWeight, dice(outputs[0], targets[0], { smooth })) as tf.Scalar,
+      bce_loss: tf.mul(bceWeight, bce(outputs[0], targets[0])) as tf.Scalar,
     }));
   }
 
