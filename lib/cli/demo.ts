@@ -20,8 +20,11 @@ import {
   writeComparison,
 } from "../inference/compare.ts";
 import { FAMILIES } from "../inference/model_dir.ts";
+import { exists } from "../core/fs.ts";
+import { DATASET_FILE } from "../data/dataset.ts";
+import { writePhantomDataset } from "../data/phantom_dataset.ts";
 import { autoProgress } from "../training/progress.ts";
-import { RESULTS_ROOT } from "../training/run.ts";
+import { PROJECT_ROOT, RESULTS_ROOT } from "../training/run.ts";
 
 /**
  * Training length per family for the phantom demo (the `quick` configs: 64 px, batch 8), sized so
@@ -34,9 +37,31 @@ export const DEMO_SCHEDULE: Readonly<Record<string, { epochs: number; steps: num
   deeplab: { epochs: 5, steps: 40 },
 };
 
+/**
+ * The demo's own phantom set (HC18-sized 800×540 frames, HC18-style groups), generated on first
+ * use, so every demo trains and validates on the same images whatever data/phantoms holds.
+ */
+export const DEMO_PHANTOMS = {
+  dir: join(PROJECT_ROOT, "data", "demo-phantoms"),
+  count: 160,
+  seed: 7,
+};
+
+async function ensureDemoPhantoms(): Promise<string> {
+  const { dir, count, seed } = DEMO_PHANTOMS;
+  if (!await exists(join(dir, DATASET_FILE))) {
+    console.error(`generating ${count} phantoms in ${dir} …`);
+    await writePhantomDataset(dir, { count, seed });
+  }
+  return dir;
+}
+
 const HELP = `Usage: deno task demo [options]
 
-Trains a small version of each model family (${DEMO_FAMILIES.join(", ")}) on the phantom data set,
+Trains a small version of each model family (${
+  DEMO_FAMILIES.join(", ")
+}) on ${DEMO_PHANTOMS.count} phantoms
+(data/demo-phantoms, generated on first use),
 evaluates all of them on the same validation split and prints a comparison table (MRE px/mm, SDR,
 |ΔHC|, Dice, ms/image, parameters, training time). About 8–10 minutes on a 2-core CPU.
 
@@ -96,7 +121,7 @@ export async function main(args: string[]): Promise<number> {
   const id = values["run-id"] ?? timestamp();
   const prefix = `demo-${id}`;
   const outDir = join(RESULTS_ROOT, prefix);
-  const schedule = values.variant === "quick" && values.data === undefined;
+  const schedule = values.variant === "quick";
   const familyOverrides = Object.fromEntries(families.map((f) => {
     const s = DEMO_SCHEDULE[f];
     const o: Record<string, string> = schedule && s
@@ -108,20 +133,23 @@ export async function main(args: string[]): Promise<number> {
 
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
-  console.error(`demo ${prefix}: ${families.join(", ")} (${values.variant}) → ${outDir}`);
+  const data = values.data ?? await ensureDemoPhantoms();
+  console.error(
+    `demo ${prefix}: ${families.join(", ")} (${values.variant}) on ${data} → ${outDir}`,
+  );
   const started = performance.now();
   const results = await runComparison({
     families,
     variant: values.variant!,
     prefix,
-    data: values.data,
+    data,
     familyOverrides,
     backend,
     progress: () => autoProgress(),
   });
   const wallSec = (performance.now() - started) / 1000;
   const files = await writeComparison(outDir, results, {
-    data: values.data ?? "phantoms",
+    data,
     variant: values.variant,
     backend: `${backend.name} (${backend.threads} threads)`,
     wall_clock_s: Math.round(wallSec),
