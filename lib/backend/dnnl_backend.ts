@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { loadDnnl } from "./dnnl/ffi.ts";
 import { ConvPrimitives } from "./dnnl/conv.ts";
 import { EltwisePrimitives } from "./dnnl/eltwise.ts";
+import { PoolPrimitives } from "./dnnl/pool.ts";
 import { BufferPool, PooledCpuBackend } from "./buffer_pool.ts";
 import { useAllocator } from "./js_kernels.ts";
 import { FUSED_GRADIENT_KERNELS, KERNEL_OVERRIDES, type Native } from "./fast_cpu_kernels.ts";
@@ -38,6 +39,7 @@ export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
   const native: Native = {
     conv: new ConvPrimitives(lib),
     eltwise: new EltwisePrimitives(lib),
+    pooling: new PoolPrimitives(lib),
     pool,
   };
   tf.registerBackend(

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type ConvPrimitives, POST_OPS } from "./dnnl/conv.ts";
 import type { EltwisePrimitives } from "./dnnl/eltwise.ts";
+import type { PoolPrimitives } from "./dnnl/pool.ts";
 import { C } from "./dnnl/ffi.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import {
@@ -14,6 +15,7 @@ import {
   binary,
   BINARY_OPS,
   type BinaryOpName,
+  concat,
   maxPoolGrad,
   reduce,
   type ReduceOp,
@@ -39,6 +41,7 @@ type Output = tf.TensorInfo | tf.TensorInfo[] | undefined;
 export interface Native {
   conv: ConvPrimitives;
   eltwise: EltwisePrimitives;
+  pooling: PoolPrimitives;
   pool: BufferPool;
 }
 
@@ -190,7 +193,41 @@ function reduction(name: string, op: ReduceOp, axisAttr: string, mean: boolean):
   };
 }
 
+function poolForward(max: boolean): KernelOverride {
+  return {
+    name: max ? "MaxPool" : "AvgPool",
+    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs, { pooling, pool }: Native) => {
+      if (!f32(x) || x!.shape.length !== 4) return undefined;
+      const be = backend as Backend;
+      const info = tf.backend_util.computePool2DInfo(
+        x!.shape as [number, number, number, number],
+        attrs.filterSize as [number, number],
+        attrs.strides as [number, number],
+        1,
+        attrs.pad as "same" | "valid",
+        attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+      );
+      const out = pool.alloc(sizeOf(info.outShape));
+      pooling.forward(info, max).execute([values(be, x!), out]);
+      return be.makeTensorInfo(info.outShape, "float32", out);
+    },
+  };
+}
+
 const COPY_KERNELS: KernelOverride[] = [
+  {
+    name: "Concat",
+    run: ({ inputs, backend, attrs = {} }: KernelArgs) => {
+      const xs = Object.values(inputs) as tf.TensorInfo[];
+      if (xs.length === 0 || !f32(...xs) || xs.some((x) => sizeOf(x.shape) === 0)) return undefined;
+      const be = backend as Backend;
+      const axis = tf.util.parseAxisParam(attrs.axis as number, xs[0].shape)[0];
+      const shape = [...xs[0].shape];
+      shape[axis] = xs.reduce((p, x) => p + x.shape[axis], 0);
+      const out = concat(xs.map((x) => values(be, x)), xs.map((x) => x.shape), axis);
+      return be.makeTensorInfo(shape, "float32", out);
+    },
+  },
   {
     name: "Slice",
     run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs) => {
@@ -372,4 +409,6 @@ export const KERNEL_OVERRIDES: KernelOverride[] = [
   reduction("Max", "max", "reductionIndices", false),
   reduction("Min", "min", "axis", false),
   ...COPY_KERNELS,
+  poolForward(true),
+  poolForward(false),
 ];

