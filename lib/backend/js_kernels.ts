@@ -123,7 +123,9 @@ function binaryLoop(expr: string): BinaryLoop {
     const total = out.length;
     let pa = 0, pb = 0, po = 0;
     while (po < total) {
-      if (ia !== 0 && ib !== 0) {
+      if (ia === 1 && ib === 1) {
+        for (let j = 0; j < inner; j++) { const x = a[pa + j], y = b[pb + j]; out[po + j] = ${expr}; }
+      } else if (ia !== 0 && ib !== 0) {
         for (let j = 0; j < inner; j++) { const x = a[pa + j * ia], y = b[pb + j * ib]; out[po + j] = ${expr}; }
       } else if (ib === 0 && ia !== 0) {
         const y = b[pb];
@@ -302,7 +304,8 @@ export function slice(
   for (let i = 0; i <= k; i++) base += begin[i] * strides[i];
   let po = 0, pi = base;
   while (po < out.length) {
-    out.set(x.subarray(pi, pi + run), po);
+    if (run >= 256) out.set(x.subarray(pi, pi + run), po);
+    else for (let j = 0; j < run; j++) out[po + j] = x[pi + j]; // no subarray object per short run
     po += run;
     for (let d = k - 1; d >= 0; d--) {
       idx[d]++;
