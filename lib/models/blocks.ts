@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
 import { Rng } from "../core/rng.ts";
-import { AtrousConv2D, DepthwiseConv, ResizeTo, Swish } from "./layers.ts";
+import { AtrousConv2D, ResizeTo, Swish } from "./layers.ts";
 
 export type Activation = "relu" | "swish" | "sigmoid" | "tanh" | "linear";
 
@@ -100,7 +100,14 @@ export function depthwiseConv(
   name: string,
 ): tf.SymbolicTensor {
   return apply(
-    new DepthwiseConv({ name, kernelSize: kernel, strides, depthwiseInitializer: ctx.convInit() }),
+    tf.layers.depthwiseConv2d({
+      name,
+      kernelSize: kernel,
+      strides,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: ctx.convInit(),
+    }),
     x,
   );
 }

@@ -184,64 +184,6 @@ export class ResizeTo extends tf.layers.Layer {
   }
 }
 
-export interface DepthwiseConvArgs extends LayerArgs {
-  kernelSize: number;
-  strides: number;
-  depthwiseInitializer?: Initializer;
-}
-
-/**
- * Depthwise 'same' convolution (depth multiplier 1, no bias) that passes explicit unit dilations.
- * tf.layers.depthwiseConv2d records `dilations: null` on the tape, which crashes gradient
- * overrides that expect a pair (lib/backend/gradients.ts as of this writing). The weight is named
- * `depthwise_kernel` like Keras' so converted weights load by name.
- */
-export class DepthwiseConv extends tf.layers.Layer {
-  static className = "DepthwiseConv";
-  readonly kernelSize: number;
-  readonly strides: number;
-  private readonly depthwiseInitializer: Initializer;
-  private kernel?: tf.LayerVariable;
-
-  constructor(args: DepthwiseConvArgs) {
-    super(args);
-    this.kernelSize = args.kernelSize;
-    this.strides = args.strides;
-    this.depthwiseInitializer = args.depthwiseInitializer ?? tf.initializers.heNormal({});
-  }
-
-  override build(inputShape: Shape | Shape[]): void {
-    const channels = singleShape(inputShape)[3]!;
-    const k = this.kernelSize;
-    this.kernel = this.addWeight(
-      "depthwise_kernel",
-      [k, k, channels, 1],
-      "float32",
-      this.depthwiseInitializer,
-    );
-    this.built = true;
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const s = singleShape(inputShape);
-    const side = (n: number | null) => (n === null ? null : Math.ceil(n / this.strides));
-    return [s[0], side(s[1]), side(s[2]), s[3]];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = single(inputs) as tf.Tensor4D;
-    const s = this.strides;
-    return tf.depthwiseConv2d(x, this.kernel!.read() as tf.Tensor4D, [s, s], "same", "NHWC", [
-      1,
-      1,
-    ]);
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides };
-  }
-}
-
 export interface AtrousConv2DArgs extends LayerArgs {
   filters: number;
   kernelSize: number;
@@ -329,7 +271,6 @@ export class AtrousConv2D extends tf.layers.Layer {
 registerDilatedConvGradients();
 tf.serialization.registerClass(DropConnect);
 tf.serialization.registerClass(Swish);
-tf.serialization.registerClass(DepthwiseConv);
 tf.serialization.registerClass(SeededDropout);
 tf.serialization.registerClass(ResizeTo);
 tf.serialization.registerClass(AtrousConv2D);

@@ -1,13 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import {
-  AtrousConv2D,
-  DepthwiseConv,
-  DropConnect,
-  ResizeTo,
-  SeededDropout,
-  Swish,
-} from "../../lib/models/mod.ts";
+import { AtrousConv2D, DropConnect, ResizeTo, SeededDropout, Swish } from "../../lib/models/mod.ts";
 import { Rng } from "../../lib/core/rng.ts";
 
 await tf.setBackend("cpu");
@@ -188,41 +181,6 @@ Deno.test("SeededDropout: identity at inference, a fresh element mask per traini
     (new SeededDropout({ rate: 0.3, seed: 1 }).apply(x, { training: true }) as tf.Tensor)
       .dataSync();
   assert.deepEqual(Array.from(again), Array.from(a));
-});
-
-Deno.test("DepthwiseConv equals tf.layers.depthwiseConv2d ('same', strides 1 and 2, odd size) and has gradients", () => {
-  const x = tf.tensor4d(randomArray(2 * 7 * 9 * 3, 21), [2, 7, 9, 3]);
-  const kernel = tf.tensor4d(randomArray(5 * 5 * 3, 22), [5, 5, 3, 1]);
-  for (const strides of [1, 2]) {
-    const ours = new DepthwiseConv({ kernelSize: 5, strides });
-    const ref = tf.layers.depthwiseConv2d({
-      kernelSize: 5,
-      strides,
-      padding: "same",
-      useBias: false,
-    });
-    ours.apply(x);
-    ref.apply(x);
-    ours.setWeights([kernel]);
-    ref.setWeights([kernel]);
-    const y = ours.apply(x) as tf.Tensor;
-    assert.deepEqual(y.shape, (ref.apply(x) as tf.Tensor).shape);
-    assert.deepEqual(y.shape.slice(1, 3), [Math.ceil(7 / strides), Math.ceil(9 / strides)]);
-    assertAllClose(
-      y.dataSync(),
-      (ref.apply(x) as tf.Tensor).dataSync(),
-      1e-5,
-      `strides ${strides}`,
-    );
-    const v = ours.trainableWeights[0].read() as tf.Variable;
-    const g = tf.variableGrads(() =>
-      tf.sum(tf.square(ours.apply(x) as tf.Tensor)) as tf.Scalar, [v]).grads[v.name];
-    assert.ok(
-      g.dataSync().some((d) =>
-        d !== 0
-      ),
-    );
-  }
 });
 
 Deno.test("Swish: x·σ(x) and the gradient of tfjs' autodiff, hand-checked at 0", () => {
