@@ -29,6 +29,8 @@ export interface Profile {
   outputFlags: string[];
   /** Programs the script may spawn; none for data scripts. */
   run: string[];
+  /** May also spawn this deno (`Deno.execPath()`), e.g. for one process per measurement. */
+  runDeno?: boolean;
 }
 
 export const PROFILES: Record<string, Profile> = {
@@ -43,11 +45,15 @@ export const PROFILES: Record<string, Profile> = {
     outputFlags: ["--out", "--html-dir"],
     run: ["/usr/bin/python3", "/usr/bin/unshare"],
   },
-  /** Benchmarks: the PyTorch reference runs in Debian's Python, installed on demand via apt. */
+  /**
+   * Benchmarks (synthetic data only): the PyTorch reference runs in Debian's Python (installed on
+   * demand via apt), each tfjs configuration in a deno process of its own.
+   */
   bench: {
     writeDirs: ["data", "results", "bench/results"],
     outputFlags: [],
     run: ["/usr/bin/python3", "/usr/bin/apt-get"],
+    runDeno: true,
   },
 };
 
@@ -99,7 +105,8 @@ export function permissionFlags(profile: Profile, args: string[], cwd: string): 
     "--allow-env",
     "--allow-sys",
   ];
-  if (profile.run.length > 0) flags.push(`--allow-run=${profile.run.join(",")}`);
+  const run = [...profile.run, ...(profile.runDeno ? [Deno.execPath()] : [])];
+  if (run.length > 0) flags.push(`--allow-run=${run.join(",")}`);
   return flags;
 }
 

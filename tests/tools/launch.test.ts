@@ -65,6 +65,18 @@ Deno.test("permissionFlags: relative paths resolve against cwd; output flags bec
   assert.deepEqual(grantList(flags, "run"), ["/bin/x"]);
 });
 
+Deno.test("only the bench may spawn deno, and only this deno binary", () => {
+  assert.deepEqual(grantList(permissionFlags(PROFILES.bench, [], "/"), "run"), [
+    "/usr/bin/python3",
+    "/usr/bin/apt-get",
+    Deno.execPath(),
+  ]);
+  assert.equal(grantList(permissionFlags(PROFILES.data, [], "/"), "run"), undefined);
+  assert.ok(
+    !grantList(permissionFlags(PROFILES.notebooks, [], "/"), "run")!.includes(Deno.execPath()),
+  );
+});
+
 Deno.test("permissionFlags refuses a path containing a comma (it would split the grant list)", () => {
   assert.throws(() => permissionFlags(PROFILES.data, ["--data", "/a,/etc"], "/"), /comma/);
 });
