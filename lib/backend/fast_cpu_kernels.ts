@@ -132,11 +132,28 @@ const CONV_KERNELS: KernelOverride[] = [
   { name: "DepthwiseConv2dNativeBackpropFilter", run: convBackpropFilter(true) },
 ];
 
+function isScalarOne(be: Backend, t: tf.TensorInfo): boolean {
+  return sizeOf(t.shape) === 1 && values(be, t)[0] === 1;
+}
+
 const BINARY_KERNELS: KernelOverride[] = (Object.keys(BINARY_OPS) as BinaryOpName[]).map((op) => ({
   name: op,
   run: ({ inputs: { a, b }, backend }: KernelArgs) => {
     if (!f32(a, b)) return undefined;
     const be = backend as Backend;
+    if (op === "Multiply") {
+      // tf.layers' swish is sigmoid(x·α)·x with α = 1: x·1 is x, and tensors are immutable, so
+      // share the data (as tfjs's Identity kernel does) instead of a full pass.
+      const one = isScalarOne(be, b!) ? a! : isScalarOne(be, a!) ? b! : undefined;
+      const outShape = broadcastShape(a!.shape, b!.shape);
+      if (
+        one && outShape && outShape.length === one.shape.length &&
+        sizeOf(outShape) === sizeOf(one.shape)
+      ) {
+        be.incRef(one.dataId);
+        return { dataId: one.dataId, shape: one.shape, dtype: "float32" };
+      }
+    }
     const r = binary(op, values(be, a!), a!.shape, values(be, b!), b!.shape);
     return r && be.makeTensorInfo(r.shape, "float32", r.values);
   },

@@ -62,7 +62,11 @@ const CASES: Case[] = [
     name: "tf.layers depthwise + 1×1 conv (layers pass dilations: null)",
     shapes: [[2, 8, 8, 3]],
     f: (x) => {
-      const dw = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: "same", depthwiseInitializer: "ones" });
+      const dw = tf.layers.depthwiseConv2d({
+        kernelSize: 3,
+        padding: "same",
+        depthwiseInitializer: "ones",
+      });
       const pw = tf.layers.conv2d({ filters: 4, kernelSize: 1, kernelInitializer: "ones" });
       return pw.apply(dw.apply(x)) as tf.Tensor;
     },
@@ -149,6 +153,16 @@ const CASES: Case[] = [
   },
   { name: "sigmoid", shapes: [[2, 5, 5, 3]], f: (x) => tf.sigmoid(x) },
   { name: "swish", shapes: [[2, 5, 5, 3]], f: (x) => tf.mul(x, tf.sigmoid(x)) },
+  {
+    name: "swish as tf.layers computes it: sigmoid(x·1)·x",
+    shapes: [[2, 5, 5, 3]],
+    f: (x) => tf.mul(tf.sigmoid(tf.mul(x, tf.scalar(1))), x),
+  },
+  {
+    name: "multiply by a scalar one, broadcast to a larger shape",
+    shapes: [[3], [2, 3]],
+    f: (a, b) => tf.add(tf.mul(a, tf.ones([1, 1])), tf.mul(tf.scalar(1), b)),
+  },
   { name: "relu", shapes: [[2, 5, 5, 3]], f: (x) => tf.relu(x) },
   { name: "dropout (seeded)", shapes: [[2, 6, 6, 3]], f: (x) => tf.dropout(x, 0.3, undefined, 11) },
   { name: "softmax", shapes: [[4, 7]], f: (x) => tf.softmax(x) },
