@@ -15,6 +15,7 @@ import {
   binary,
   BINARY_OPS,
   type BinaryOpName,
+  broadcastShape,
   concat,
   maxPoolGrad,
   reduce,
