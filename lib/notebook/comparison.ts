@@ -1,0 +1,321 @@
+/**
+ * Notebook 07: the four families on one validation split. Builds on lib/inference/compare.ts
+ * (the TTA confidence study, its figures) and lib/metrics (paired Wilcoxon tests); the runs come
+ * from lib/notebook/family.ts, so full mode compares the published HC18 runs and quick mode the
+ * phantom runs notebooks 03–06 trained.
+ */
+import { join } from "node:path";
+import { LANDMARK_NAMES } from "../core/types.ts";
+import { exists } from "../core/fs.ts";
+import {
+  comparisonFigures,
+  type ConfidenceStudy,
+  confidenceStudy,
+  type FamilyResult,
+  metricsOf,
+} from "../inference/compare.ts";
+import type { CvResult } from "../inference/cv.ts";
+import { cvRows } from "../inference/cv.ts";
+import { Predictor } from "../inference/predictor.ts";
+import { compareMre } from "../metrics/comparison.ts";
+import type { Figure } from "../viz/figure.ts";
+import { gridPng, overlayPng } from "../viz/overlay.ts";
+import type { FamilyRun } from "./family.ts";
+import { PUBLISHED_ROOT } from "./family.ts";
+import type { Row } from "./table.ts";
+
+/** True when every run validated on the same images (by id, in the same order). */
+export function sameSplit(runs: readonly FamilyRun[]): boolean {
+  const ids = (r: FamilyRun) => r.val.records.map((x) => x.id).join("\n");
+  return runs.every((r) => ids(r) === ids(runs[0]));
+}
+
+const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : undefined);
+
+/**
+ * One row per family: landmark errors (mm where every image has a pixel size, else px), SDR,
+ * clinical errors, Dice, GA error, speed, size and training time.
+ */
+export function comparisonTableRows(runs: readonly FamilyRun[]): Row[] {
+  return runs.map((r) => {
+    const ev = r.evaluation;
+    const mm = ev.landmarks.mm;
+    const unit = mm ? "mm" : "px";
+    const per = mm ? mm.perLandmark : ev.landmarks.px.perLandmark;
+    const sdr = (t: number) => finite(mm?.sdr.find((s) => s.threshold === t)?.rate);
+    return {
+      family: r.family,
+      images: ev.nImages,
+      "MRE px": ev.landmarks.px.radial.mean,
+      "MRE mm": finite(mm?.radial.mean),
+      "SDR 2 mm": sdr(2),
+      "SDR 4 mm": sdr(4),
+      ...Object.fromEntries(LANDMARK_NAMES.map((n) => [`${n} ${unit}`, per[n].mean])),
+      "|ΔOFD| mm": finite(ev.clinical?.ofdMm.mean),
+      "|ΔBPD| mm": finite(ev.clinical?.bpdMm.mean),
+      "|ΔHC| mm": finite(ev.clinical?.hcMm.mean),
+      Dice: finite(ev.segmentation?.dice.mean),
+      "GA error d": finite(ev.clinical?.gaHcDays.mean),
+      "ms/image": r.msPerImage,
+      params: r.params,
+      "train min": finite((r.run.wallClockSec ?? NaN) / 60),
+    };
+  });
+}
+
+/**
+ * Paired two-sided Wilcoxon signed-rank tests of per-image MRE for every pair of families, with
+ * Holm's step-down adjustment over the pairs (family-wise error at 5 %).
+ */
+export function pairwiseWilcoxonRows(runs: readonly FamilyRun[]): Row[] {
+  const pairs: { a: FamilyRun; b: FamilyRun; c: ReturnType<typeof compareMre> }[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    for (let j = i + 1; j < runs.length; j++) {
+      pairs.push({ a: runs[i], b: runs[j], c: compareMre(runs[i].evaluation, runs[j].evaluation) });
+    }
+  }
+  const holm = holmAdjust(pairs.map((p) => p.c.wilcoxon.pValue));
+  return pairs.map((p, k) => ({
+    "A vs B": `${p.a.family} vs ${p.b.family}`,
+    n: p.c.n,
+    unit: p.c.unit,
+    "mean A": p.c.meanA,
+    "mean B": p.c.meanB,
+    "median A−B": p.c.medianDiff,
+    W: p.c.wilcoxon.statistic,
+    p: p.c.wilcoxon.pValue,
+    "p (Holm)": holm[k],
+    method: p.c.wilcoxon.method,
+  }));
+}
+
+/** Holm–Bonferroni adjusted p-values (monotone, capped at 1); NaN stays NaN and is not counted. */
+export function holmAdjust(pValues: readonly number[]): number[] {
+  const order = pValues.map((p, i) => ({ p, i })).filter((e) => !Number.isNaN(e.p))
+    .sort((x, y) => x.p - y.p);
+  const m = order.length;
+  const out = pValues.map(() => NaN);
+  let running = 0;
+  order.forEach((e, k) => {
+    running = Math.max(running, Math.min(1, (m - k) * e.p));
+    out[e.i] = running;
+  });
+  return out;
+}
+
+/** TTA confidence study of each run's weights on its validation images (lib/inference/compare.ts). */
+export async function confidenceStudies(runs: readonly FamilyRun[]): Promise<ConfidenceStudy[]> {
+  const out: ConfidenceStudy[] = [];
+  for (const r of runs) {
+    const predictor = await Predictor.fromDir(r.weightsDir, r.config);
+    try {
+      out.push(await confidenceStudy(predictor, r.val.samples));
+    } finally {
+      predictor.dispose();
+    }
+  }
+  return out;
+}
+
+/** The runs in compare.ts's shape, so its figures and table helpers apply. */
+export function asFamilyResults(
+  runs: readonly FamilyRun[],
+  studies: readonly (ConfidenceStudy | undefined)[] = [],
+): FamilyResult[] {
+  return runs.map((r, i) => ({
+    family: r.family,
+    config: r.config,
+    runId: r.run.runId ?? "",
+    runDir: "",
+    checkpointDir: r.weightsDir,
+    metrics: metricsOf(
+      r.family,
+      r.config,
+      r.evaluation,
+      r.msPerImage,
+      r.params,
+      r.run,
+      studies[i],
+    ),
+    evaluation: r.evaluation,
+    predictions: r.predictions,
+    ...(studies[i] ? { confidence: studies[i] } : {}),
+  }));
+}
+
+/** Per-image MRE boxes, SDR curves and (with studies) TTA confidence against error. */
+export function familyFigures(
+  runs: readonly FamilyRun[],
+  studies: readonly (ConfidenceStudy | undefined)[] = [],
+): Figure[] {
+  return comparisonFigures(asFamilyResults(runs, studies)).map(([, f]) => f);
+}
+
+export function confidenceRows(
+  runs: readonly FamilyRun[],
+  studies: readonly ConfidenceStudy[],
+): Row[] {
+  return studies.map((s, i) => {
+    const failed = s.rows.filter((r, k) =>
+      r.mre > (s.unit === "mm" ? 2 : 0.02 * runs[i].val.samples[k].image.width)
+    ).length;
+    return {
+      family: runs[i].family,
+      images: s.rows.length,
+      [`failures (> ${s.unit === "mm" ? "2 mm" : "2 % of width"})`]: failed,
+      "AUROC (1 − confidence)": s.auroc,
+      "mean confidence": s.rows.reduce((a, r) =>
+        a + r.confidence, 0) / Math.max(1, s.rows.length),
+    };
+  });
+}
+
+/**
+ * Validation images ranked by their median MRE over the families (hardest first): rows = images,
+ * columns = families, with truth (green), prediction (blue), ellipse and predicted mask.
+ */
+export async function failureGalleryPng(runs: readonly FamilyRun[], n = 4): Promise<Uint8Array> {
+  const count = runs[0].val.samples.length;
+  const median = (v: number[]) => {
+    const s = [...v].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const ranked = Array.from({ length: count }, (_, i) => ({
+    i,
+    m: median(runs.map((r) => r.evaluation.landmarks.images[i].mrePx)),
+  })).sort((a, b) => b.m - a.m).slice(0, n);
+  const tiles = [];
+  for (const { i } of ranked) {
+    for (const r of runs) {
+      const s = r.val.samples[i];
+      const p = r.predictions[i];
+      const e = r.evaluation.landmarks.images[i];
+      tiles.push({
+        png: await overlayPng(s.image, {
+          truth: s.landmarks,
+          prediction: p.landmarks,
+          ellipse: p.ellipse,
+          ...(p.mask ? { mask: p.mask } : {}),
+        }),
+        caption: `${r.family}  ${s.id}  ${
+          e.mreMm !== undefined ? e.mreMm.toFixed(1) + " mm" : e.mrePx.toFixed(0) + " px"
+        }${p.plausible === false ? "  rejected" : ""}`,
+      });
+    }
+  }
+  return await gridPng(tiles, { cols: runs.length, tileWidth: 260 });
+}
+
+/** Every `cv_summary.json` under `root` (itself or one level down), e.g. one folder per family. */
+export async function publishedCvResults(root = join(PUBLISHED_ROOT, "cv")): Promise<CvResult[]> {
+  if (!await exists(root)) return [];
+  const paths = [join(root, "cv_summary.json")];
+  for await (const e of Deno.readDir(root)) {
+    if (e.isDirectory) paths.push(join(root, e.name, "cv_summary.json"));
+  }
+  const out: CvResult[] = [];
+  for (const p of paths.sort()) {
+    if (await exists(p)) out.push(JSON.parse(await Deno.readTextFile(p)) as CvResult);
+  }
+  return out;
+}
+
+export { cvRows };
+
+const fmt = (v: unknown, digits = 2) =>
+  typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–";
+
+/**
+ * "What to use when", written from the table: who is most accurate, best on HC, fastest,
+ * smallest, and whose confidence best flags failures; each claim cites its number, and pairs the
+ * Wilcoxon test cannot separate are said to be tied.
+ */
+export function recommendationMarkdown(
+  table: readonly Row[],
+  wilcoxon: readonly Row[],
+  auroc: readonly Row[] = [],
+): string {
+  const num = (
+    r: Row,
+    k: string,
+  ) => (typeof r[k] === "number" && Number.isFinite(r[k]) ? r[k] as number : NaN);
+  const argBest = (k: string, dir: 1 | -1) => {
+    const ok = table.filter((r) => Number.isFinite(num(r, k)));
+    return ok.length ? ok.reduce((a, b) => (dir * (num(b, k) - num(a, k)) < 0 ? b : a)) : undefined;
+  };
+  const mreKey = table.every((r) => Number.isFinite(num(r, "MRE mm"))) ? "MRE mm" : "MRE px";
+  const unit = mreKey === "MRE mm" ? "mm" : "px";
+  const best = argBest(mreKey, 1);
+  const lines: string[] = [];
+  if (best) {
+    const tied = wilcoxon.filter((w) => {
+      const [a, b] = String(w["A vs B"]).split(" vs ");
+      return (a === best.family || b === best.family) && !(num(w, "p (Holm)") < 0.05);
+    }).map((w) => String(w["A vs B"]).split(" vs ").find((f) => f !== best.family));
+    lines.push(
+      `- **Most accurate landmarks:** ${best.family} (MRE ${fmt(num(best, mreKey))} ${unit}` +
+        (Number.isFinite(num(best, "SDR 2 mm"))
+          ? `, ${fmt(100 * num(best, "SDR 2 mm"), 0)} % within 2 mm`
+          : "") +
+        ")" +
+        (tied.length
+          ? `; the paired Wilcoxon test does not separate it from ${
+            tied.join(", ")
+          } (Holm-adjusted p ≥ 0.05), so those are equally good choices on this split.`
+          : "; every paired Wilcoxon test against it is significant (Holm-adjusted p < 0.05)."),
+    );
+  }
+  const hc = argBest("|ΔHC| mm", 1);
+  if (hc) {
+    lines.push(
+      `- **Head circumference / gestational age:** ${hc.family} (|ΔHC| ${
+        fmt(num(hc, "|ΔHC| mm"))
+      } mm, ` +
+        `GA error ${fmt(num(hc, "GA error d"), 1)} days).`,
+    );
+  }
+  const seg = table.filter((r) => Number.isFinite(num(r, "Dice")));
+  if (seg.length) {
+    const d = seg.reduce((a, b) => (num(b, "Dice") > num(a, "Dice") ? b : a));
+    lines.push(
+      `- **When a cranium outline is needed** (a mask to check, an ellipse to draw): a segmentation ` +
+        `family; ${d.family} has the higher Dice (${
+          fmt(num(d, "Dice"), 3)
+        }), and its validator can ` +
+        "reject implausible outlines.",
+    );
+  }
+  const fast = argBest("ms/image", 1);
+  const small = argBest("params", 1);
+  if (fast && small) {
+    lines.push(
+      `- **Speed and size:** ${fast.family} is fastest (${
+        fmt(num(fast, "ms/image"), 1)
+      } ms per image ` +
+        `on this CPU), ${small.family} the smallest (${
+          num(small, "params").toLocaleString("en")
+        } parameters).`,
+    );
+  }
+  const conf = auroc.filter((r) => Number.isFinite(num(r, "AUROC (1 − confidence)")));
+  if (conf.length) {
+    const c = conf.reduce((a, b) =>
+      num(b, "AUROC (1 − confidence)") > num(a, "AUROC (1 − confidence)") ? b : a
+    );
+    const v = num(c, "AUROC (1 − confidence)");
+    lines.push(
+      `- **Flagging failures for review:** ${c.family}'s TTA confidence separates failures best ` +
+        `(AUROC ${fmt(v)})` + (v < 0.7 ? ", which is still weak: do not rely on it alone." : "."),
+    );
+  }
+  const worst = argBest(mreKey, -1);
+  if (worst && best && worst !== best) {
+    lines.push(
+      `- **Least accurate here:** ${worst.family} (MRE ${
+        fmt(num(worst, mreKey))
+      } ${unit}); use it only ` +
+        "where its speed or size matters more than accuracy.",
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,545 @@
+/**
+ * Tables, charts and image grids for the family notebooks (03–06), built from a `FamilyRun`
+ * (lib/notebook/family.ts), so the cells only call and show.
+ */
+import { Buffer } from "node:buffer";
+import sharp from "sharp";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../core/rng.ts";
+import {
+  type GrayImage,
+  LANDMARK_NAMES,
+  type Landmarks,
+  type Sample,
+  type SampleRecord,
+} from "../core/types.ts";
+import { auditLabels, type AuditReport } from "../data/audit.ts";
+import { canonicalize } from "../data/landmark_order.ts";
+import { gaussianHeatmaps, heatmapSide, type HeatmapStride } from "../heatmap/mod.ts";
+import { Predictor } from "../inference/predictor.ts";
+import { type EvalResult, evaluate } from "../metrics/evaluation.ts";
+import { createModel, summarize } from "../models/mod.ts";
+import type { RunConfig } from "../training/config.ts";
+import { outputsAsArray } from "../training/evaluate.ts";
+import type { EpochRecord } from "../training/progress.ts";
+import { curvesFigure } from "../training/run.ts";
+import type { HeatmapPrediction } from "../training/tasks/heatmap.ts";
+import { outputOfKind } from "../training/tasks/common.ts";
+import type { SampleMeta } from "../training/tasks/types.ts";
+import { mapToSource, mapToTarget } from "../transforms/geometric.ts";
+import { evalPipeline } from "../transforms/pipeline.ts";
+import { blandAltmanChart, histogram, lineChart, scatter } from "../viz/charts.ts";
+import type { Figure } from "../viz/figure.ts";
+import { gridPng, overlayPng } from "../viz/overlay.ts";
+import { spreadPick } from "./exploration.ts";
+import type { FamilyRun } from "./family.ts";
+import type { Row } from "./table.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Run header and curves
+
+/** One Markdown paragraph: data, split, model, training time and commit of the run. */
+export function runSummaryMarkdown(r: FamilyRun): string {
+  const d = r.run.data;
+  const hours = (s?: number) =>
+    s === undefined ? "?" : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${(s / 60).toFixed(1)} min`;
+  const split = r.splitMatchesRun === false
+    ? " **Warning: these validation images differ from the ones listed in run.json.**"
+    : "";
+  return [
+    r.note,
+    "",
+    `Model \`${r.config.model.name}\` (${r.params.toLocaleString("en")} parameters), input ` +
+    `${r.config.inputSize}×${r.config.inputSize}×${r.config.channels}; data ${d?.kind ?? "?"} ` +
+    `(${d?.images ?? "?"} images, split ${d?.split?.kind ?? "?"} seed ${d?.split?.seed ?? "?"}: ` +
+    `${
+      d?.split?.train ?? "?"
+    } train / ${r.val.records.length} validation, grouped by pregnancy); ` +
+    `${r.run.epochsDone ?? r.history.length} epochs in ${hours(r.run.wallClockSec)} on ` +
+    `${r.run.backend?.name ?? "?"}; best epoch ${r.run.bestEpoch ?? "?"}; git ` +
+    `\`${(r.run.git?.commit ?? "?").slice(0, 10)}\`.${split}`,
+  ].join("\n");
+}
+
+/** Loss curves, validation MRE, and (segmentation) validation Dice against the epoch. */
+export function trainingCurveFigures(history: readonly EpochRecord[]): Figure[] {
+  const x = history.map((r) => r.epoch);
+  const line = (key: string, name: string) => ({ name, x, y: history.map((r) => r[key] ?? NaN) });
+  const figs = [
+    curvesFigure(history),
+    lineChart([line("val_mre_px", "val MRE")], {
+      title: "Validation MRE (original pixels)",
+      xLabel: "epoch",
+      yLabel: "MRE (px)",
+      points: history.length < 30,
+    }),
+  ];
+  if (history.some((r) => Number.isFinite(r.val_dice))) {
+    figs.push(lineChart([line("val_dice", "val Dice")], {
+      title: "Validation Dice",
+      xLabel: "epoch",
+      yLabel: "Dice",
+      points: history.length < 30,
+    }));
+  }
+  return figs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+/** The headline numbers of an evaluation as one row (used for side-by-side tables). */
+export function headlineRow(name: string, ev: EvalResult): Row {
+  const mm = ev.landmarks.mm;
+  const sdr = (t: number) => mm?.sdr.find((s) => s.threshold === t)?.rate;
+  return {
+    model: name,
+    images: ev.nImages,
+    "MRE px": ev.landmarks.px.radial.mean,
+    "MRE mm": mm?.radial.mean,
+    "SDR 2 mm": sdr(2),
+    "SDR 4 mm": sdr(4),
+    "order-free MRE px": ev.landmarks.orderFreePx.radial.mean,
+    "spread x": ev.spread.meanX,
+    "spread y": ev.spread.meanY,
+    "|ΔHC| mm": ev.clinical?.hcMm.mean,
+  };
+}
+
+/** Spread ratio (std of predictions / std of truths) per landmark and axis. */
+export function spreadRows(ev: EvalResult): Row[] {
+  return ev.spread.perLandmark.map((p) => ({ landmark: p.name, "spread x": p.x, "spread y": p.y }));
+}
+
+/** Predicted against true x (and y), one series per landmark, titled with the mean spread ratio. */
+export function coordinateScatterFigures(ev: EvalResult): Figure[] {
+  return (["x", "y"] as const).map((axis) =>
+    scatter(
+      LANDMARK_NAMES.map((name, k) => ({
+        name,
+        x: ev.cases.map((c) => c.truth[k][axis]),
+        y: ev.cases.map((c) => c.pred[k][axis]),
+      })),
+      {
+        title: `Predicted vs true ${axis} (spread ratio ${
+          (axis === "x" ? ev.spread.meanX : ev.spread.meanY).toFixed(2)
+        })`,
+        xLabel: `true ${axis} (px)`,
+        yLabel: `predicted ${axis} (px)`,
+        identityLine: true,
+      },
+    )
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image grids
+
+interface TileOptions {
+  /** Draw the predicted mask contour and ellipse (segmentation families). */
+  shapes?: boolean;
+}
+
+function caseCaption(r: FamilyRun, i: number): string {
+  const e = r.evaluation.landmarks.images[i];
+  const mm = e.mreMm !== undefined ? ` / ${e.mreMm.toFixed(2)} mm` : "";
+  return `${e.id}  MRE ${e.mrePx.toFixed(1)} px${mm}`;
+}
+
+async function caseTile(r: FamilyRun, i: number, opts: TileOptions, caption: string) {
+  const p = r.predictions[i];
+  const png = await overlayPng(r.val.samples[i].image, {
+    truth: r.val.samples[i].landmarks,
+    prediction: p.landmarks,
+    ...(opts.shapes ? { ellipse: p.ellipse, ...(p.mask ? { mask: p.mask } : {}) } : {}),
+  });
+  return { png, caption };
+}
+
+/** Validation images by index with truth (green) and prediction (blue), captions with the MRE. */
+export async function overlayGridPng(
+  r: FamilyRun,
+  indices: readonly number[],
+  opts: TileOptions & { cols?: number; tileWidth?: number } = {},
+): Promise<Uint8Array> {
+  const tiles = [];
+  for (const i of indices) tiles.push(await caseTile(r, i, opts, caseCaption(r, i)));
+  return await gridPng(tiles, { cols: opts.cols ?? 5, tileWidth: opts.tileWidth ?? 240 });
+}
+
+/** `n` validation indices spread evenly over the split (first … last). */
+export function spreadIndices(r: FamilyRun, n: number): number[] {
+  return spreadPick(r.val.records.map((_, i) => i), n);
+}
+
+/** Validation indices by MRE, worst first. */
+export function worstIndices(r: FamilyRun, n: number): number[] {
+  return r.evaluation.landmarks.images.map((e, i) => ({ i, mre: e.mrePx }))
+    .sort((a, b) => b.mre - a.mre).slice(0, n).map((e) => e.i);
+}
+
+/** Validation indices by MRE, best first. */
+export function bestIndices(r: FamilyRun, n: number): number[] {
+  return r.evaluation.landmarks.images.map((e, i) => ({ i, mre: e.mrePx }))
+    .sort((a, b) => a.mre - b.mre).slice(0, n).map((e) => e.i);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notebook 03: why the prototype collapsed
+
+/**
+ * The constant guess: the mean training landmarks (original pixels) predicted for every
+ * validation image. With `randomEnds`, each training label first has the ends of each axis in a
+ * random order (as when labels carry no order convention); the truth stays canonical.
+ */
+export function meanShapeBaseline(
+  train: readonly SampleRecord[],
+  val: readonly Sample[],
+  opts: { randomEnds?: boolean; seed?: number } = {},
+): EvalResult {
+  const rng = new Rng(opts.seed ?? 0);
+  const labels = train.map((r) => {
+    const l = canonicalize(r.landmarks);
+    if (!opts.randomEnds) return l;
+    const [o1, o2] = rng.next() < 0.5 ? [l[0], l[1]] : [l[1], l[0]];
+    const [b1, b2] = rng.next() < 0.5 ? [l[2], l[3]] : [l[3], l[2]];
+    return [o1, o2, b1, b2] as Landmarks;
+  });
+  const mean = [0, 1, 2, 3].map((k) => ({
+    x: labels.reduce((s, l) => s + l[k].x, 0) / labels.length,
+    y: labels.reduce((s, l) => s + l[k].y, 0) / labels.length,
+  })) as Landmarks;
+  return evaluate(val.map((s) => ({
+    id: s.id,
+    truth: s.landmarks,
+    pred: mean,
+    ...(s.pixelSizeMm !== undefined ? { pixelSizeMm: s.pixelSizeMm } : {}),
+  })));
+}
+
+export type PlantedFault = "none" | "ofd_bpd_swapped" | "point_off_skull" | "ends_swapped";
+
+/**
+ * The label audit on a copy of `samples` with faults planted in memory (the files are not
+ * touched): in turn OFD/BPD swapped, one OFD end pushed 15 % of the OFD length outwards off the
+ * skull, the two OFD ends swapped, and untouched rows. Returns the report and, per row, what was
+ * planted and which audit codes fired.
+ */
+export function plantedFaultAudit(
+  samples: readonly Sample[],
+  count = 12,
+): { report: AuditReport; rows: Row[] } {
+  const kinds: PlantedFault[] = ["ofd_bpd_swapped", "point_off_skull", "ends_swapped", "none"];
+  const chosen = samples.slice(0, count);
+  const planted = chosen.map((s, i) => {
+    const kind = kinds[i % kinds.length];
+    const [o1, o2, b1, b2] = s.landmarks;
+    let l: Landmarks = [o1, o2, b1, b2];
+    if (kind === "ofd_bpd_swapped") l = [b1, b2, o1, o2];
+    if (kind === "point_off_skull") {
+      const push = 0.15;
+      l = [{ x: o1.x + push * (o1.x - o2.x), y: o1.y + push * (o1.y - o2.y) }, o2, b1, b2];
+    }
+    if (kind === "ends_swapped") l = [o2, o1, b1, b2];
+    return { kind, landmarks: l };
+  });
+  const report = auditLabels(chosen.map((s, i) => ({
+    row: i + 2,
+    id: s.id,
+    landmarks: planted[i].landmarks,
+    image: { width: s.image.width, height: s.image.height },
+    ...(s.mask ? { mask: s.mask } : {}),
+  })));
+  const byRow = new Map(report.flagged.map((f) => [f.row, f.issues]));
+  const rows = chosen.map((s, i) => ({
+    id: s.id,
+    planted: planted[i].kind,
+    "audit codes": (byRow.get(i + 2) ?? []).map((x) => x.code).join(", ") || "(none)",
+  }));
+  return { report, rows };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notebook 04: heatmaps
+
+const HEAT_COLOURS: [number, number, number][] = [
+  [255, 64, 64],
+  [255, 180, 0],
+  [64, 160, 255],
+  [0, 230, 118],
+];
+
+/**
+ * A grey S×S image with heatmap channels blended in (OFD1 red, OFD2 orange, BPD1 blue, BPD2
+ * green), each channel scaled to its own maximum; heatmaps of side S/stride are upsampled
+ * nearest-neighbour.
+ */
+export async function heatmapOverlayPng(
+  image: GrayImage,
+  heat: Float32Array,
+  side: number,
+  caption?: string,
+): Promise<Uint8Array> {
+  const S = image.width;
+  const stride = S / side;
+  const k = heat.length / (side * side);
+  const max = Array.from({ length: k }, (_, c) => {
+    let m = 0;
+    for (let i = c; i < heat.length; i += k) m = Math.max(m, heat[i]);
+    return m > 0 ? m : 1;
+  });
+  const rgb = new Uint8Array(S * S * 3);
+  for (let y = 0; y < S; y++) {
+    for (let x = 0; x < S; x++) {
+      const g = Math.max(0, Math.min(255, image.data[y * S + x])) * 0.6;
+      let [r, gg, b] = [g, g, g];
+      const base = (Math.min(side - 1, Math.floor(y / stride)) * side +
+        Math.min(side - 1, Math.floor(x / stride))) * k;
+      for (let c = 0; c < k; c++) {
+        const a = Math.max(0, Math.min(1, heat[base + c] / max[c]));
+        const col = HEAT_COLOURS[c % HEAT_COLOURS.length];
+        r = r * (1 - a) + col[0] * a;
+        gg = gg * (1 - a) + col[1] * a;
+        b = b * (1 - a) + col[2] * a;
+      }
+      const o = 3 * (y * S + x);
+      [rgb[o], rgb[o + 1], rgb[o + 2]] = [r, gg, b];
+    }
+  }
+  let img = sharp(rgb, { raw: { width: S, height: S, channels: 3 } });
+  if (caption) {
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${S}" height="${S}">` +
+      `<text x="3" y="11" font-family="DejaVu Sans, sans-serif" font-size="10" fill="white">${caption}</text></svg>`;
+    img = sharp(await img.png().toBuffer()).composite([{
+      input: Buffer.from(svg),
+      top: 0,
+      left: 0,
+    }]);
+  }
+  return new Uint8Array(await img.png().toBuffer());
+}
+
+function heatmapGeometry(config: RunConfig): { stride: HeatmapStride; sigma: number } {
+  const { info } = outputOfKind(config, "heatmaps");
+  const sigma = Number((config.taskOptions as { sigma?: number }).sigma ?? 2);
+  return { stride: info.stride as HeatmapStride, sigma };
+}
+
+/** The training targets of `samples` (letterboxed by the run's eval pipeline) over the images. */
+export async function targetHeatmapsPng(config: RunConfig, samples: readonly Sample[]) {
+  const pipeline = evalPipeline(config);
+  const { stride, sigma } = heatmapGeometry(config);
+  const side = heatmapSide(config.inputSize, stride);
+  const tiles = [];
+  for (const s of samples) {
+    const pre = pipeline.preprocess(s);
+    const heat = gaussianHeatmaps(pre.landmarks, { size: config.inputSize, stride, sigma });
+    tiles.push({ png: await heatmapOverlayPng(pre.image, heat, side), caption: s.id });
+  }
+  return await gridPng(tiles, { cols: Math.min(4, tiles.length), tileWidth: 220 });
+}
+
+interface RawHeatmaps {
+  image: GrayImage;
+  heat: Float32Array;
+  side: number;
+  prediction: HeatmapPrediction;
+}
+
+/** Model-space images, raw heatmaps and decoded predictions (incl. integer argmax) per sample. */
+export async function predictHeatmaps(
+  weightsDir: string,
+  config: RunConfig,
+  samples: readonly Sample[],
+  batchSize = 8,
+): Promise<RawHeatmaps[]> {
+  const predictor = await Predictor.fromDir(weightsDir, config);
+  const { index } = outputOfKind(config, "heatmaps");
+  const S = config.inputSize;
+  const out: RawHeatmaps[] = [];
+  try {
+    for (let start = 0; start < samples.length; start += batchSize) {
+      const chunk = samples.slice(start, start + batchSize);
+      const pres = chunk.map((s) => predictor.pipeline.preprocess(s));
+      const finished = pres.map((p) => predictor.pipeline.finish(p));
+      const input = new Float32Array(chunk.length * S * S * config.channels);
+      finished.forEach((f, b) => input.set(f.input.data, b * f.input.data.length));
+      const metas: SampleMeta[] = chunk.map((s, b) => ({
+        id: s.id,
+        width: s.image.width,
+        height: s.image.height,
+        landmarks: s.landmarks,
+        pixelSizeMm: s.pixelSizeMm,
+        toImage: (p) => mapToSource(finished[b].maps, [p])[0],
+        toModel: (p) => mapToTarget(finished[b].maps, [p])[0],
+      }));
+      const x = tf.tensor4d(input, [chunk.length, S, S, config.channels]);
+      const outputs = outputsAsArray(predictor.model.predict(x) as tf.Tensor | tf.Tensor[]);
+      try {
+        const preds = await predictor.adapter.decode(outputs, metas) as HeatmapPrediction[];
+        const heat = outputs[index];
+        const [, side, , k] = heat.shape;
+        const data = await heat.data() as Float32Array;
+        chunk.forEach((_, b) => {
+          const n = side! * side! * k!;
+          out.push({
+            image: pres[b].image,
+            heat: data.slice(b * n, (b + 1) * n),
+            side: side!,
+            prediction: preds[b],
+          });
+        });
+      } finally {
+        tf.dispose([x, ...outputs]);
+      }
+    }
+  } finally {
+    predictor.dispose();
+  }
+  return out;
+}
+
+/** Predicted heatmaps over the model-space images, captioned with each case's MRE. */
+export async function predictedHeatmapsPng(r: FamilyRun, indices: readonly number[]) {
+  const raw = await predictHeatmaps(r.weightsDir, r.config, indices.map((i) => r.val.samples[i]));
+  const tiles = [];
+  for (const [j, h] of raw.entries()) {
+    tiles.push({
+      png: await heatmapOverlayPng(h.image, h.heat, h.side),
+      caption: caseCaption(r, indices[j]),
+    });
+  }
+  return await gridPng(tiles, { cols: Math.min(4, tiles.length), tileWidth: 220 });
+}
+
+/**
+ * Sub-pixel decoding gain on the validation images: the integer argmax of each heatmap against
+ * the run's refined decoding, both mapped to original pixels and scored the same way.
+ */
+export async function subpixelGainRows(r: FamilyRun): Promise<Row[]> {
+  const raw = await predictHeatmaps(r.weightsDir, r.config, r.val.samples);
+  const scoreOf = (pick: (h: RawHeatmaps) => Landmarks) =>
+    evaluate(raw.map((h, i) => ({
+      id: r.val.samples[i].id,
+      truth: r.val.samples[i].landmarks,
+      pred: pick(h),
+      ...(r.val.samples[i].pixelSizeMm !== undefined
+        ? { pixelSizeMm: r.val.samples[i].pixelSizeMm }
+        : {}),
+    })));
+  const argmax = scoreOf((h) => h.prediction.argmaxLandmarks);
+  const refined = scoreOf((h) => h.prediction.landmarks);
+  const decode = String((r.config.taskOptions as { decode?: string }).decode ?? "quadratic");
+  return [
+    { ...headlineRow("integer argmax", argmax) },
+    { ...headlineRow(`refined (${decode})`, refined) },
+    {
+      model: "gain (argmax − refined)",
+      images: refined.nImages,
+      "MRE px": argmax.landmarks.px.radial.mean - refined.landmarks.px.radial.mean,
+      "MRE mm": (argmax.landmarks.mm?.radial.mean ?? NaN) -
+        (refined.landmarks.mm?.radial.mean ?? NaN),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notebooks 05–06: segmentation
+
+/** Stages of the run's architecture (built fresh at the run's input size, then freed). */
+export function architectureRows(config: RunConfig): { rows: Row[]; params: number; name: string } {
+  const model = createModel(config.model.name, {
+    ...config.model.options,
+    inputSize: config.inputSize,
+    inChannels: config.channels,
+    seed: config.seed,
+  });
+  try {
+    const s = summarize(model);
+    return {
+      name: config.model.name,
+      params: s.params,
+      rows: s.stages.map((st) => ({
+        "stage (last layer)": st.name,
+        output: st.shape.join("×"),
+        layers: st.layers,
+        params: st.params,
+      })),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Pairs of tiles per case: the image with the true mask contour (magenta) and true landmarks,
+ * then the predicted mask contour, the fitted ellipse (orange) and the derived landmarks.
+ */
+export async function maskPairsPng(r: FamilyRun, indices: readonly number[]): Promise<Uint8Array> {
+  const tiles = [];
+  for (const i of indices) {
+    const s = r.val.samples[i];
+    const p = r.predictions[i];
+    const dice = r.evaluation.segmentation?.images[i]?.dice;
+    tiles.push({
+      png: await overlayPng(s.image, { truth: s.landmarks, ...(s.mask ? { mask: s.mask } : {}) }),
+      caption: `${s.id}  ground truth`,
+    });
+    tiles.push({
+      png: await overlayPng(s.image, {
+        prediction: p.landmarks,
+        ellipse: p.ellipse,
+        ...(p.mask ? { mask: p.mask } : {}),
+      }),
+      caption: `prediction  Dice ${dice === undefined ? "–" : dice.toFixed(3)}`,
+    });
+  }
+  return await gridPng(tiles, { cols: 4, tileWidth: 240 });
+}
+
+/** Histogram of per-image Dice on the original grid (null without masks). */
+export function diceHistogram(ev: EvalResult): Figure | null {
+  const s = ev.segmentation;
+  if (!s) return null;
+  return histogram(s.images.map((i) => i.dice), {
+    title: `Dice per image (mean ${s.dice.mean.toFixed(3)}, median ${s.dice.median.toFixed(3)})`,
+    xLabel: "Dice",
+    bins: 20,
+  });
+}
+
+/** Bland–Altman plot of predicted against true HC in mm (null without pixel sizes). */
+export function hcBlandAltman(ev: EvalResult): Figure | null {
+  const c = ev.clinical;
+  if (!c) return null;
+  return blandAltmanChart(c.images.map((i) => i.pred.hcMm), c.images.map((i) => i.truth.hcMm), {
+    title: "Head circumference: prediction − ground truth",
+    unit: "mm",
+  });
+}
+
+/**
+ * Failure cases: the validator's rejections first, then the largest errors; one row each with the
+ * validator's reasons.
+ */
+export function failureIndices(r: FamilyRun, n: number): number[] {
+  const rejected = r.predictions.map((p, i) => ({ p, i })).filter(({ p }) => p.plausible === false)
+    .map(({ i }) => i);
+  const worst = worstIndices(r, r.predictions.length).filter((i) => !rejected.includes(i));
+  return [...rejected, ...worst].slice(0, n);
+}
+
+export function failureRows(r: FamilyRun, indices: readonly number[]): Row[] {
+  return indices.map((i) => {
+    const p = r.predictions[i];
+    const e = r.evaluation.landmarks.images[i];
+    return {
+      id: e.id,
+      "MRE px": e.mrePx,
+      "MRE mm": e.mreMm,
+      Dice: r.evaluation.segmentation?.images[i]?.dice,
+      plausible: p.plausible === undefined ? "" : p.plausible ? "yes" : "no",
+      "validator reasons": (p.issues ?? []).join("; "),
+    };
+  });
+}
