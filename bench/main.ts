@@ -45,7 +45,9 @@ async function main() {
   if (names.length === 0) throw new Error(`no bench section matches --only ${values.only}`);
   for (const name of names) {
     const mod = await import(new URL(`${name}.ts`, dir).href);
-    if (typeof mod.run !== "function") throw new Error(`bench/sections/${name}.ts exports no run()`);
+    if (typeof mod.run !== "function") {
+      throw new Error(`bench/sections/${name}.ts exports no run()`);
+    }
     const started = performance.now();
     const result = (await mod.run()) as SectionResult;
     console.log(formatTable(result));

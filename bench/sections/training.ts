@@ -20,10 +20,13 @@ interface TorchResult {
 }
 
 async function runJson<T>(cmd: string, args: string[]): Promise<T | string> {
-  const out = await new Deno.Command(cmd, { args, cwd: ROOT, stderr: "piped", stdout: "piped" }).output();
+  const out = await new Deno.Command(cmd, { args, cwd: ROOT, stderr: "piped", stdout: "piped" })
+    .output();
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
   if (out.code !== 0) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) => /error/i.test(l))[0];
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) =>
+      /error/i.test(l)
+    )[0];
     return err ?? `exit ${out.code}`;
   }
   return JSON.parse(text) as T;
@@ -52,7 +55,13 @@ export async function run(): Promise<SectionResult> {
       const ours = new Map<string, WorkerResult[]>();
       const failures = new Map<string, string>();
       for (let r = 0; r < repeat; r++) {
-        const t = await runJson<TorchResult>(PYTHON, ["bench/torch_reference.py", "--model", model, "--threads", String(threads)]);
+        const t = await runJson<TorchResult>(PYTHON, [
+          "bench/torch_reference.py",
+          "--model",
+          model,
+          "--threads",
+          String(threads),
+        ]);
         if (typeof t === "string") failures.set("pytorch", t);
         else torch.push(t);
         for (const c of configs) {
@@ -85,10 +94,16 @@ export async function run(): Promise<SectionResult> {
       for (const c of configs) {
         const got = ours.get(c.backend);
         if (!got) {
-          rows.push({ model, backend: c.backend, threads: c.threads, "train img/s": `failed: ${failures.get(c.backend)}` });
+          rows.push({
+            model,
+            backend: c.backend,
+            threads: c.threads,
+            "train img/s": `failed: ${failures.get(c.backend)}`,
+          });
           continue;
         }
-        const train = median(got.map((g) => g.trainImgPerSec)), infer = median(got.map((g) => g.inferImgPerSec));
+        const train = median(got.map((g) => g.trainImgPerSec)),
+          infer = median(got.map((g) => g.inferImgPerSec));
         rows.push({
           model,
           backend: c.backend,
@@ -107,7 +122,10 @@ export async function run(): Promise<SectionResult> {
     threads: 1,
     "train img/s": "not run: one U-Net step took 1219 s (STACK-NOTES)",
   });
-  return { title: `Training / inference throughput, batch 8, median of ${repeat} run(s) per configuration`, rows };
+  return {
+    title: `Training / inference throughput, batch 8, median of ${repeat} run(s) per configuration`,
+    rows,
+  };
 }
 
 if (import.meta.main) {
