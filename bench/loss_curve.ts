@@ -87,11 +87,12 @@ async function main() {
   const template = referenceUnet(size);
   // Glorot-like scale per tensor from its fan-in; BN gammas 1, other vectors 0.
   const weights = template.weights.map((w) => {
-    const n = w.shape.reduce((p, d) => p * d, 1);
+    const shape = w.shape as number[];
+    const n = shape.reduce((p, d) => p * d, 1);
     if (w.shape.length === 1) {
       return new Float32Array(n).fill(/gamma|variance/.test(w.name) ? 1 : 0);
     }
-    const fanIn = w.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    const fanIn = shape.slice(0, -1).reduce((p, d) => p * d, 1);
     return Float32Array.from({ length: n }, () => rng.normal() * Math.sqrt(2 / fanIn));
   });
   template.dispose();
