@@ -135,3 +135,15 @@ Deno.test("the run config travels with the checkpoint: Predictor.fromDir with an
     p.dispose();
   }
 });
+
+Deno.test("prediction leaves no tensors behind; dispose frees the weights", async () => {
+  const s = phantom(8, 60, 40);
+  const before = tf.memory().numTensors;
+  const p = await Predictor.load(checkpointDir);
+  const loaded = tf.memory().numTensors;
+  await p.predict([{ id: s.id, image: s.image }]);
+  await p.predict([{ id: s.id, image: s.image }], { tta: true });
+  assert.equal(tf.memory().numTensors, loaded);
+  p.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
