@@ -48,6 +48,18 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return n;
 }
 
+/** Fail before any work when the process may not write `path` (e.g. outside the launcher's folders). */
+async function assertWritable(path: string, flag: string): Promise<void> {
+  const { state } = await Deno.permissions.query({ name: "write", path });
+  if (state !== "granted") {
+    throw new InputError(
+      `${flag}: no permission to write here; \`deno task predict\` may write inside the project's ` +
+        `results/, data/ and checkpoints/ folders`,
+      path,
+    );
+  }
+}
+
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -71,6 +83,10 @@ export async function main(args: string[]): Promise<number> {
     if (!values[flag]) throw new InputError(`--${flag} is required (see --help)`);
   }
   const batchSize = positiveInt(values.batch, "--batch");
+  const out = resolve(values.out!);
+  const errorsPath = errorsPathFor(out);
+  await assertWritable(out, "--out");
+  if (values.overlays) await assertWritable(resolve(values.overlays), "--overlays");
   const listing = await listInputImages(values.input!);
   const sizeCsv = values["pixel-size-csv"] ?? await findPixelSizeCsv(listing.dir);
   const pixelSizes = sizeCsv ? await readPixelSizes(resolve(sizeCsv)) : undefined;
@@ -84,8 +100,6 @@ export async function main(args: string[]): Promise<number> {
     `model: ${predictor.dir} (${predictor.family}, ${predictor.config.model.name}, ` +
       `${predictor.inputSize} px, ${predictor.countParams().toLocaleString("en")} parameters)`,
   );
-  const out = resolve(values.out!);
-  const errorsPath = errorsPathFor(out);
   try {
     if (listing.files.length === 0) {
       console.error(`no images in ${listing.dir}`);
