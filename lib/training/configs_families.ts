@@ -4,10 +4,18 @@
  * unet/cpu` loads lib/training/tasks/segmentation.ts, see tasks/mod.ts).
  *
  * Per family:
- *   <family>/cpu    sized to train on HC18 (≈ 640 training images) within 60 minutes on the 2-core
- *                   CPU with the fast backend (lib/backend): measured img/s in docs below each entry.
- *   <family>/quick  smoke run on 48 phantoms, about a minute.
+ *   <family>/cpu    sized to train on HC18 (≈ 640 training images, 40 steps of 16 per epoch) within
+ *                   60 minutes on the 2-core CPU with the fast backend (lib/backend, cpu-dnnl).
+ *   <family>/quick  smoke run on phantoms at 64 px, 3 × 8 steps, about a minute.
  *   <family>/seed   the full-size model at the seed's input size (512 px), for GPU users.
+ *
+ * Sizing (2026-11-30, cpu-dnnl, 2 threads, 192 px, batch 16, training steps only). The machine was
+ * shared by other jobs (load 5–12), so wall-clock rates varied up to 8×; the fastest rate seen, in
+ * a quiet moment, is the estimate for a dedicated machine: heatmap ≈ 17 img/s (from its CPU time),
+ * U-Net and multi-task ≈ 9.5, DeepLabV3+ ≈ 12. Batch 16 costs about 1.5× less per image than
+ * batch 8 here. Epochs are chosen so that a run at HALF those rates, validation (160 images,
+ * inference plus post-processing) and the first-epoch image decoding included, ends within about
+ * 55 minutes: heatmap 30 epochs ≈ 90 s each, segmentation and multi-task 20 epochs ≈ 150 s each.
  *
  * Geometry: an HC18 image is 800 px wide, so at S = 192 one model pixel is 4.17 original pixels;
  * heatmaps at stride 2 are 96², and σ = 2 heatmap px ≈ 17 original px. The 8 px MRE target is
@@ -62,7 +70,7 @@ const FAMILIES: Family[] = [
       override: {
         ...CPU_TRAINING,
         inputSize: 192,
-        batchSize: 8,
+        batchSize: 16,
         epochs: 30,
         taskOptions: { sigma: 2, loss: "l2" },
         monitor: "val_mre_px",
@@ -76,7 +84,7 @@ const FAMILIES: Family[] = [
     cpu: {
       model: "unet-r18-w0.5",
       note: "half-width ResNet-18 U-Net, 192 px",
-      override: { ...CPU_TRAINING, inputSize: 192, batchSize: 8, epochs: 20, monitor: "val_loss" },
+      override: { ...CPU_TRAINING, inputSize: 192, batchSize: 16, epochs: 20, monitor: "val_loss" },
     },
     seed: { model: "unet-r34" },
   },
@@ -87,7 +95,7 @@ const FAMILIES: Family[] = [
     cpu: {
       model: "deeplabv3plus-r50-w0.25",
       note: "quarter-width ResNet-50 DeepLabV3+ (OS16), 192 px",
-      override: { ...CPU_TRAINING, inputSize: 192, batchSize: 8, epochs: 20, monitor: "val_loss" },
+      override: { ...CPU_TRAINING, inputSize: 192, batchSize: 16, epochs: 20, monitor: "val_loss" },
     },
     seed: { model: "deeplabv3plus-r50", options: { outputStride: 16 } },
   },
@@ -101,7 +109,7 @@ const FAMILIES: Family[] = [
       override: {
         ...CPU_TRAINING,
         inputSize: 192,
-        batchSize: 8,
+        batchSize: 16,
         epochs: 20,
         taskOptions: { sigma: 2, segWeight: 1, landmarkWeight: 1 },
         monitor: "val_mre_px",
