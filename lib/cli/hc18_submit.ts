@@ -5,7 +5,8 @@
  *                         [--out results/hc18_submission.csv] [--config <config.json>]
  *
  * The checkpoint is a `best/` or `last/` folder of a training run (or the run's checkpoint folder,
- * meaning its `best/`); the run's config.json is found next to it or in results/runs/<run-id>/.
+ * meaning its `best/`), or a shipped model (`--model unet` = checkpoints/unet/); the run's
+ * config.json is found next to it or in results/runs/<run-id>/.
  * Images go through the run's evaluation pipeline (CLAHE, letterbox, normalisation), the task
  * adapter decodes the outputs to landmarks in original pixels, and the ellipse is the one those
  * four landmarks span (lib/geometry landmarksToEllipse): for segmentation families these are the
@@ -43,7 +44,8 @@ const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\
 
 const HELP = `Usage: deno task hc18:submit --model <checkpoint dir> [options]
 
-  --model DIR     checkpoint folder (best/ or last/ of a run, or the run's checkpoint folder)
+  --model DIR     checkpoint folder (best/ or last/ of a run, or the run's checkpoint folder), any
+                  folder with model.json + config.json, or a shipped family name (checkpoints/<name>/)
   --data DIR      HC18 folder with test_set/ (default: ../shared/data/hc18 beside the project)
   --out FILE      result CSV (default: results/hc18_submission.csv); QA table beside it (_qa.csv)
   --config FILE   the run's config.json, when it is not next to the checkpoint or in results/runs/
@@ -61,7 +63,10 @@ export async function resolveRun(
   modelArg: string,
   configArg?: string,
 ): Promise<{ checkpointDir: string; config: RunConfig; configPath: string }> {
-  const given = resolve(modelArg);
+  // A bare family name means the shipped model checkpoints/<family>/ (see checkpoints/README.md).
+  const shipped = join(PROJECT_ROOT, "checkpoints", modelArg);
+  const isName = /^[a-z0-9-]+$/i.test(modelArg) && !await exists(resolve(modelArg));
+  const given = isName ? shipped : resolve(modelArg);
   const checkpointDir = await exists(join(given, MODEL_JSON)) ? given : join(given, "best");
   if (!await exists(join(checkpointDir, MODEL_JSON))) {
     throw new InputError(`no checkpoint (${MODEL_JSON}) in the folder or its best/`, given);

@@ -104,6 +104,14 @@ Deno.test("hc18:submit: a checkpoint trained for two steps writes one row per te
     const found = await resolveRun(runDir);
     assert.equal(found.checkpointDir, join(runDir, "best"));
     assert.equal(found.config.model.name, "unet-r18-w0.5");
+    // A self-contained folder (model.json + config.json, like a shipped model) is used as is.
+    await Deno.writeTextFile(
+      join(runDir, "best", "config.json"),
+      JSON.stringify({ ...config, seed: 5 }),
+    );
+    const self = await resolveRun(join(runDir, "best"));
+    assert.equal(self.configPath, join(runDir, "best", "config.json"));
+    assert.equal(self.config.seed, 5);
 
     // An HC18-shaped test folder with three images of different sizes.
     const data = join(tmp, "hc18");
