@@ -20,8 +20,13 @@ import { Predictor } from "../inference/predictor.ts";
 import { compareMre } from "../metrics/comparison.ts";
 import type { Figure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
-import type { FamilyRun } from "./family.ts";
-import { PUBLISHED_ROOT } from "./family.ts";
+import {
+  type FamilyRun,
+  type FamilyRunOptions,
+  loadFamilyRun,
+  NOTEBOOK_FAMILIES,
+  PUBLISHED_ROOT,
+} from "./family.ts";
 import type { Row } from "./table.ts";
 
 /** True when every run validated on the same images (by id, in the same order). */
@@ -318,4 +323,53 @@ export function recommendationMarkdown(
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * Every notebook family's run on one split: published runs in full mode where they exist, else
+ * quick runs (reusing what notebooks 03–06 trained with the same config). Validation images are
+ * loaded once and shared.
+ */
+export async function loadAllFamilies(
+  opts: Omit<FamilyRunOptions, "val" | "reuse">,
+  families: readonly string[] = NOTEBOOK_FAMILIES,
+): Promise<FamilyRun[]> {
+  const runs: FamilyRun[] = [];
+  for (const family of families) {
+    runs.push(await loadFamilyRun(family, { ...opts, reuse: true, val: runs.at(-1)?.val }));
+  }
+  return runs;
+}
+
+/** One line per family: where its numbers come from, and whether the split is shared. */
+export function sourcesMarkdown(runs: readonly FamilyRun[]): string {
+  const lines = runs.map((r) =>
+    `- **${r.family}**: ${r.source === "published" ? "published HC18 run" : "quick phantom run"} ` +
+    `\`${r.run.runId ?? "?"}\`, \`${r.config.name}\`, ${r.val.records.length} validation images.`
+  );
+  const hints = runs.filter((r) => r.note.includes("No published")).map((r) => r.note);
+  return [
+    ...lines,
+    "",
+    sameSplit(runs)
+      ? "All families are scored on the **same validation images** (same grouped split)."
+      : "**The families were validated on different images** (some published, some quick): " +
+        "the paired tests below compare only the images they share.",
+    ...(hints.length ? ["", ...hints] : []),
+  ].join("\n");
+}
+
+/** What to run to get cross-validation results for the comparison. */
+export function cvHintMarkdown(): string {
+  return [
+    "No cross-validation results in `results/published/cv/`. To produce them (one training run per",
+    "fold, so about 5 × 60 min per family on this CPU):",
+    "",
+    "```sh",
+    ...NOTEBOOK_FAMILIES.map((f) => `deno task cv --model ${f} --folds 5 --run-id ${f}`),
+    ...NOTEBOOK_FAMILIES.map((f) =>
+      `mkdir -p results/published/cv && cp -r results/runs/cv-${f} results/published/cv/${f}`
+    ),
+    "```",
+  ].join("\n");
 }

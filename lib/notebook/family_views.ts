@@ -2,7 +2,6 @@
  * Tables, charts and image grids for the family notebooks (03–06), built from a `FamilyRun`
  * (lib/notebook/family.ts), so the cells only call and show.
  */
-import { Buffer } from "node:buffer";
 import sharp from "sharp";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../core/rng.ts";
@@ -142,8 +141,8 @@ interface TileOptions {
 
 function caseCaption(r: FamilyRun, i: number): string {
   const e = r.evaluation.landmarks.images[i];
-  const mm = e.mreMm !== undefined ? ` / ${e.mreMm.toFixed(2)} mm` : "";
-  return `${e.id}  MRE ${e.mrePx.toFixed(1)} px${mm}`;
+  const error = e.mreMm !== undefined ? `${e.mreMm.toFixed(1)} mm` : `${e.mrePx.toFixed(0)} px`;
+  return `${e.id.replace(/\.png$/i, "")}  MRE ${error}`;
 }
 
 async function caseTile(r: FamilyRun, i: number, opts: TileOptions, caption: string) {
@@ -271,14 +270,15 @@ const HEAT_COLOURS: [number, number, number][] = [
 
 /**
  * A grey S×S image with heatmap channels blended in (OFD1 red, OFD2 orange, BPD1 blue, BPD2
- * green), each channel scaled to its own maximum; heatmaps of side S/stride are upsampled
- * nearest-neighbour.
+ * green), each channel scaled to its own maximum; values below `floor` × that maximum are left
+ * out, so low-level noise of a predicted map does not tint the whole image. Heatmaps of side
+ * S/stride are upsampled nearest-neighbour.
  */
 export async function heatmapOverlayPng(
   image: GrayImage,
   heat: Float32Array,
   side: number,
-  caption?: string,
+  floor = 0,
 ): Promise<Uint8Array> {
   const S = image.width;
   const stride = S / side;
@@ -296,7 +296,7 @@ export async function heatmapOverlayPng(
       const base = (Math.min(side - 1, Math.floor(y / stride)) * side +
         Math.min(side - 1, Math.floor(x / stride))) * k;
       for (let c = 0; c < k; c++) {
-        const a = Math.max(0, Math.min(1, heat[base + c] / max[c]));
+        const a = Math.max(0, Math.min(1, (heat[base + c] / max[c] - floor) / (1 - floor)));
         const col = HEAT_COLOURS[c % HEAT_COLOURS.length];
         r = r * (1 - a) + col[0] * a;
         gg = gg * (1 - a) + col[1] * a;
@@ -306,17 +306,8 @@ export async function heatmapOverlayPng(
       [rgb[o], rgb[o + 1], rgb[o + 2]] = [r, gg, b];
     }
   }
-  let img = sharp(rgb, { raw: { width: S, height: S, channels: 3 } });
-  if (caption) {
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${S}" height="${S}">` +
-      `<text x="3" y="11" font-family="DejaVu Sans, sans-serif" font-size="10" fill="white">${caption}</text></svg>`;
-    img = sharp(await img.png().toBuffer()).composite([{
-      input: Buffer.from(svg),
-      top: 0,
-      left: 0,
-    }]);
-  }
-  return new Uint8Array(await img.png().toBuffer());
+  const png = await sharp(rgb, { raw: { width: S, height: S, channels: 3 } }).png().toBuffer();
+  return new Uint8Array(png);
 }
 
 function heatmapGeometry(config: RunConfig): { stride: HeatmapStride; sigma: number } {
@@ -399,13 +390,13 @@ export async function predictHeatmaps(
   return out;
 }
 
-/** Predicted heatmaps over the model-space images, captioned with each case's MRE. */
+/** Predicted heatmaps (above a quarter of each peak) over the model-space images, with each case's MRE. */
 export async function predictedHeatmapsPng(r: FamilyRun, indices: readonly number[]) {
   const raw = await predictHeatmaps(r.weightsDir, r.config, indices.map((i) => r.val.samples[i]));
   const tiles = [];
   for (const [j, h] of raw.entries()) {
     tiles.push({
-      png: await heatmapOverlayPng(h.image, h.heat, h.side),
+      png: await heatmapOverlayPng(h.image, h.heat, h.side, 0.25),
       caption: caseCaption(r, indices[j]),
     });
   }
@@ -483,7 +474,7 @@ export async function maskPairsPng(r: FamilyRun, indices: readonly number[]): Pr
     const dice = r.evaluation.segmentation?.images[i]?.dice;
     tiles.push({
       png: await overlayPng(s.image, { truth: s.landmarks, ...(s.mask ? { mask: s.mask } : {}) }),
-      caption: `${s.id}  ground truth`,
+      caption: `${s.id.replace(/\.png$/i, "")}  ground truth`,
     });
     tiles.push({
       png: await overlayPng(s.image, {
@@ -542,4 +533,57 @@ export function failureRows(r: FamilyRun, indices: readonly number[]): Row[] {
       "validator reasons": (p.issues ?? []).join("; "),
     };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared text
+
+/** The training setup of a run, one row per setting. */
+export function trainingSetupRows(c: RunConfig): Row[] {
+  const s = c.schedule;
+  const schedule = s.kind === "cosine-warmup"
+    ? `cosine, ${s.warmupEpochs} warm-up epochs, down to ${s.minLr}`
+    : s.kind === "plateau"
+    ? `ReduceLROnPlateau ×${s.factor} after ${s.patience} epochs`
+    : "constant";
+  return [
+    { setting: "config", value: c.name },
+    { setting: "model", value: c.model.name },
+    { setting: "task (options)", value: `${c.task} ${JSON.stringify(c.taskOptions)}` },
+    { setting: "input", value: `${c.inputSize}×${c.inputSize}×${c.channels}` },
+    { setting: "batch × epochs", value: `${c.batchSize} × ${c.epochs}` },
+    {
+      setting: "optimiser",
+      value: `AdamW lr ${c.optimizer.lr}, weight decay ${c.optimizer.weightDecay}`,
+    },
+    { setting: "schedule", value: schedule },
+    { setting: "gradient clipping (global norm)", value: c.gradClipNorm || "off" },
+    { setting: "best checkpoint by", value: c.monitor },
+  ];
+}
+
+/**
+ * Notebook 03's verdict, from the numbers: the model's MRE against the constant guess, and
+ * whether its predictions still spread like the truth (spread ratio ≥ 0.5 on both axes).
+ */
+export function collapseVerdictMarkdown(model: EvalResult, baseline: EvalResult): string {
+  const m = model.landmarks.px.radial.mean, b = baseline.landmarks.px.radial.mean;
+  const sp = model.spread;
+  const ratio = m / b;
+  return [
+    `This run's MRE is **${m.toFixed(1)} px** against **${b.toFixed(1)} px** for the constant mean`,
+    `guess (${
+      ratio < 1
+        ? `${(100 * (1 - ratio)).toFixed(0)} % lower`
+        : `${(100 * (ratio - 1)).toFixed(0)} % higher`
+    }).`,
+    `Its predictions spread ${sp.meanX.toFixed(2)} (x) and ${
+      sp.meanY.toFixed(2)
+    } (y) times as much as`,
+    `the truth: ${
+      sp.collapsed
+        ? "**still collapsed towards the mean shape** (below 0.5 on an axis): more training, or a look at the labels and targets, is needed before the numbers mean anything."
+        : "the predictions follow the images rather than a mean shape."
+    }`,
+  ].join(" ");
 }

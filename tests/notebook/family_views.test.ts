@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { initBackend } from "../../lib/backend/mod.ts";
+import { writePhantomDataset } from "../../lib/data/phantom_dataset.ts";
+import { wilcoxonSignedRank } from "../../lib/metrics/statistics.ts";
+import {
+  comparisonTableRows,
+  holmAdjust,
+  pairwiseWilcoxonRows,
+  publishedCvResults,
+  recommendationMarkdown,
+  sameSplit,
+  sourcesMarkdown,
+} from "../../lib/notebook/comparison.ts";
+import { type FamilyRun, loadFamilyRun } from "../../lib/notebook/family.ts";
+import {
+  architectureRows,
+  diceHistogram,
+  failureIndices,
+  failureRows,
+  hcBlandAltman,
+  maskPairsPng,
+  predictedHeatmapsPng,
+  subpixelGainRows,
+} from "../../lib/notebook/family_views.ts";
+import { silentProgress } from "../../lib/training/progress.ts";
+
+await initBackend({ prefer: "cpu" });
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
+
+/** coord, heatmap and unet trained for one step at 32 px on 8 phantoms, sharing one split. */
+async function tinyRuns(): Promise<{ root: string; runs: Record<string, FamilyRun> }> {
+  const root = await Deno.makeTempDir({ prefix: "family-views-test-" });
+  const dataDir = join(root, "data");
+  await writePhantomDataset(dataDir, { count: 8, seed: 3, width: 64, height: 48 });
+  const runs: Record<string, FamilyRun> = {};
+  let val;
+  for (const family of ["coord", "heatmap", "unet"]) {
+    runs[family] = await loadFamilyRun(family, {
+      quick: true,
+      overrides: {
+        "data.dir": dataDir,
+        "data.valFraction": "0.25",
+        inputSize: "32",
+        batchSize: "2",
+        epochs: "1",
+        stepsPerEpoch: "1",
+        visualiseCount: "0",
+      },
+      val,
+      progress: silentProgress,
+      resultsRoot: join(root, "results", "runs"),
+      checkpointsRoot: join(root, "checkpoints", "runs"),
+    });
+    val = runs[family].val;
+  }
+  return { root, runs };
+}
+
+const fixture = tinyRuns();
+
+Deno.test("subpixelGainRows: refined decoding reproduces the Predictor's scores; the gain is their difference", async () => {
+  const { runs } = await fixture;
+  const hm = runs.heatmap;
+  const rows = await subpixelGainRows(hm);
+  assert.equal(rows.length, 3);
+  const [argmax, refined, gain] = rows.map((r) => r["MRE px"] as number);
+  assert.ok(Math.abs(refined - hm.evaluation.landmarks.px.radial.mean) < 1e-9);
+  assert.equal(gain, argmax - refined);
+  const png = await predictedHeatmapsPng(hm, [0]);
+  assert.deepEqual([...png.slice(0, 4)], PNG_MAGIC);
+});
+
+Deno.test("segmentation views: architecture, failures first by the validator, Dice and HC charts", async () => {
+  const { runs } = await fixture;
+  const unet = runs.unet;
+  assert.equal(architectureRows(unet.config).params, unet.params);
+  const n = unet.predictions.length;
+  const idx = failureIndices(unet, n);
+  assert.equal(idx.length, n);
+  assert.equal(new Set(idx).size, n, "each case once");
+  const rejected = unet.predictions.filter((p) => p.plausible === false).length;
+  assert.ok(idx.slice(0, rejected).every((i) => unet.predictions[i].plausible === false));
+  const rows = failureRows(unet, idx);
+  assert.deepEqual(rows.map((r) => r.id), idx.map((i) => unet.val.records[i].id));
+  const hist = diceHistogram(unet.evaluation)!;
+  const bins = (hist.vegaLite.data as { values: { count: number }[] }).values;
+  assert.equal(bins.reduce((s, b) => s + b.count, 0), n);
+  assert.ok(hcBlandAltman(unet.evaluation));
+  assert.equal(diceHistogram(runs.coord.evaluation), null, "no masks, no Dice");
+  assert.deepEqual([...(await maskPairsPng(unet, [0])).slice(0, 4)], PNG_MAGIC);
+});
+
+Deno.test("comparison: one split, one row per family, Wilcoxon as computed directly", async () => {
+  const { runs } = await fixture;
+  const list = [runs.coord, runs.heatmap, runs.unet];
+  assert.ok(sameSplit(list));
+  assert.match(sourcesMarkdown(list), /same validation images/);
+  const table = comparisonTableRows(list);
+  assert.deepEqual(table.map((r) => r.family), ["coord", "heatmap", "unet"]);
+  assert.equal(table[0].Dice, undefined);
+  assert.ok((table[2].Dice as number) >= 0 && (table[2].Dice as number) <= 1);
+  assert.ok("OFD1 mm" in table[0], "phantoms have pixel sizes: per-landmark errors in mm");
+  const w = pairwiseWilcoxonRows(list);
+  assert.deepEqual(w.map((r) => r["A vs B"]), [
+    "coord vs heatmap",
+    "coord vs unet",
+    "heatmap vs unet",
+  ]);
+  const mm = (r: FamilyRun) => r.evaluation.landmarks.images.map((i) => i.mreMm!);
+  const direct = wilcoxonSignedRank(mm(runs.coord), mm(runs.heatmap));
+  assert.equal(w[0].p, direct.pValue);
+  assert.equal(w[0].W, direct.statistic);
+});
+
+Deno.test("holmAdjust: hand-computed step-down values, NaN left out", () => {
+  const cases: [number[], number[]][] = [
+    [[0.01, 0.04, 0.03], [0.03, 0.06, 0.06]],
+    [[0.5, 0.9], [1, 1]],
+    [[NaN, 0.02], [NaN, 0.02]],
+    [[], []],
+  ];
+  for (const [p, want] of cases) assert.deepEqual(holmAdjust(p), want);
+});
+
+Deno.test("recommendationMarkdown: names the winners with their numbers; ties by the test", () => {
+  const table = [
+    {
+      family: "a",
+      "MRE mm": 1.5,
+      "SDR 2 mm": 0.8,
+      "|ΔHC| mm": 4,
+      "GA error d": 3,
+      "ms/image": 30,
+      params: 1000,
+    },
+    {
+      family: "b",
+      "MRE mm": 2.5,
+      "SDR 2 mm": 0.6,
+      "|ΔHC| mm": 2,
+      "GA error d": 2,
+      Dice: 0.95,
+      "ms/image": 10,
+      params: 5000,
+    },
+  ];
+  const significant = recommendationMarkdown(table, [{ "A vs B": "a vs b", "p (Holm)": 0.01 }], [
+    { family: "a", "AUROC (1 − confidence)": 0.6 },
+    { family: "b", "AUROC (1 − confidence)": 0.55 },
+  ]);
+  assert.match(significant, /Most accurate landmarks:\*\* a \(MRE 1\.50 mm, 80 % within 2 mm\)/);
+  assert.match(significant, /significant/);
+  assert.match(significant, /Head circumference \/ gestational age:\*\* b \(\|ΔHC\| 2\.00 mm/);
+  assert.match(significant, /b has the higher Dice \(0\.950\)/);
+  assert.match(significant, /b is fastest \(10\.0 ms/);
+  assert.match(significant, /a the smallest \(1,000 parameters\)/);
+  assert.match(significant, /a's TTA confidence .*AUROC 0\.60.*still weak/);
+  assert.match(significant, /Least accurate here:\*\* b/);
+  const tied = recommendationMarkdown(table, [{ "A vs B": "a vs b", "p (Holm)": 0.2 }]);
+  assert.match(tied, /does not separate it from b/);
+  assert.doesNotMatch(tied, /TTA confidence/);
+});
+
+Deno.test("publishedCvResults: the folder's own summary and one per subfolder; none without the folder", async () => {
+  const root = await Deno.makeTempDir({ prefix: "cv-published-" });
+  assert.deepEqual(await publishedCvResults(join(root, "cv")), []);
+  const summary = (id: string) =>
+    JSON.stringify({ id, config: id, model: "m", folds: [], summary: {} });
+  await Deno.mkdir(join(root, "cv", "unet"), { recursive: true });
+  await Deno.mkdir(join(root, "cv", "empty"), { recursive: true });
+  await Deno.writeTextFile(join(root, "cv", "cv_summary.json"), summary("top"));
+  await Deno.writeTextFile(join(root, "cv", "unet", "cv_summary.json"), summary("unet"));
+  assert.deepEqual((await publishedCvResults(join(root, "cv"))).map((c) => c.id), ["top", "unet"]);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("cleanup of the shared tiny runs", async () => {
+  await Deno.remove((await fixture).root, { recursive: true });
+});
