@@ -24,15 +24,15 @@ import {
   type FamilyRun,
   type FamilyRunOptions,
   loadFamilyRun,
+  missingPublished,
   NOTEBOOK_FAMILIES,
   PUBLISHED_ROOT,
 } from "./family.ts";
 import type { Row } from "./table.ts";
 
-/** True when every run validated on the same images (by id, in the same order). */
+/** True when every run validated on the same images of the same dataset folder, in the same order. */
 export function sameSplit(runs: readonly FamilyRun[]): boolean {
-  const ids = (r: FamilyRun) => r.val.records.map((x) => x.id).join("\n");
-  return runs.every((r) => ids(r) === ids(runs[0]));
+  return runs.every((r) => r.val.key === runs[0].val.key);
 }
 
 const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : undefined);
@@ -202,7 +202,7 @@ export async function failureGalleryPng(runs: readonly FamilyRun[], n = 4): Prom
           ellipse: p.ellipse,
           ...(p.mask ? { mask: p.mask } : {}),
         }),
-        caption: `${r.family}  ${s.id}  ${
+        caption: `${r.family}  ${s.id.replace(/\.png$/i, "")}  ${
           e.mreMm !== undefined ? e.mreMm.toFixed(1) + " mm" : e.mrePx.toFixed(0) + " px"
         }${p.plausible === false ? "  rejected" : ""}`,
       });
@@ -315,47 +315,65 @@ export function recommendationMarkdown(
   }
   const worst = argBest(mreKey, -1);
   if (worst && best && worst !== best) {
+    const strengths = [
+      ...(worst === fast ? ["the fastest"] : []),
+      ...(worst === small ? ["the smallest"] : []),
+    ];
     lines.push(
-      `- **Least accurate here:** ${worst.family} (MRE ${
-        fmt(num(worst, mreKey))
-      } ${unit}); use it only ` +
-        "where its speed or size matters more than accuracy.",
+      `- **Least accurate here:** ${worst.family} (MRE ${fmt(num(worst, mreKey))} ${unit})` +
+        (strengths.length
+          ? `; it is ${strengths.join(" and ")}, so it suits where that matters more than accuracy.`
+          : "."),
     );
   }
   return lines.join("\n");
 }
 
 /**
- * Every notebook family's run on one split: published runs in full mode where they exist, else
- * quick runs (reusing what notebooks 03–06 trained with the same config). Validation images are
- * loaded once and shared.
+ * Every notebook family's run on one split, and a Markdown note on the choice. Full mode uses the
+ * published runs only when every family has one; otherwise all families take the quick path
+ * (reusing what notebooks 03–06 trained with the same config), so the comparison never mixes
+ * HC18 with phantoms. Validation images are loaded once and shared.
  */
 export async function loadAllFamilies(
   opts: Omit<FamilyRunOptions, "val" | "reuse">,
   families: readonly string[] = NOTEBOOK_FAMILIES,
-): Promise<FamilyRun[]> {
+): Promise<{ runs: FamilyRun[]; note: string }> {
+  let quick = opts.quick;
+  let note = "";
+  if (!quick) {
+    const missing: string[] = [];
+    for (const f of families) {
+      if ((await missingPublished(f, opts.publishedRoot, opts.shippedRoot)).length) missing.push(f);
+    }
+    if (missing.length) {
+      quick = true;
+      note =
+        `**No published HC18 run for ${missing.join(", ")}**, so every family uses its quick ` +
+        "phantom run (one split for all). Notebooks 03–06 show the commands that publish a run.";
+    }
+  }
   const runs: FamilyRun[] = [];
   for (const family of families) {
-    runs.push(await loadFamilyRun(family, { ...opts, reuse: true, val: runs.at(-1)?.val }));
+    runs.push(await loadFamilyRun(family, { ...opts, quick, reuse: true, val: runs.at(-1)?.val }));
   }
-  return runs;
+  return { runs, note };
 }
 
 /** One line per family: where its numbers come from, and whether the split is shared. */
-export function sourcesMarkdown(runs: readonly FamilyRun[]): string {
+export function sourcesMarkdown(runs: readonly FamilyRun[], note = ""): string {
   const lines = runs.map((r) =>
     `- **${r.family}**: ${r.source === "published" ? "published HC18 run" : "quick phantom run"} ` +
     `\`${r.run.runId ?? "?"}\`, \`${r.config.name}\`, ${r.val.records.length} validation images.`
   );
-  const hints = runs.filter((r) => r.note.includes("No published")).map((r) => r.note);
   return [
+    ...(note ? [note, ""] : []),
     ...lines,
     "",
     sameSplit(runs)
       ? "All families are scored on the **same validation images** (same grouped split)."
-      : "**The families were validated on different images** (some published, some quick): " +
-        "the paired tests below compare only the images they share.",
-    ...(hints.length ? ["", ...hints] : []),
+      : "**The families were validated on different images**: the paired tests below compare " +
+        "only the images they share.",
   ].join("\n");
 }
 

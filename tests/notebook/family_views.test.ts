@@ -6,13 +6,14 @@ import { wilcoxonSignedRank } from "../../lib/metrics/statistics.ts";
 import {
   comparisonTableRows,
   holmAdjust,
+  loadAllFamilies,
   pairwiseWilcoxonRows,
   publishedCvResults,
   recommendationMarkdown,
   sameSplit,
   sourcesMarkdown,
 } from "../../lib/notebook/comparison.ts";
-import { type FamilyRun, loadFamilyRun } from "../../lib/notebook/family.ts";
+import { type FamilyRun, type FamilyRunOptions, loadFamilyRun } from "../../lib/notebook/family.ts";
 import {
   architectureRows,
   diceHistogram,
@@ -30,32 +31,36 @@ await initBackend({ prefer: "cpu" });
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 
 /** coord, heatmap and unet trained for one step at 32 px on 8 phantoms, sharing one split. */
-async function tinyRuns(): Promise<{ root: string; runs: Record<string, FamilyRun> }> {
+async function tinyRuns(): Promise<
+  { root: string; runs: Record<string, FamilyRun>; options: FamilyRunOptions }
+> {
   const root = await Deno.makeTempDir({ prefix: "family-views-test-" });
   const dataDir = join(root, "data");
   await writePhantomDataset(dataDir, { count: 8, seed: 3, width: 64, height: 48 });
   const runs: Record<string, FamilyRun> = {};
+  const options: FamilyRunOptions = {
+    quick: true,
+    overrides: {
+      "data.dir": dataDir,
+      "data.valFraction": "0.25",
+      inputSize: "32",
+      batchSize: "2",
+      epochs: "1",
+      stepsPerEpoch: "1",
+      visualiseCount: "0",
+    },
+    progress: silentProgress,
+    resultsRoot: join(root, "results", "runs"),
+    checkpointsRoot: join(root, "checkpoints", "runs"),
+    publishedRoot: join(root, "results", "published"),
+    shippedRoot: join(root, "checkpoints"),
+  };
   let val;
   for (const family of ["coord", "heatmap", "unet"]) {
-    runs[family] = await loadFamilyRun(family, {
-      quick: true,
-      overrides: {
-        "data.dir": dataDir,
-        "data.valFraction": "0.25",
-        inputSize: "32",
-        batchSize: "2",
-        epochs: "1",
-        stepsPerEpoch: "1",
-        visualiseCount: "0",
-      },
-      val,
-      progress: silentProgress,
-      resultsRoot: join(root, "results", "runs"),
-      checkpointsRoot: join(root, "checkpoints", "runs"),
-    });
+    runs[family] = await loadFamilyRun(family, { ...options, val });
     val = runs[family].val;
   }
-  return { root, runs };
+  return { root, runs, options };
 }
 
 const fixture = tinyRuns();
@@ -114,6 +119,19 @@ Deno.test("comparison: one split, one row per family, Wilcoxon as computed direc
   assert.equal(w[0].W, direct.statistic);
 });
 
+Deno.test("loadAllFamilies: without every published run, all families take the reused quick runs", async () => {
+  const { runs, options } = await fixture;
+  const all = await loadAllFamilies({ ...options, quick: false }, ["coord", "heatmap"]);
+  assert.match(all.note, /No published HC18 run for coord, heatmap/);
+  assert.deepEqual(all.runs.map((r) => r.source), ["quick", "quick"]);
+  assert.equal(all.runs[1].val, all.runs[0].val, "validation images loaded once");
+  assert.ok(all.runs.every((r) => r.note.includes("reused")));
+  assert.deepEqual(
+    all.runs[0].evaluation.landmarks.images.map((i) => i.mrePx),
+    runs.coord.evaluation.landmarks.images.map((i) => i.mrePx),
+  );
+});
+
 Deno.test("holmAdjust: hand-computed step-down values, NaN left out", () => {
   const cases: [number[], number[]][] = [
     [[0.01, 0.04, 0.03], [0.03, 0.06, 0.06]],
@@ -157,7 +175,7 @@ Deno.test("recommendationMarkdown: names the winners with their numbers; ties by
   assert.match(significant, /b is fastest \(10\.0 ms/);
   assert.match(significant, /a the smallest \(1,000 parameters\)/);
   assert.match(significant, /a's TTA confidence .*AUROC 0\.60.*still weak/);
-  assert.match(significant, /Least accurate here:\*\* b/);
+  assert.match(significant, /Least accurate here:\*\* b \(MRE 2\.50 mm\); it is the fastest,/);
   const tied = recommendationMarkdown(table, [{ "A vs B": "a vs b", "p (Holm)": 0.2 }]);
   assert.match(tied, /does not separate it from b/);
   assert.doesNotMatch(tied, /TTA confidence/);
