@@ -18,6 +18,7 @@ import type { CvResult } from "../inference/cv.ts";
 import { cvRows } from "../inference/cv.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { compareMre } from "../metrics/comparison.ts";
+import type { ProgressSink } from "../training/progress.ts";
 import type { Figure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
 import {
@@ -336,9 +337,13 @@ export function recommendationMarkdown(
  * HC18 with phantoms. Validation images are loaded once and shared.
  */
 export async function loadAllFamilies(
-  opts: Omit<FamilyRunOptions, "val" | "reuse">,
+  opts: Omit<FamilyRunOptions, "val" | "reuse" | "progress"> & {
+    /** A progress display per family that has to be trained (e.g. `autoProgress`). */
+    progressFor?: (family: string) => ProgressSink;
+  },
   families: readonly string[] = NOTEBOOK_FAMILIES,
 ): Promise<{ runs: FamilyRun[]; note: string }> {
+  const { progressFor, ...rest } = opts;
   let quick = opts.quick;
   let note = "";
   if (!quick) {
@@ -355,7 +360,15 @@ export async function loadAllFamilies(
   }
   const runs: FamilyRun[] = [];
   for (const family of families) {
-    runs.push(await loadFamilyRun(family, { ...opts, quick, reuse: true, val: runs.at(-1)?.val }));
+    runs.push(
+      await loadFamilyRun(family, {
+        ...rest,
+        quick,
+        reuse: true,
+        val: runs.at(-1)?.val,
+        progress: progressFor?.(family),
+      }),
+    );
   }
   return { runs, note };
 }

@@ -171,16 +171,23 @@ export function spreadIndices(r: FamilyRun, n: number): number[] {
   return spreadPick(r.val.records.map((_, i) => i), n);
 }
 
+/** Per-image MRE in mm when every image has a pixel size (so captions and order agree), else px. */
+function imageErrors(r: FamilyRun): number[] {
+  const images = r.evaluation.landmarks.images;
+  const mm = images.every((e) => e.mreMm !== undefined);
+  return images.map((e) => (mm ? e.mreMm! : e.mrePx));
+}
+
 /** Validation indices by MRE, worst first. */
 export function worstIndices(r: FamilyRun, n: number): number[] {
-  return r.evaluation.landmarks.images.map((e, i) => ({ i, mre: e.mrePx }))
-    .sort((a, b) => b.mre - a.mre).slice(0, n).map((e) => e.i);
+  return imageErrors(r).map((mre, i) => ({ i, mre })).sort((a, b) => b.mre - a.mre)
+    .slice(0, n).map((e) => e.i);
 }
 
 /** Validation indices by MRE, best first. */
 export function bestIndices(r: FamilyRun, n: number): number[] {
-  return r.evaluation.landmarks.images.map((e, i) => ({ i, mre: e.mrePx }))
-    .sort((a, b) => a.mre - b.mre).slice(0, n).map((e) => e.i);
+  return imageErrors(r).map((mre, i) => ({ i, mre })).sort((a, b) => a.mre - b.mre)
+    .slice(0, n).map((e) => e.i);
 }
 
 // ---------------------------------------------------------------------------------------------
