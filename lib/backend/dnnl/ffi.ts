@@ -69,7 +69,6 @@ export const C = {
   },
   alg: {
     convDirect: 1,
-    convAuto: 3,
     logistic: 175,
     exp: 191,
     tanh: 47,
@@ -86,11 +85,10 @@ export const C = {
     diffWeights: 161,
     diffBias: 169,
     scratchpad: 80,
-    workspace: 64,
     from: 1,
     to: 17,
   },
-  query: { implInfoStr: 8, execArgMd: 255, scratchpadMd: 136 },
+  query: { implInfoStr: 8, execArgMd: 255 },
   scratchpadUser: 1,
   /** sizeof(dnnl_memory_desc_t) in 2.6 is 696; op descriptors are at most about 6 KB. */
   memoryDescBytes: 1024,
