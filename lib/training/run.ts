@@ -218,7 +218,22 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
     inChannels: config.channels,
     seed: config.seed,
   });
-  const task = await createTaskAdapter(config);
+  const trainSource = sourceOf(split.train);
+  const valSource = sourceOf(split.val);
+  let task = await createTaskAdapter(config);
+  if (task.fitOptions) {
+    const loaded = await Promise.all(split.train.map((_, i) => trainSource.get(i)));
+    const fitted = task.fitOptions(loaded.map((s) => s.pre.landmarks));
+    if (fitted) {
+      config = { ...config, taskOptions: { ...config.taskOptions, ...fitted } };
+      task = await createTaskAdapter(config);
+      log(
+        `fitted task options from ${loaded.length} training samples: ${
+          Object.keys(fitted).join(", ")
+        }`,
+      );
+    }
+  }
   const commit = await gitCommit();
   const runInfo = {
     runId,
@@ -256,8 +271,8 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
       config,
       model,
       task,
-      train: sourceOf(split.train),
-      val: sourceOf(split.val),
+      train: trainSource,
+      val: valSource,
       trainPipeline: trainPipeline(config),
       evalPipeline: evalPipe,
       runDir,
@@ -273,7 +288,7 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
         model,
         config,
         split.val,
-        sourceOf(split.val),
+        valSource,
         evalPipe,
         task,
         runDir,

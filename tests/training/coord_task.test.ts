@@ -93,3 +93,64 @@ Deno.test("coord task options: unknown keys, bad values and all-zero weights are
   assert.throws(() => none.loss([x], [x]), /every loss weight is 0/);
   x.dispose();
 });
+
+Deno.test("standardised outputs: fitted mean/std, decode of z = 0 is the mean shape, loss in normalised units", async () => {
+  const S = 10; // u = (2x + 1)/10 − 1
+  const cfg = tinyConfig({ inputSize: S, taskOptions: { standardise: 1 } });
+  const task = createTask(cfg);
+  const at = (x: number, y: number) => ({ x, y });
+  // Two shapes: every x is 2 or 6 (u = −0.5 or 0.3), every y is 4 (u = −0.1).
+  const fitted = task.fitOptions([
+    [at(2, 4), at(2, 4), at(2, 4), at(2, 4)],
+    [at(6, 4), at(6, 4), at(6, 4), at(6, 4)],
+  ])!;
+  const mean = fitted.targetMean as number[], std = fitted.targetStd as number[];
+  close8(mean, [-0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1]);
+  close8(std, [0.4, 1e-3, 0.4, 1e-3, 0.4, 1e-3, 0.4, 1e-3]); // y never varies: floored at 1e-3
+  const fittedTask = createTask({ ...cfg, taskOptions: { ...cfg.taskOptions, ...fitted } });
+  assert.equal(fittedTask.fitOptions([]), undefined); // nothing left to fit (e.g. on resume)
+
+  const z = tf.zeros([1, 8]);
+  const identity = { toImage: (p: { x: number; y: number }) => p };
+  const meta = {
+    id: "a",
+    width: S,
+    height: S,
+    toModel: identity.toImage,
+    landmarks: [at(0, 0), at(0, 0), at(0, 0), at(0, 0)] as const,
+    ...identity,
+  };
+  const [pred] = await fittedTask.decode([z], [meta as never]);
+  for (const p of pred.landmarks) {
+    assert.ok(Math.abs(p.x - 4) < 1e-6 && Math.abs(p.y - 4) < 1e-6, JSON.stringify(p)); // u = −0.1 → x = 4
+  }
+  // z = +1 on x moves OFD1.x by one std (0.4 → 2 px) to x = 6; the target there gives zero loss.
+  const zx = tf.tensor2d([[1, 0, 1, 0, 1, 0, 1, 0]]);
+  const target = tf.tensor2d([[0.3, -0.1, 0.3, -0.1, 0.3, -0.1, 0.3, -0.1]]);
+  assert.ok(fittedTask.loss([zx], [target]).dataSync()[0] < 1e-6);
+  assert.throws(() => task.loss([zx], [target]), /never fitted/);
+  tf.dispose([z, zx, target]);
+});
+
+Deno.test("standardise options are validated", () => {
+  const table: [Record<string, unknown>, RegExp][] = [
+    [{ standardise: 2 }, /standardise must be 0 or 1/],
+    [{ targetMean: [0, 0], targetStd: [1, 1] }, /targetMean must be 8 finite numbers/],
+    [
+      { targetMean: Array(8).fill(0), targetStd: Array(8).fill(0) },
+      /targetStd must be 8 finite numbers > 0/,
+    ],
+    [{ targetMean: Array(8).fill(0) }, /come together/],
+  ];
+  for (const [opts, re] of table) {
+    assert.throws(
+      () => parseCoordOptions(opts),
+      (e: Error) => e instanceof InputError && re.test(e.message),
+      JSON.stringify(opts),
+    );
+  }
+});
+
+function close8(a: number[], b: number[]) {
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-9, `${i}: ${v} vs ${b[i]}`));
+}

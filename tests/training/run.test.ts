@@ -89,6 +89,15 @@ Deno.test("resume reuses the saved config and extends the run with --epochs", as
   );
 });
 
+Deno.test("task options fitted on the training set (standardised coords) are saved in config.json", async () => {
+  const cfg = { ...config, taskOptions: { standardise: 1 } };
+  const out = await runTraining({ config: cfg, runId: "r3", ...roots });
+  const saved = JSON.parse(await Deno.readTextFile(join(out.runDir, "config.json")));
+  assert.equal(saved.taskOptions.targetMean.length, 8);
+  assert.ok(saved.taskOptions.targetStd.every((v: number) => v > 0));
+  assert.ok(Number.isFinite(out.training.history[0].val_mre_px));
+});
+
 Deno.test("splits are grouped, seeded by data.splitSeed, and respect data.limit", async () => {
   const records = await loadDataset(dataDir);
   const a = splitRecords(records, config);

@@ -5,10 +5,19 @@
  * the loss scale and the head's initial outputs (near 0 = the image centre) in a sane range, one
  * of the fixes for the prototype's collapse to the mean.
  *
+ * Standardised outputs (`standardise: 1`): the head's raw output z is read as the prediction
+ * u = mean + std ⊙ z, with the per-coordinate mean and standard deviation of the training
+ * landmarks (fitted once by `fitOptions` before training and stored in config.json as
+ * targetMean/targetStd, so prediction from a saved run decodes identically). The head then starts
+ * at the mean shape and one unit of output moves a landmark by one dataset standard deviation
+ * instead of half the square: the deviations from the mean, which a collapsed regressor never
+ * learns, are what the output layer is scaled for. Losses are still taken in normalised units.
+ *
  * taskOptions (all optional):
  *   l1Weight (1), smoothL1Weight (1), smoothL1BetaPx (2)
  *   wingWeight (0), wingWidthPx (10), wingEpsPx (2)      Wing loss, widths in model pixels
  *   geometricWeight (0)                                   OFD ⟂ BPD and shared midpoint
+ *   standardise (0 or 1), targetMean, targetStd (8 numbers each, filled by fitOptions)
  * Pixel-valued options are converted to normalised units (1 model px = 2/S).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -26,6 +35,9 @@ export interface CoordOptions {
   wingWidthPx: number;
   wingEpsPx: number;
   geometricWeight: number;
+  standardise: number;
+  targetMean: number[] | null;
+  targetStd: number[] | null;
 }
 
 export const COORD_DEFAULTS: CoordOptions = {
@@ -36,7 +48,12 @@ export const COORD_DEFAULTS: CoordOptions = {
   wingWidthPx: 10,
   wingEpsPx: 2,
   geometricWeight: 0,
+  standardise: 0,
+  targetMean: null,
+  targetStd: null,
 };
+
+const STAT_KEYS = ["targetMean", "targetStd"] as const;
 
 /** Model pixel → normalised coordinate in [−1, 1] over the square's outer edges. */
 export function toNormalised(x: number, size: number): number {
@@ -61,6 +78,24 @@ export function parseCoordOptions(taskOptions: Record<string, unknown>): CoordOp
         value,
       );
     }
+    if ((STAT_KEYS as readonly string[]).includes(key)) {
+      const ok = value === null ||
+        (Array.isArray(value) && value.length === 8 &&
+          value.every((v) => typeof v === "number" && Number.isFinite(v)) &&
+          (key === "targetMean" || value.every((v) => v > 0)));
+      if (!ok) {
+        throw new InputError(
+          `coord task: taskOptions.${key} must be 8 finite numbers${
+            key === "targetStd" ? " > 0" : ""
+          }`,
+          undefined,
+          undefined,
+          value,
+        );
+      }
+      (out as unknown as Record<string, unknown>)[key] = value;
+      continue;
+    }
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
       throw new InputError(
         `coord task: taskOptions.${key} must be a number ≥ 0`,
@@ -69,7 +104,18 @@ export function parseCoordOptions(taskOptions: Record<string, unknown>): CoordOp
         value,
       );
     }
-    out[key as keyof CoordOptions] = value;
+    (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (out.standardise !== 0 && out.standardise !== 1) {
+    throw new InputError(
+      "coord task: taskOptions.standardise must be 0 or 1",
+      undefined,
+      undefined,
+      out.standardise,
+    );
+  }
+  if ((out.targetMean === null) !== (out.targetStd === null)) {
+    throw new InputError("coord task: targetMean and targetStd come together");
   }
   if (out.wingWeight > 0 && (out.wingWidthPx <= 0 || out.wingEpsPx <= 0)) {
     throw new InputError("coord task: wingWidthPx and wingEpsPx must be > 0 when wingWeight > 0");
@@ -102,8 +148,42 @@ export class CoordTask implements TaskAdapter {
     return tf.tidy(() => tf.addN(Object.values(this.lossTerms(outputs, targets))) as tf.Scalar);
   }
 
+  /**
+   * Mean and standard deviation of each normalised coordinate over the training landmarks (model
+   * space), when `standardise` is on and they are not fitted yet; undefined otherwise.
+   */
+  fitOptions(landmarks: readonly Landmarks[]): Record<string, unknown> | undefined {
+    if (this.options.standardise !== 1 || this.options.targetMean !== null) return undefined;
+    if (landmarks.length < 2) {
+      throw new InputError("coord task: standardise needs ≥ 2 training samples");
+    }
+    const values = landmarks.map((l) =>
+      l.flatMap((p) => [toNormalised(p.x, this.size), toNormalised(p.y, this.size)])
+    );
+    const mean = Array.from(
+      { length: 8 },
+      (_, k) => values.reduce((a, v) => a + v[k], 0) / values.length,
+    );
+    const std = mean.map((m, k) =>
+      Math.max(Math.sqrt(values.reduce((a, v) => a + (v[k] - m) ** 2, 0) / values.length), 1e-3)
+    );
+    return { targetMean: mean, targetStd: std };
+  }
+
+  /** Raw head output → normalised coordinates (identity unless standardised). */
+  private toUnits(raw: tf.Tensor): tf.Tensor {
+    const { standardise, targetMean, targetStd } = this.options;
+    if (standardise !== 1) return raw;
+    if (!targetMean || !targetStd) {
+      throw new InputError(
+        "coord task: standardise is on but targetMean/targetStd were never fitted",
+      );
+    }
+    return tf.add(tf.mul(raw, tf.tensor1d(targetStd)), tf.tensor1d(targetMean));
+  }
+
   lossTerms(outputs: tf.Tensor[], targets: tf.Tensor[]): Record<string, tf.Scalar> {
-    const [pred] = outputs, [target] = targets;
+    const pred = this.toUnits(outputs[0]), [target] = targets;
     const o = this.options, u = this.pxToUnit;
     const terms: Record<string, tf.Scalar> = {};
     if (o.l1Weight > 0) terms.l1 = tf.mul(o.l1Weight, l1(pred, target));
@@ -124,7 +204,9 @@ export class CoordTask implements TaskAdapter {
   }
 
   async decode(outputs: tf.Tensor[], metas: SampleMeta[]): Promise<Prediction[]> {
-    const values = await outputs[0].data();
+    const units = tf.tidy(() => this.toUnits(outputs[0]).clone());
+    const values = await units.data();
+    units.dispose();
     return metas.map((meta, b) => {
       const pts: Point[] = [];
       for (let k = 0; k < 4; k++) {

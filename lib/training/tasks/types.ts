@@ -89,6 +89,14 @@ export interface TaskAdapter {
   /** Decode raw outputs of a batch to predictions in original-image pixels. Must not dispose `outputs`. */
   decode(outputs: tf.Tensor[], metas: SampleMeta[]): Promise<Prediction[]>;
   createMetrics?(): TaskMetricAccumulator;
+  /**
+   * Optional: options the adapter derives from the training set before training (e.g. the target
+   * mean/std of standardised coordinates). runTraining calls it once with the model-space
+   * landmarks of the preprocessed (not augmented) training samples, merges the result into
+   * `config.taskOptions` (so config.json holds it and a saved run decodes identically) and rebuilds
+   * the adapter. Return undefined when there is nothing to fit (e.g. already fitted on resume).
+   */
+  fitOptions?(landmarks: readonly Landmarks[]): Record<string, unknown> | undefined;
 }
 
 /** Builds an adapter from a run config (reads `inputSize` and `taskOptions`). */
