@@ -84,7 +84,7 @@ export class AdamW {
       throw new Error(`AdamW: ${grads.length} gradients for ${this.variables.length} variables`);
     }
     this.t += 1;
-    const { beta1, beta2, epsilon, weightDecay } = this.options;
+    const { beta1, beta2, weightDecay } = this.options;
     // Bias corrections folded into one step size, as PyTorch does.
     const stepSize = this.lr / (1 - Math.pow(beta1, this.t));
     const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, this.t));
