@@ -27,14 +27,18 @@ import { autoProgress } from "../training/progress.ts";
 import { PROJECT_ROOT, RESULTS_ROOT } from "../training/run.ts";
 
 /**
- * Training length per family for the phantom demo (the `quick` configs: 64 px, batch 8), sized so
- * that all four fit in about 8–10 minutes on the 2-core CPU (measurements in checkpoints/README.md).
+ * Training length per family for the demo (the `quick` configs: 64 px, batch 8): the same step
+ * budget for every family, 5 epochs × 30 steps. Measured CPU seconds per step (2026-11-30, this
+ * 2-core machine, heavily shared, so wall clock was not measurable): wasm (1 thread) coord 0.64,
+ * heatmap 0.40, unet 1.21, deeplab 1.03; cpu-dnnl (2 threads) 1.4 / 1.8 / 2.8 / 3.1. On wasm,
+ * whose wall time equals its CPU time on an idle machine, 150 steps × 3.3 s ≈ 8.2 min of
+ * training plus ≈ 1 min of validation, scoring and figures.
  */
 export const DEMO_SCHEDULE: Readonly<Record<string, { epochs: number; steps: number }>> = {
-  coord: { epochs: 5, steps: 40 },
-  heatmap: { epochs: 5, steps: 40 },
-  unet: { epochs: 5, steps: 40 },
-  deeplab: { epochs: 5, steps: 40 },
+  coord: { epochs: 5, steps: 30 },
+  heatmap: { epochs: 5, steps: 30 },
+  unet: { epochs: 5, steps: 30 },
+  deeplab: { epochs: 5, steps: 30 },
 };
 
 /**
