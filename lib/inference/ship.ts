@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeDirAtomic } from "../core/fs.ts";
+import { readCheckpointState } from "../training/checkpoint.ts";
 import type { RunConfig } from "../training/config.ts";
 import { FAMILIES, locateModel, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
 import { type InputImage, Predictor } from "./predictor.ts";
@@ -144,6 +145,10 @@ export interface ModelCard {
     epochsDone: number | null;
     bestEpoch: number | null;
     backend: unknown;
+    /** False when the run was still training (or was interrupted) when this checkpoint was shipped. */
+    finished: boolean;
+    /** Epochs completed when the shipped checkpoint was written (from its state.json). */
+    checkpointEpoch: number | null;
   };
   git: unknown;
   config: RunConfig;
@@ -234,6 +239,11 @@ export async function shipCheckpoint(
     data: run.data ?? null,
     metrics,
     training: {
+      finished: typeof run.endedAt === "string" && run.interrupted !== true,
+      checkpointEpoch: await readCheckpointState(where.weightsDir).then(
+        (st) => ((st as { history?: unknown[] }).history?.length ?? null),
+        () => null,
+      ),
       wallClockSec: (run.wallClockSec as number) ?? null,
       epochsDone: (run.epochsDone as number) ?? null,
       bestEpoch: (run.bestEpoch as number) ?? null,
@@ -310,9 +320,13 @@ export function modelCardMarkdown(c: ModelCard): string {
     "",
     "## Training",
     "",
-    `- config \`${c.config.name}\`: ${c.config.epochs} epochs planned, ${
-      fmt(c.training.epochsDone)
-    } done, best epoch ${fmt(c.training.bestEpoch)}; ` +
+    `- config \`${c.config.name}\`: ${c.config.epochs} epochs planned; the shipped weights are the ` +
+    `\`best\` checkpoint, written after epoch ${fmt(c.training.checkpointEpoch)}` +
+    (c.training.finished
+      ? ` (run finished: ${fmt(c.training.epochsDone)} epochs, best epoch ${
+        fmt(c.training.bestEpoch)
+      }); `
+      : " (the run was still training when this model was shipped); ") +
     `batch ${c.config.batchSize}, lr ${c.config.optimizer.lr}, schedule ${c.config.schedule.kind}`,
     `- wall clock: ${
       c.training.wallClockSec !== null ? (c.training.wallClockSec / 60).toFixed(1) + " min" : "–"

@@ -70,6 +70,8 @@ Deno.test("shipCheckpoint: self-describing folder, float16 kernels, loads by pat
   assert.equal(card.config.inputSize, 32);
   assert.equal((card.data as { kind: string }).kind, "custom");
   assert.equal(card.weights.verifiedImages, 3);
+  assert.equal(card.training.finished, true);
+  assert.equal(card.training.checkpointEpoch, 1);
   assert.ok(card.weights.maxLandmarkShiftPx! < 0.5, `shift ${card.weights.maxLandmarkShiftPx}`);
   assert.match(
     await Deno.readTextFile(join(dir, "model_card.md")),
