@@ -6,7 +6,9 @@
  *   the shipped weights are re-scored on the run's validation split (same grouped split: the run's
  *   config and split seed through lib/training's `splitRecords`) by the Predictor.
  * - **quick**: the family's `<family>/quick` config trained now on phantoms by `runTraining`
- *   (live progress), then its best checkpoint scored the same way.
+ *   (live progress) as `results/runs/notebook-quick-<family>-<stamp>-<pid>`, then its best
+ *   checkpoint scored the same way. With `reuse`, the newest finished quick run with the same
+ *   config is scored instead (notebook 07 after 03–06).
  *
  * Both paths end in the same scoring (lib/inference/compare.ts `scorePredictor`: original pixels,
  * Dice on the original grid, ms per image), so every figure in the notebooks reads one shape.
@@ -91,7 +93,7 @@ export interface FamilyRun {
 export interface FamilyRunOptions {
   /** Train the quick config (true), or use the published run when there is one (false). */
   quick: boolean;
-  /** Quick path: reuse a finished `notebook-quick-<family>` run with the same config instead of retraining. */
+  /** Quick path: score the newest finished quick run with the same config instead of training. */
   reuse?: boolean;
   /** Dotted overrides for the quick config (tests shrink it further). */
   overrides?: Record<string, string>;
@@ -106,10 +108,23 @@ export interface FamilyRunOptions {
   checkpointsRoot?: string;
 }
 
-/** Run id of a family's quick notebook run (notebook 07 reuses what 03–06 trained). */
-export function quickRunId(family: string): string {
-  return `notebook-quick-${family}`;
+/** Prefix of a family's quick notebook runs (notebook 07 reuses what 03–06 trained). */
+export function quickRunPrefix(family: string): string {
+  return `notebook-quick-${family}-`;
 }
+
+/**
+ * A fresh run id per training: `notebook-quick-<family>-<UTC stamp>-<pid>`. Several people may run
+ * the notebooks at once in one working tree; with one fixed id they would train into, and delete,
+ * each other's folders. The stamp sorts runs by age.
+ */
+export function newQuickRunId(family: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${quickRunPrefix(family)}${stamp}-${Deno.pid}`;
+}
+
+/** Quick runs older than this (by their last write) are removed when a new one finishes. */
+export const STALE_QUICK_RUN_MS = 30 * 60 * 1000;
 
 function familyInfo(family: string) {
   const info = FAMILIES[family];
@@ -292,30 +307,64 @@ async function finishedWithConfig(runDir: string, checkpointDir: string, config:
   return isDeepStrictEqual(saved, config);
 }
 
+/** Run ids of a family's quick runs under `resultsRoot`, newest first. */
+async function quickRunIds(resultsRoot: string, family: string): Promise<string[]> {
+  if (!await exists(resultsRoot)) return [];
+  const ids: string[] = [];
+  for await (const e of Deno.readDir(resultsRoot)) {
+    if (e.isDirectory && e.name.startsWith(quickRunPrefix(family))) ids.push(e.name);
+  }
+  return ids.sort().reverse();
+}
+
+/** Latest write to a run folder's run.json or metrics.csv (ms since the epoch; 0 if neither). */
+async function lastWrite(runDir: string): Promise<number> {
+  let t = 0;
+  for (const f of ["run.json", "metrics.csv"]) {
+    const m = await Deno.stat(join(runDir, f)).then((s) => s.mtime?.getTime() ?? 0, () => 0);
+    t = Math.max(t, m);
+  }
+  return t;
+}
+
 async function loadQuick(family: string, opts: FamilyRunOptions, why = ""): Promise<FamilyRun> {
   const config = await familyConfig(family, "quick", undefined, opts.overrides ?? {});
-  const runId = quickRunId(family);
-  const runDir = join(opts.resultsRoot ?? RESULTS_ROOT, runId);
-  const checkpointDir = join(opts.checkpointsRoot ?? CHECKPOINTS_ROOT, runId);
-  const reused = opts.reuse === true && await finishedWithConfig(runDir, checkpointDir, config);
-  if (!reused) {
-    // A fresh run: a stale best/ from an earlier run must not be mistaken for this one's.
-    for (const d of [runDir, checkpointDir]) {
-      await Deno.remove(d, { recursive: true }).catch(() => {});
+  const resultsRoot = opts.resultsRoot ?? RESULTS_ROOT;
+  const checkpointsRoot = opts.checkpointsRoot ?? CHECKPOINTS_ROOT;
+  const earlier = await quickRunIds(resultsRoot, family);
+  let runId: string | undefined;
+  if (opts.reuse) {
+    for (const id of earlier) {
+      if (await finishedWithConfig(join(resultsRoot, id), join(checkpointsRoot, id), config)) {
+        runId = id;
+        break;
+      }
     }
+  }
+  const reused = runId !== undefined;
+  if (runId === undefined) {
+    runId = newQuickRunId(family);
     const outcome = await runTraining({
       config,
       runId,
       backend: opts.backend,
       progress: opts.progress,
       log: opts.log ?? (() => {}),
-      resultsRoot: opts.resultsRoot,
-      checkpointsRoot: opts.checkpointsRoot,
+      resultsRoot,
+      checkpointsRoot,
     });
     if (outcome.training.interrupted) throw new Error(`quick run ${runId} was interrupted`);
+    // Earlier quick runs of this family nobody has written to for a while are superseded.
+    for (const id of earlier) {
+      if (Date.now() - await lastWrite(join(resultsRoot, id)) < STALE_QUICK_RUN_MS) continue;
+      for (const root of [resultsRoot, checkpointsRoot]) {
+        await Deno.remove(join(root, id), { recursive: true }).catch(() => {});
+      }
+    }
   }
+  const runDir = join(resultsRoot, runId);
   const run = await readJson<RunInfo>(join(runDir, "run.json"));
-  const weightsDir = join(checkpointDir, "best");
+  const weightsDir = join(checkpointsRoot, runId, "best");
   const scored = await score(config, weightsDir, opts.val);
   const note = `${why ? why + "\n\n" : ""}**Quick run** \`${runId}\` (config \`${config.name}\`, ` +
     `${config.epochs} epochs × ${config.stepsPerEpoch || "all"} steps on ${

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../../lib/backend/mod.ts";
 import { InputError } from "../../lib/core/errors.ts";
+import { exists } from "../../lib/core/fs.ts";
 import type { Sample, SampleRecord } from "../../lib/core/types.ts";
 import { writePhantomDataset } from "../../lib/data/phantom_dataset.ts";
 import {
@@ -9,7 +10,7 @@ import {
   type FamilyRunOptions,
   loadFamilyRun,
   missingPublished,
-  quickRunId,
+  quickRunPrefix,
   readHistory,
 } from "../../lib/notebook/family.ts";
 import {
@@ -55,8 +56,24 @@ function mre(r: FamilyRun): number {
 Deno.test("loadFamilyRun: quick run, its reuse, fallback note, and the published path agree", async () => {
   const root = await Deno.makeTempDir({ prefix: "family-test-" });
   const opts = tinyOptions(root, await tinyData(root));
+  // Two earlier quick runs: one nobody has written to for an hour (superseded, removed after the
+  // next training) and one written just now (perhaps someone else's, still training: kept).
+  const stale = `${quickRunPrefix("coord")}20000101-000000-1`;
+  const busy = `${quickRunPrefix("coord")}20000101-000001-1`;
+  for (const id of [stale, busy]) {
+    for (const r of [opts.resultsRoot!, opts.checkpointsRoot!]) {
+      await Deno.mkdir(join(r, id), { recursive: true });
+    }
+    await Deno.writeTextFile(join(opts.resultsRoot!, id, "run.json"), "{}");
+  }
+  const hourAgo = new Date(Date.now() - 3600_000);
+  await Deno.utime(join(opts.resultsRoot!, stale, "run.json"), hourAgo, hourAgo);
 
   const quick = await loadFamilyRun("coord", opts);
+  for (const r of [opts.resultsRoot!, opts.checkpointsRoot!]) {
+    assert.equal(await exists(join(r, stale)), false, "stale run removed");
+    assert.equal(await exists(join(r, busy)), true, "recent run kept");
+  }
   assert.equal(quick.source, "quick");
   assert.equal(quick.history.length, 1);
   assert.equal(quick.history[0].epoch, 1);
@@ -64,13 +81,16 @@ Deno.test("loadFamilyRun: quick run, its reuse, fallback note, and the published
   assert.equal(quick.evaluation.nImages, quick.val.records.length);
   assert.equal(quick.splitMatchesRun, true);
   assert.ok(quick.params > 0 && quick.msPerImage > 0);
-  assert.ok(quick.weightsDir.endsWith(join(quickRunId("coord"), "best")));
+  const runId = quick.run.runId!;
+  assert.ok(runId.startsWith(quickRunPrefix("coord")));
+  assert.equal(quick.weightsDir, join(opts.checkpointsRoot!, runId, "best"));
   assert.ok(Number.isFinite(mre(quick)));
 
   // reuse: the finished run with the same config is not retrained (same start time, same scores).
-  const runJson = join(opts.resultsRoot!, quickRunId("coord"), "run.json");
+  const runJson = join(opts.resultsRoot!, runId, "run.json");
   const started = JSON.parse(await Deno.readTextFile(runJson)).startedAt;
   const reused = await loadFamilyRun("coord", { ...opts, reuse: true, val: quick.val });
+  assert.equal(reused.run.runId, runId);
   assert.equal(JSON.parse(await Deno.readTextFile(runJson)).startedAt, started);
   assert.equal(reused.val, quick.val, "same split: the loaded images are shared");
   assert.equal(mre(reused), mre(quick));
@@ -90,7 +110,7 @@ Deno.test("loadFamilyRun: quick run, its reuse, fallback note, and the published
   const shipped = join(opts.shippedRoot!, "coord");
   await Deno.mkdir(pub, { recursive: true });
   await Deno.mkdir(shipped, { recursive: true });
-  const runDir = join(opts.resultsRoot!, quickRunId("coord"));
+  const runDir = join(opts.resultsRoot!, runId);
   for (const f of ["config.json", "run.json", "metrics.csv"]) {
     await Deno.copyFile(join(runDir, f), join(pub, f));
   }
