@@ -3,10 +3,9 @@
  *
  * TTA: the letterboxed model input is also shown flipped and shifted by whole pixels (exact
  * warps: no interpolation, so the only disagreement comes from the model). Each variant's
- * prediction is carried back through its warp and the letterbox to original pixels, the ends of
- * each axis are paired with the unaugmented prediction (a flip swaps left and right ends), and the
- * landmarks are averaged. The dispersion is the mean distance of the variants' landmarks from that
- * average, in original pixels (× pixel size → mm).
+ * prediction is carried back through its warp and the letterbox to original pixels, and the
+ * variants are combined as ellipses (aggregateVariants). The dispersion is the mean distance of
+ * the variants' landmarks from the combined ones, in original pixels (× pixel size → mm).
  *
  * Confidence = exp(−dispersion / τ) with τ = 1 % of the image's longer side: 1 when every variant
  * agrees, 0.37 when they scatter by 1 % of the image (8 px on an 800-px HC18 frame). Only its
@@ -15,8 +14,8 @@
  * Monte-Carlo dropout is not used: tfjs switches dropout and BatchNorm to training mode together,
  * and batch statistics of one image's copies would corrupt every prediction.
  */
-import type { Landmarks, Point } from "../core/types.ts";
-import { canonicalize } from "../data/landmark_order.ts";
+import type { Ellipse, Landmarks, Point } from "../core/types.ts";
+import { ellipseToLandmarks, landmarksToEllipse, wrapAngle } from "../geometry/ellipse.ts";
 import { affineWarp, type Warp } from "../transforms/geometric.ts";
 
 export interface TtaOptions {
@@ -72,25 +71,52 @@ export function alignEnds(l: Landmarks, ref: Landmarks): Landmarks {
 }
 
 export interface TtaAggregate {
-  /** Mean of the aligned variants, canonical order. */
+  /** Axis ends of the mean ellipse, canonical order. */
   landmarks: Landmarks;
-  /** Mean over landmarks and variants of the distance to the mean, in the input's units. */
+  /** The variants' mean ellipse. */
+  ellipse: Ellipse;
+  /**
+   * Mean over variants and landmarks of the distance from each variant's landmark (ends paired
+   * with the aggregate's) to the aggregate's, in the input's units.
+   */
   dispersion: number;
 }
 
-/** Average the variants' landmarks (first = reference for pairing) and measure their spread. */
+/**
+ * Combine the variants in ellipse space: centre and semi-axes are averaged, the axis direction is
+ * the doubled-angle mean (angles are defined modulo π) weighted by (a − b)/(a + b), so a variant
+ * that sees an almost round head, whose axis direction is arbitrary, hardly moves it (all round:
+ * the first variant's direction). Averaging the landmark coordinates instead would pull the ends
+ * of axes that point different ways towards the centre and shrink the head. The landmarks are the
+ * mean ellipse's axis ends; the dispersion still measures how far the variants' own landmarks
+ * scatter around them, which is large exactly when the variants disagree on where the axes are.
+ */
 export function aggregateVariants(variants: readonly Landmarks[]): TtaAggregate {
   if (variants.length === 0) throw new RangeError("aggregateVariants: no variants");
-  const ref = variants[0];
-  const aligned = variants.map((v) => alignEnds(v, ref));
-  const n = aligned.length;
-  const mean = [0, 1, 2, 3].map((k) => ({
-    x: aligned.reduce((s, v) => s + v[k].x, 0) / n,
-    y: aligned.reduce((s, v) => s + v[k].y, 0) / n,
-  })) as Landmarks;
+  const ellipses = variants.map(landmarksToEllipse);
+  const n = ellipses.length;
+  const mean = (f: (e: Ellipse) => number) => ellipses.reduce((s, e) => s + f(e), 0) / n;
+  let sx = 0, sy = 0;
+  for (const e of ellipses) {
+    const w = e.a + e.b > 0 ? (e.a - e.b) / (e.a + e.b) : 0;
+    sx += w * Math.cos(2 * e.angle);
+    sy += w * Math.sin(2 * e.angle);
+  }
+  const angle = sx === 0 && sy === 0 ? ellipses[0].angle : wrapAngle(Math.atan2(sy, sx) / 2);
+  const ellipse: Ellipse = {
+    cx: mean((e) => e.cx),
+    cy: mean((e) => e.cy),
+    a: mean((e) => e.a),
+    b: mean((e) => e.b),
+    angle,
+  };
+  const landmarks = ellipseToLandmarks(ellipse);
   let total = 0;
-  for (const v of aligned) for (let k = 0; k < 4; k++) total += dist(v[k], mean[k]);
-  return { landmarks: canonicalize(mean), dispersion: total / (4 * n) };
+  for (const v of variants) {
+    const aligned = alignEnds(v, landmarks);
+    for (let k = 0; k < 4; k++) total += dist(aligned[k], landmarks[k]);
+  }
+  return { landmarks, ellipse, dispersion: total / (4 * n) };
 }
 
 /** exp(−dispersion / τ), τ = 1 % of the image's longer side (see the module comment). */

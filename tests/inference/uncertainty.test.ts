@@ -45,14 +45,37 @@ Deno.test("alignEnds pairs each axis's ends with the reference", () => {
   assert.deepEqual(alignEnds(ref, ref), ref);
 });
 
-Deno.test("aggregateVariants: mean of the aligned variants and their mean distance", () => {
-  const a = L(0, 0, 10, 0, 5, -3, 5, 3);
-  const b = L(12, 0, 2, 0, 7, -3, 7, 3); // a shifted by +2 in x with the OFD ends swapped
+const close = (a: Landmarks, b: Landmarks, tol = 1e-9) =>
+  a.every((p, k) => Math.abs(p.x - b[k].x) <= tol && Math.abs(p.y - b[k].y) <= tol);
+
+Deno.test("aggregateVariants: mean ellipse's axis ends and the variants' mean distance to them", () => {
+  const a = L(0, 0, 10, 0, 5, -3, 5, 3); // centre (5, 0), a = 5, b = 3, along x
+  const b = L(12, 0, 2, 0, 7, -3, 7, 3); // the same shifted by +2 in x, OFD ends swapped
   const agg = aggregateVariants([a, b]);
-  assert.deepEqual(agg.landmarks, L(1, 0, 11, 0, 6, -3, 6, 3));
-  assert.equal(agg.dispersion, 1);
-  assert.equal(aggregateVariants([a]).dispersion, 0);
+  assert.ok(close(agg.landmarks, L(1, 0, 11, 0, 6, -3, 6, 3)), JSON.stringify(agg.landmarks));
+  assert.ok(Math.abs(agg.dispersion - 1) < 1e-9);
+  assert.ok(Math.abs(agg.ellipse.cx - 6) < 1e-12 && agg.ellipse.a === 5 && agg.ellipse.b === 3);
+  assert.ok(aggregateVariants([a]).dispersion < 1e-12);
   assert.throws(() => aggregateVariants([]), RangeError);
+});
+
+Deno.test("aggregateVariants: a round head whose axes the variants place differently keeps its size", () => {
+  // Two variants of a near-circle (semi-axes 5.1 and 5), one with the OFD along x, one along y.
+  // Averaging coordinates would put the OFD ends at (±2.55, ∓2.55): length 7.2 instead of 10.2.
+  const agg = aggregateVariants([L(-5.1, 0, 5.1, 0, 0, -5, 0, 5), L(0, -5.1, 0, 5.1, -5, 0, 5, 0)]);
+  const [o1, o2, b1, b2] = agg.landmarks;
+  assert.ok(Math.abs(Math.hypot(o2.x - o1.x, o2.y - o1.y) - 10.2) < 1e-9);
+  assert.ok(Math.abs(Math.hypot(b2.x - b1.x, b2.y - b1.y) - 10) < 1e-9);
+  assert.ok(Math.abs(agg.ellipse.cx) < 1e-12 && Math.abs(agg.ellipse.cy) < 1e-12);
+  assert.ok(agg.dispersion > 1, "the variants disagree on the axes");
+});
+
+Deno.test("aggregateVariants: the axis direction follows the elongated variants, not the round ones", () => {
+  const elongated = L(-10, 0, 10, 0, 0, -5, 0, 5); // (a − b)/(a + b) = 1/3, along x
+  const round = L(0, -5.05, 0, 5.05, -5, 0, 5, 0); // weight 0.005, along y
+  const { angle } = aggregateVariants([round, elongated]).ellipse;
+  // Doubled-angle mean: ½·atan2(0.005·sin π, 1/3 − 0.005) ≈ 0.
+  assert.ok(Math.min(angle, Math.PI - angle) < 1e-6, `angle ${angle}`);
 });
 
 Deno.test("confidenceFromDispersion: 1 at zero, e^-1 at 1 % of the longer side", () => {
