@@ -30,8 +30,8 @@ const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [op
                        image_name,…,pixel_size_mm. Default: an HC18 pixel-size CSV found in the
                        input folder or its parent. Adds pixel_size_mm,ofd_mm,bpd_mm,hc_mm,ga_weeks.
   --overlays DIR       write <image stem>.png with landmarks, ellipse (and mask) drawn
-  --tta                test-time augmentation (flip + shifts): averaged landmarks and a
-                       dispersion-based confidence; 4× the model calls
+  --tta                test-time augmentation (flip + shifts), combined as ellipses, and a
+                       confidence from how far the variants' landmarks scatter; 4× the model calls
   --batch N            images per model call (default: the run's batch size, at most 16)
   --backend NAME       tfjs backend to try first
   --help               this text

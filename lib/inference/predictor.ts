@@ -8,8 +8,8 @@
  *
  * The ellipse: segmentation families report the robust ellipse fitted to the predicted mask (the
  * adapter's landmarks are its axis ends); the landmark families, and any family under TTA (where
- * landmarks are averaged), the ellipse the landmarks span (landmarksToEllipse). The mask itself
- * comes back on the original image grid for overlays.
+ * the variants are combined as ellipses, uncertainty.ts), the ellipse the landmarks span
+ * (landmarksToEllipse). The mask itself comes back on the original image grid for overlays.
  *
  * Confidence per image: with TTA, from the variants' dispersion (uncertainty.ts); without, the
  * adapter's own per-landmark confidence averaged (heatmap peak heights), else null.
