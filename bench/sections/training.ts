@@ -11,6 +11,13 @@ import type { SectionResult } from "../main.ts";
 import type { WorkerResult } from "../train_worker.ts";
 
 const PYTHON = "/usr/bin/python3";
+/** What a measurement needs: read the project, load oneDNN (Debian) and sharp-free tfjs, set OMP env. */
+const WORKER_PERMISSIONS = [
+  "--allow-read",
+  "--allow-env",
+  "--allow-sys",
+  `--allow-ffi=/usr/lib,${new URL("../../node_modules", import.meta.url).pathname}`,
+];
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 interface TorchResult {
@@ -67,7 +74,7 @@ export async function run(): Promise<SectionResult> {
         for (const c of configs) {
           const w = await runJson<WorkerResult>(Deno.execPath(), [
             "run",
-            "-A",
+            ...WORKER_PERMISSIONS,
             "bench/train_worker.ts",
             "--backend",
             c.backend,

@@ -5,17 +5,22 @@ import { BACKEND_ORDER, formatBackendReport, initBackend } from "../../lib/backe
 import { InputError } from "../../lib/core/errors.ts";
 import { DEFAULT_DNNL_PATH } from "../../lib/backend/dnnl/ffi.ts";
 
-const MOD = new URL("../../lib/backend/mod.ts", import.meta.url).href;
+const ROOT = new URL("../..", import.meta.url).pathname;
+const FIXTURE = new URL("./fixtures/print_report.ts", import.meta.url).pathname;
+/** The permissions `deno task` grants (lib/cli/launch.ts): FFI only under /usr/lib and node_modules. */
+const TASK_PERMISSIONS = [
+  "--allow-read",
+  "--allow-env",
+  "--allow-sys",
+  `--allow-ffi=/usr/lib,${ROOT}node_modules`,
+];
 
 /** Runs initBackend in a fresh process (oneDNN loads once per process) and returns its report. */
-async function reportInChild(env: Record<string, string>, prefer?: string) {
-  const code = `import { initBackend } from "${MOD}";
-    const r = await initBackend(${prefer ? JSON.stringify({ prefer }) : ""});
-    console.log(JSON.stringify(r));`;
+async function reportInChild(env: Record<string, string>, permissions = ["-A"]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
+    args: ["run", ...permissions, FIXTURE],
     env,
-    cwd: new URL("../..", import.meta.url).pathname,
+    cwd: ROOT,
   }).output();
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop()!;
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
@@ -57,6 +62,15 @@ Deno.test("BIOMETRY_DNNL_PATH pointing nowhere falls back to wasm and says why",
   const dnnl = r.reasons.find((x: { backend: string }) => x.backend === "cpu-dnnl");
   assert.match(dnnl.skipped, /nonexistent/);
   assert.deepEqual(r.reasons.map((x: { backend: string }) => x.backend), BACKEND_ORDER.slice(0, 3));
+});
+
+Deno.test({
+  name: "FFI granted only for /usr/lib, as deno task does, is enough for the fast path",
+  ignore: !dnnlPresent,
+  fn: async () => {
+    const r = await reportInChild({ BIOMETRY_DNNL_PATH: DEFAULT_DNNL_PATH }, TASK_PERMISSIONS);
+    assert.equal(r.name, "cpu-dnnl", JSON.stringify(r.reasons));
+  },
 });
 
 Deno.test("BIOMETRY_BACKEND selects the backend", async () => {

@@ -8,7 +8,7 @@
  * 89–93 GFLOP/s including the reorders; deeper layers 200+ GFLOP/s.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { C, check, type DnnlLibrary } from "./ffi.ts";
+import { C, check, type DnnlLibrary, type Handle } from "./ffi.ts";
 import { type ArgBinding, DnnlPrimitive, memoryDesc, primitiveAttr } from "./primitive.ts";
 
 export type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -43,7 +43,7 @@ function i64(...v: number[]): BigInt64Array {
 
 export class ConvPrimitives {
   private readonly cache = new Map<string, DnnlPrimitive>();
-  private readonly plainAttr: Deno.PointerValue;
+  private readonly plainAttr: Handle;
 
   constructor(private readonly lib: DnnlLibrary) {
     this.plainAttr = primitiveAttr(lib);

@@ -3,12 +3,12 @@
  * (Math.exp in sigmoid: about 10 ns an element, against well under 1 ns for oneDNN's vectorised
  * exp), not for simple arithmetic, which JS already streams at memory speed.
  */
-import { C, check, type DnnlLibrary } from "./ffi.ts";
+import { C, check, type DnnlLibrary, type Handle } from "./ffi.ts";
 import { DnnlPrimitive, memoryDesc, primitiveAttr } from "./primitive.ts";
 
 export class EltwisePrimitives {
   private readonly cache = new Map<string, DnnlPrimitive>();
-  private readonly attr: Deno.PointerValue;
+  private readonly attr: Handle;
 
   constructor(private readonly lib: DnnlLibrary) {
     this.attr = primitiveAttr(lib);

@@ -4,14 +4,14 @@
  * (js_kernels.ts) finds the window maxima again.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { C, check, type DnnlLibrary } from "./ffi.ts";
+import { C, check, type DnnlLibrary, type Handle } from "./ffi.ts";
 import { DnnlPrimitive, memoryDesc, primitiveAttr } from "./primitive.ts";
 
 const i64 = (...v: number[]) => BigInt64Array.from(v.map(BigInt));
 
 export class PoolPrimitives {
   private readonly cache = new Map<string, DnnlPrimitive>();
-  private readonly attr: Deno.PointerValue;
+  private readonly attr: Handle;
 
   constructor(private readonly lib: DnnlLibrary) {
     this.attr = primitiveAttr(lib);

@@ -4,9 +4,7 @@
  * from/to the caller's arrays around each call. Scratchpads are user-managed so one primitive
  * never allocates behind tfjs's back.
  */
-import { C, check, type DnnlLibrary, outPointer } from "./ffi.ts";
-
-export type Float32Buffer = Float32Array;
+import { C, check, created, type DnnlLibrary, type Handle } from "./ffi.ts";
 
 /** A memory descriptor buffer for `dims` in oneDNN's logical order with the given format tag. */
 export function memoryDesc(lib: DnnlLibrary, dims: readonly number[], tag: number): Uint8Array {
@@ -28,49 +26,26 @@ export interface ArgBinding {
 
 interface Staged {
   binding: ArgBinding;
-  userMem: Deno.PointerValue;
-  primMem: Deno.PointerValue;
+  userMem: Handle;
+  primMem: Handle;
   /** Present when the primitive wants another layout: internal buffer + reorder. */
   internal?: Float32Array;
-  reorder?: { prim: Deno.PointerValue; args: Uint8Array };
+  reorder?: { prim: Handle; args: Uint8Array };
 }
 
-function execArgs(pairs: [number, Deno.PointerValue][]): Uint8Array {
+/** A dnnl_exec_arg_t array: { int arg; dnnl_memory_t memory; } per entry, 16 bytes. */
+function execArgs(pairs: [number, Handle][]): Uint8Array {
   const buf = new Uint8Array(16 * pairs.length);
   const view = new DataView(buf.buffer);
   pairs.forEach(([arg, mem], i) => {
     view.setInt32(16 * i, arg, true);
-    view.setBigUint64(16 * i + 8, BigInt(Deno.UnsafePointer.value(mem)), true);
+    view.setBigUint64(16 * i + 8, mem, true);
   });
   return buf;
 }
 
-function createMemory(lib: DnnlLibrary, md: Deno.PointerValue): Deno.PointerValue {
-  const cell = new BigUint64Array(1);
-  check(lib.sym.dnnl_memory_create(cell, md, lib.engine, null), "memory_create");
-  return outPointer(cell);
-}
-
-function createPrimitive(lib: DnnlLibrary, pd: Deno.PointerValue): Deno.PointerValue {
-  const cell = new BigUint64Array(1);
-  check(lib.sym.dnnl_primitive_create(cell, pd), "primitive_create");
-  return outPointer(cell);
-}
-
-function reorder(
-  lib: DnnlLibrary,
-  from: Deno.PointerValue,
-  to: Deno.PointerValue,
-  fromMem: Deno.PointerValue,
-  toMem: Deno.PointerValue,
-) {
-  const cell = new BigUint64Array(1);
-  check(
-    lib.sym.dnnl_reorder_primitive_desc_create(cell, from, lib.engine, to, lib.engine, null),
-    "reorder_pd",
-  );
-  const prim = createPrimitive(lib, outPointer(cell));
-  return { prim, args: execArgs([[C.arg.from, fromMem], [C.arg.to, toMem]]) };
+function primitive(lib: DnnlLibrary, pd: Handle): Handle {
+  return created((c) => lib.sym.dnnl_primitive_create(c, pd), "primitive_create");
 }
 
 /** Small typed arrays can live inside V8's heap and move; touching `.buffer` pins them off-heap. */
@@ -80,14 +55,13 @@ function pinned(a: Float32Array): Float32Array {
 }
 
 export interface PrimitiveOptions {
-  attr?: Deno.PointerValue;
-  hint?: Deno.PointerValue;
+  attr?: Handle;
+  hint?: Handle;
 }
 
 export class DnnlPrimitive {
-  readonly pd: Deno.PointerValue;
-  readonly impl: string;
-  private readonly prim: Deno.PointerValue;
+  readonly pd: Handle;
+  private readonly prim: Handle;
   private readonly staged: Staged[];
   private readonly args: Uint8Array;
   private readonly scratch?: Uint8Array;
@@ -99,48 +73,57 @@ export class DnnlPrimitive {
     opts: PrimitiveOptions = {},
   ) {
     const sym = lib.sym;
-    const cell = new BigUint64Array(1);
-    check(
-      sym.dnnl_primitive_desc_create(
-        cell,
-        opDesc,
-        opts.attr ?? null,
-        lib.engine,
-        opts.hint ?? null,
-      ),
+    this.pd = created(
+      (c) =>
+        sym.dnnl_primitive_desc_create(c, opDesc, opts.attr ?? 0n, lib.engine, opts.hint ?? 0n),
       "primitive_desc_create",
     );
-    this.pd = outPointer(cell);
-    this.prim = createPrimitive(lib, this.pd);
-    const info = new BigUint64Array(1);
-    check(sym.dnnl_primitive_desc_query(this.pd, C.query.implInfoStr, 0, info), "query impl");
-    this.impl = new Deno.UnsafePointerView(outPointer(info)!).getCString();
-
+    this.prim = primitive(lib, this.pd);
     this.staged = bindings.map((binding) => {
-      const userPtr = Deno.UnsafePointer.of(binding.userMd as Uint8Array<ArrayBuffer>);
-      const primMd = sym.dnnl_primitive_desc_query_md(this.pd, C.query.execArgMd, binding.arg);
-      const userMem = createMemory(lib, userPtr);
-      if (sym.dnnl_memory_desc_equal(primMd, userPtr) === 1) {
+      const user = binding.userMd;
+      const primMd = BigInt(
+        sym.dnnl_primitive_desc_query_md(this.pd, C.query.execArgMd, binding.arg),
+      );
+      const userMem = created(
+        (c) => sym.dnnl_memory_create(c, user, lib.engine, 0n),
+        "memory_create",
+      );
+      if (sym.dnnl_memory_desc_equal(primMd, user) === 1) {
         return { binding, userMem, primMem: userMem };
       }
-      const primMem = createMemory(lib, primMd);
+      const primMem = created(
+        (c) => sym.dnnl_memory_create_queried(c, primMd, lib.engine, 0n),
+        "memory_create",
+      );
       const internal = new Float32Array(Number(sym.dnnl_memory_desc_get_size(primMd)) / 4);
       check(sym.dnnl_memory_set_data_handle(primMem, internal), "set_data_handle");
-      const r = binding.output
-        ? reorder(lib, primMd, userPtr, primMem, userMem)
-        : reorder(lib, userPtr, primMd, userMem, primMem);
-      return { binding, userMem, primMem, internal, reorder: r };
+      const pd = binding.output
+        ? created(
+          (c) => sym.dnnl_reorder_from(c, primMd, lib.engine, user, lib.engine, 0n),
+          "reorder_pd",
+        )
+        : created(
+          (c) => sym.dnnl_reorder_into(c, user, lib.engine, primMd, lib.engine, 0n),
+          "reorder_pd",
+        );
+      const args = binding.output
+        ? execArgs([[C.arg.from, primMem], [C.arg.to, userMem]])
+        : execArgs([[C.arg.from, userMem], [C.arg.to, primMem]]);
+      return { binding, userMem, primMem, internal, reorder: { prim: primitive(lib, pd), args } };
     });
-    const pairs: [number, Deno.PointerValue][] = this.staged.map((s) => [s.binding.arg, s.primMem]);
+    const pairs: [number, Handle][] = this.staged.map((s) => [s.binding.arg, s.primMem]);
     const scratchMd = sym.dnnl_primitive_desc_query_md(
       this.pd,
       C.query.execArgMd,
       C.arg.scratchpad,
     );
-    const scratchBytes = scratchMd ? Number(sym.dnnl_memory_desc_get_size(scratchMd)) : 0;
+    const scratchBytes = scratchMd !== 0n ? Number(sym.dnnl_memory_desc_get_size(scratchMd)) : 0;
     if (scratchBytes > 0) {
       this.scratch = new Uint8Array(scratchBytes);
-      const mem = createMemory(lib, scratchMd);
+      const mem = created(
+        (c) => sym.dnnl_memory_create_queried(c, scratchMd, lib.engine, 0n),
+        "memory_create",
+      );
       check(sym.dnnl_memory_set_data_handle(mem, this.scratch), "set scratch");
       pairs.push([C.arg.scratchpad, mem]);
     }
@@ -175,25 +158,14 @@ export class DnnlPrimitive {
 export function primitiveAttr(
   lib: DnnlLibrary,
   postEltwise?: { alg: number; alpha: number; beta: number },
-): Deno.PointerValue {
+): Handle {
   const sym = lib.sym;
-  const cell = new BigUint64Array(1);
-  check(sym.dnnl_primitive_attr_create(cell), "attr_create");
-  const attr = outPointer(cell);
+  const attr = created((c) => sym.dnnl_primitive_attr_create(c), "attr_create");
   check(sym.dnnl_primitive_attr_set_scratchpad_mode(attr, C.scratchpadUser), "scratchpad_mode");
   if (postEltwise) {
-    check(sym.dnnl_post_ops_create(cell), "post_ops_create");
-    const ops = outPointer(cell);
-    check(
-      sym.dnnl_post_ops_append_eltwise(
-        ops,
-        1,
-        postEltwise.alg,
-        postEltwise.alpha,
-        postEltwise.beta,
-      ),
-      "append_eltwise",
-    );
+    const ops = created((c) => sym.dnnl_post_ops_create(c), "post_ops_create");
+    const { alg, alpha, beta } = postEltwise;
+    check(sym.dnnl_post_ops_append_eltwise(ops, 1, alg, alpha, beta), "append_eltwise");
     check(sym.dnnl_primitive_attr_set_post_ops(attr, ops), "set_post_ops");
   }
   return attr;
