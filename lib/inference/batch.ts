@@ -8,7 +8,7 @@
  *   image_name, ofd_1_x, ofd_1_y, ofd_2_x, ofd_2_y, bpd_1_x, bpd_1_y, bpd_2_x, bpd_2_y   original px
  *   [pixel_size_mm, ofd_mm, bpd_mm, hc_mm, ga_weeks]   when pixel sizes were given (empty cells for
  *                                                       images the pixel-size file does not list)
- *   confidence                                          [0, 1]; empty when the model has none
+ *   confidence                                          [0, 1], 4 significant digits; empty when the model has none
  * Failed files are listed separately (`errorsCsv`: image_name, error), so every row of the
  * prediction CSV is a complete prediction.
  */
@@ -142,7 +142,12 @@ export function predictionsCsv(results: readonly FileResult[], withMeasures: boo
         ]
         : ["", "", "", "", ""])
       : [];
-    return [r.name, ...coords, ...measures, p.confidence === null ? "" : round(p.confidence, 4)];
+    return [
+      r.name,
+      ...coords,
+      ...measures,
+      p.confidence === null ? "" : Number(p.confidence.toPrecision(4)),
+    ];
   });
   return formatCsv(predictionHeader(withMeasures), rows);
 }
