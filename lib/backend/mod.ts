@@ -26,7 +26,7 @@ export interface BackendReport {
 export interface InitBackendOptions {
   /** Try this backend first (overrides `BIOMETRY_BACKEND`). */
   prefer?: string;
-  /** Threads for native kernels; default `BIOMETRY_THREADS` or all cores. */
+  /** Threads for native kernels; default `BIOMETRY_THREADS`, else the cores the load leaves idle. */
   threads?: number;
 }
 
@@ -94,19 +94,30 @@ function isBackendName(name: string): name is BackendName {
   return (BACKEND_ORDER as readonly string[]).includes(name);
 }
 
-function requestedThreads(opts: InitBackendOptions): number {
+/**
+ * Threads for native kernels: the option, else BIOMETRY_THREADS, else the cores left idle by the
+ * 1-minute load average (at least 1). OpenMP threads that outnumber free cores stall at every
+ * barrier: on this shared 2-core machine at load 9–12, two threads ran the U-Net 5× slower than one
+ * (1.52 against 7.91 img/s, lib/backend/README.md), and PyTorch suffered the same.
+ */
+function chooseThreads(opts: InitBackendOptions): { threads: number; why: string } {
   const raw = opts.threads ?? Deno.env.get("BIOMETRY_THREADS");
-  if (raw === undefined || raw === "") return navigator.hardwareConcurrency;
+  const cores = navigator.hardwareConcurrency;
+  if (raw === undefined || raw === "") {
+    const load = Deno.loadavg()[0];
+    const threads = Math.max(1, Math.min(cores, Math.floor(cores - load + 0.5)));
+    return { threads, why: `load average ${load.toFixed(1)} on ${cores} cores` };
+  }
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
     throw new InputError(
       "thread count must be a positive integer",
-      "BIOMETRY_THREADS",
+      opts.threads !== undefined ? "threads option" : "BIOMETRY_THREADS",
       undefined,
       raw,
     );
   }
-  return n;
+  return { threads: n, why: opts.threads !== undefined ? "threads option" : "BIOMETRY_THREADS" };
 }
 
 type QuietableCpu = tf.KernelBackend & { firstUse?: boolean };
@@ -145,7 +156,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       prefer,
     );
   }
-  const threads = requestedThreads(opts);
+  const { threads, why } = chooseThreads(opts);
   const order: BackendName[] = prefer === ""
     ? [...BACKEND_ORDER]
     : [prefer as BackendName, ...BACKEND_ORDER.filter((b) => b !== prefer)];
@@ -159,7 +170,12 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
         name,
         reasons,
         threads: active.threads,
-        details: { tfBackend: active.tfName, requested: prefer || "auto", ...active.details },
+        details: {
+          tfBackend: active.tfName,
+          requested: prefer || "auto",
+          threadsChosenBy: why,
+          ...active.details,
+        },
       };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

@@ -43,7 +43,8 @@ Deno.test("auto: tfjs-node flavours are skipped with their import error, then th
     Deno.env.get("BIOMETRY_DNNL_PATH") !== DEFAULT_DNNL_PATH;
   assert.equal(r.name, dnnlPresent && !hidden ? "cpu-dnnl" : "wasm");
   assert.equal(tf.getBackend(), r.details.tfBackend);
-  assert.ok(r.threads >= 1);
+  assert.ok(r.threads >= 1 && r.threads <= navigator.hardwareConcurrency);
+  assert.match(String(r.details.threadsChosenBy), /load average|BIOMETRY_THREADS/);
   assert.match(formatBackendReport(r), new RegExp(`backend: ${r.name}`));
 });
 
