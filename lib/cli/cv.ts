@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { cvText, runCrossValidation } from "../inference/cv.ts";
+import { InterruptedError, withInterrupt } from "../inference/interrupt.ts";
 import { FAMILIES, isFamily } from "../inference/model_dir.ts";
 import { describeModel } from "../models/mod.ts";
 import type { RunConfig } from "../training/config.ts";
@@ -98,14 +99,17 @@ export async function main(args: string[]): Promise<number> {
   const id = values["run-id"] ?? `${timestamp()}-${config.name.replaceAll("/", "-")}`;
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
-  const result = await runCrossValidation({
-    config,
-    folds,
-    id,
-    overrides,
-    backend,
-    progress: () => autoProgress(),
-  });
+  const result = await withInterrupt((signal) =>
+    runCrossValidation({
+      config,
+      folds,
+      id,
+      overrides,
+      backend,
+      progress: () => autoProgress(),
+      signal,
+    })
+  );
   console.log(`\n${folds}-fold cross-validation of ${result.config} (${result.model})\n`);
   console.log(cvText(result));
   console.log(`\nsummary: ${result.dir}/cv_summary.{json,md,csv}`);
@@ -116,6 +120,10 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (err) {
+    if (err instanceof InterruptedError) {
+      console.error(`${err.message} (same --run-id)`);
+      Deno.exit(130);
+    }
     if (
       err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
     ) {

@@ -19,6 +19,7 @@ import {
   runComparison,
   writeComparison,
 } from "../inference/compare.ts";
+import { InterruptedError, withInterrupt } from "../inference/interrupt.ts";
 import { FAMILIES } from "../inference/model_dir.ts";
 import { exists } from "../core/fs.ts";
 import { DATASET_FILE } from "../data/dataset.ts";
@@ -142,15 +143,18 @@ export async function main(args: string[]): Promise<number> {
     `demo ${prefix}: ${families.join(", ")} (${values.variant}) on ${data} → ${outDir}`,
   );
   const started = performance.now();
-  const results = await runComparison({
-    families,
-    variant: values.variant!,
-    prefix,
-    data,
-    familyOverrides,
-    backend,
-    progress: () => autoProgress(),
-  });
+  const results = await withInterrupt((signal) =>
+    runComparison({
+      families,
+      variant: values.variant!,
+      prefix,
+      data,
+      familyOverrides,
+      backend,
+      progress: () => autoProgress(),
+      signal,
+    })
+  );
   const wallSec = (performance.now() - started) / 1000;
   const files = await writeComparison(outDir, results, {
     data,
@@ -167,6 +171,10 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (err) {
+    if (err instanceof InterruptedError) {
+      console.error(`${err.message} (same --run-id)`);
+      Deno.exit(130);
+    }
     if (
       err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
     ) {

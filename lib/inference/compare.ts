@@ -33,6 +33,7 @@ import type { Figure } from "../viz/figure.ts";
 import { sdrCurve } from "../viz/dashboard.ts";
 import { saveFigure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
+import { InterruptedError } from "./interrupt.ts";
 import { FAMILIES } from "./model_dir.ts";
 import { type ImagePrediction, Predictor } from "./predictor.ts";
 import { auroc } from "./uncertainty.ts";
@@ -323,7 +324,7 @@ export async function runComparison(opts: CompareOptions): Promise<FamilyResult[
         signal: opts.signal,
       });
       if (outcome.training.interrupted) {
-        throw new Error(`interrupted during ${family}; run again to resume`);
+        throw new InterruptedError(`interrupted while training ${family}; run again to resume`);
       }
     }
     const scored = await scoreCheckpoint(config, checkpointDir, valCache, {

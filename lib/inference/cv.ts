@@ -20,6 +20,7 @@ import { applyOverrides, type RunConfig } from "../training/config.ts";
 import type { ProgressSink } from "../training/progress.ts";
 import { CHECKPOINTS_ROOT, RESULTS_ROOT, runTraining } from "../training/run.ts";
 import { type FamilyMetrics, metricsOf, scoreCheckpoint } from "./compare.ts";
+import { InterruptedError } from "./interrupt.ts";
 import { familyOfConfig } from "./model_dir.ts";
 
 export interface CvOptions {
@@ -119,7 +120,7 @@ export async function runCrossValidation(opts: CvOptions): Promise<CvResult> {
       signal: opts.signal,
     });
     if (outcome.training.interrupted) {
-      throw new Error(`interrupted in fold ${k}; rerun the same command to resume`);
+      throw new InterruptedError(`interrupted in fold ${k}; rerun the same command to resume`);
     }
     const scored = await scoreCheckpoint(outcome.config, checkpointDir);
     const run = JSON.parse(await Deno.readTextFile(join(outcome.runDir, "run.json")));

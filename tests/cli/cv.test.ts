@@ -4,6 +4,7 @@ import { initBackend } from "../../lib/backend/mod.ts";
 import { cvConfig, main } from "../../lib/cli/cv.ts";
 import { loadDataset } from "../../lib/data/dataset.ts";
 import { meanStd, runCrossValidation } from "../../lib/inference/cv.ts";
+import { InterruptedError } from "../../lib/inference/interrupt.ts";
 import { mergeConfig } from "../../lib/training/config.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
 import { resolveConfig } from "../../lib/training/tasks/mod.ts";
@@ -59,7 +60,13 @@ Deno.test("cross-validation: grouped folds cover the data once, summary = mean Â
     resultsRoot: join(root, "results", "runs"),
     checkpointsRoot: join(root, "checkpoints", "runs"),
   };
+  // Ctrl-C during the first fold: the run stops with its `last` checkpoint; rerunning resumes it.
+  const stop = new AbortController();
+  stop.abort();
+  await assert.rejects(runCrossValidation({ ...opts, signal: stop.signal }), InterruptedError);
+  lines.length = 0;
   const r = await runCrossValidation(opts);
+  assert.ok(lines.some((l) => l.includes("resuming cv-t-fold0")), lines.join("\n"));
   assert.equal(r.folds.length, 2);
 
   // Validation sets of the folds: disjoint, together every image, groups never split.
