@@ -117,8 +117,14 @@ async function main(args: string[]): Promise<Counts> {
   const skipNotebooks = args.includes("--skip-notebooks");
   const paths = args.filter((a) => !a.startsWith("--"));
   await setup("all");
+  const t0 = performance.now();
   const unit = await runDenoTests(paths.length ? paths : ["tests/"]);
+  const t1 = performance.now();
   const nb = skipNotebooks ? { passed: 0, failed: 0, skipped: 0 } : await runNotebooksQuick();
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
+  console.log(
+    `\ntimes: deno test ${seconds(t1 - t0)}, notebooks ${seconds(performance.now() - t1)}`,
+  );
   return {
     passed: unit.passed + nb.passed,
     failed: unit.failed + nb.failed,
