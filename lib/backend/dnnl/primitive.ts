@@ -1,8 +1,9 @@
 /**
  * A oneDNN primitive bound to tfjs's plain layouts (NHWC activations, HWIO filters). oneDNN may
- * pick a faster internal layout (`tag.any`); then the primitive owns scratch buffers and reorders
- * from/to the caller's arrays around each call. Scratchpads are user-managed so one primitive
- * never allocates behind tfjs's back.
+ * pick a faster internal layout (`tag.any`); then the primitive reorders from/to the caller's
+ * arrays around each call through temporary buffers. Those buffers and the (user-managed)
+ * scratchpads only live during one call, and calls run one at a time, so all primitives share one
+ * set of arena slots: per-primitive buffers had taken an MBConv training process to 4.1 GB.
  */
 import { C, check, created, type DnnlLibrary, type Handle } from "./ffi.ts";
 
@@ -28,9 +29,30 @@ interface Staged {
   binding: ArgBinding;
   userMem: Handle;
   primMem: Handle;
-  /** Present when the primitive wants another layout: internal buffer + reorder. */
-  internal?: Float32Array;
-  reorder?: { prim: Handle; args: Uint8Array };
+  /** Present when the primitive wants another layout: arena bytes + reorder. */
+  reorder?: { prim: Handle; args: Uint8Array; bytes: number };
+}
+
+/** Temporary buffers shared by every primitive: slot i serves binding i, the last one scratchpads. */
+class Arena {
+  private readonly slots: Uint8Array[] = [];
+
+  get(slot: number, bytes: number): Uint8Array {
+    const current = this.slots[slot];
+    if (current && current.length >= bytes) return current;
+    const grown = new Uint8Array(Math.max(bytes, Math.ceil((current?.length ?? 0) * 1.25)));
+    this.slots[slot] = grown;
+    return grown;
+  }
+}
+
+const SCRATCH_SLOT = 8;
+const arenas = new WeakMap<DnnlLibrary, Arena>();
+
+function arenaOf(lib: DnnlLibrary): Arena {
+  let arena = arenas.get(lib);
+  if (!arena) arenas.set(lib, arena = new Arena());
+  return arena;
 }
 
 /** A dnnl_exec_arg_t array: { int arg; dnnl_memory_t memory; } per entry, 16 bytes. */
@@ -64,7 +86,8 @@ export class DnnlPrimitive {
   private readonly prim: Handle;
   private readonly staged: Staged[];
   private readonly args: Uint8Array;
-  private readonly scratch?: Uint8Array;
+  private readonly scratch?: { mem: Handle; bytes: number };
+  private readonly arena: Arena;
 
   constructor(
     private readonly lib: DnnlLibrary,
@@ -73,6 +96,7 @@ export class DnnlPrimitive {
     opts: PrimitiveOptions = {},
   ) {
     const sym = lib.sym;
+    this.arena = arenaOf(lib);
     this.pd = created(
       (c) =>
         sym.dnnl_primitive_desc_create(c, opDesc, opts.attr ?? 0n, lib.engine, opts.hint ?? 0n),
@@ -95,8 +119,7 @@ export class DnnlPrimitive {
         (c) => sym.dnnl_memory_create_queried(c, primMd, lib.engine, 0n),
         "memory_create",
       );
-      const internal = new Float32Array(Number(sym.dnnl_memory_desc_get_size(primMd)) / 4);
-      check(sym.dnnl_memory_set_data_handle(primMem, internal), "set_data_handle");
+      const bytes = Number(sym.dnnl_memory_desc_get_size(primMd));
       const pd = binding.output
         ? created(
           (c) => sym.dnnl_reorder_from(c, primMd, lib.engine, user, lib.engine, 0n),
@@ -109,22 +132,19 @@ export class DnnlPrimitive {
       const args = binding.output
         ? execArgs([[C.arg.from, primMem], [C.arg.to, userMem]])
         : execArgs([[C.arg.from, userMem], [C.arg.to, primMem]]);
-      return { binding, userMem, primMem, internal, reorder: { prim: primitive(lib, pd), args } };
+      return { binding, userMem, primMem, reorder: { prim: primitive(lib, pd), args, bytes } };
     });
     const pairs: [number, Handle][] = this.staged.map((s) => [s.binding.arg, s.primMem]);
-    const scratchMd = sym.dnnl_primitive_desc_query_md(
-      this.pd,
-      C.query.execArgMd,
-      C.arg.scratchpad,
+    const scratchMd = BigInt(
+      sym.dnnl_primitive_desc_query_md(this.pd, C.query.execArgMd, C.arg.scratchpad),
     );
     const scratchBytes = scratchMd !== 0n ? Number(sym.dnnl_memory_desc_get_size(scratchMd)) : 0;
     if (scratchBytes > 0) {
-      this.scratch = new Uint8Array(scratchBytes);
       const mem = created(
         (c) => sym.dnnl_memory_create_queried(c, scratchMd, lib.engine, 0n),
         "memory_create",
       );
-      check(sym.dnnl_memory_set_data_handle(mem, this.scratch), "set scratch");
+      this.scratch = { mem, bytes: scratchBytes };
       pairs.push([C.arg.scratchpad, mem]);
     }
     this.args = execArgs(pairs);
@@ -137,9 +157,21 @@ export class DnnlPrimitive {
     for (let i = 0; i < this.staged.length; i++) {
       const s = this.staged[i];
       check(sym.dnnl_memory_set_data_handle(s.userMem, pinned(arrays[i])), "set_data_handle");
-      if (s.reorder && !s.binding.output) {
+      if (!s.reorder) continue;
+      check(
+        sym.dnnl_memory_set_data_handle(s.primMem, this.arena.get(i, s.reorder.bytes)),
+        "set_data_handle",
+      );
+      if (!s.binding.output) {
         check(sym.dnnl_primitive_execute(s.reorder.prim, stream, 2, s.reorder.args), "reorder in");
       }
+    }
+    if (this.scratch) {
+      const { mem, bytes } = this.scratch;
+      check(
+        sym.dnnl_memory_set_data_handle(mem, this.arena.get(SCRATCH_SLOT, bytes)),
+        "set scratch",
+      );
     }
     check(
       sym.dnnl_primitive_execute(this.prim, stream, this.args.length / 16, this.args),
