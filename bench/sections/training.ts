@@ -3,7 +3,8 @@
  * (bench/models.ts) on every backend that starts here, next to PyTorch (bench/torch_reference.py,
  * Debian's torch, same thread count). Each configuration runs in its own process (oneDNN's OpenMP
  * thread count is fixed at load), PyTorch and tfjs interleaved `BENCH_REPEAT` times (default 1);
- * the table shows medians. The machine is shared: numbers move with the load.
+ * the table shows medians. The machine is shared: numbers move with the load. Env: BENCH_MODELS
+ * (unet,mbconv), BENCH_THREADS (2,1), BENCH_REPEAT (1), BENCH_WASM=0 skips the slow wasm rows.
  *
  * Run alone: deno run -A bench/sections/training.ts
  */
@@ -56,7 +57,9 @@ export async function run(): Promise<SectionResult> {
     for (const threads of threadCounts) {
       const configs = [
         { backend: "cpu-dnnl", threads },
-        ...(threads === 1 ? [{ backend: "wasm", threads: 1 }] : []),
+        ...(threads === 1 && Deno.env.get("BENCH_WASM") !== "0"
+          ? [{ backend: "wasm", threads: 1 }]
+          : []),
       ];
       const torch: TorchResult[] = [];
       const ours = new Map<string, WorkerResult[]>();
