@@ -14,6 +14,7 @@ import {
   sourcesMarkdown,
 } from "../../lib/notebook/comparison.ts";
 import { type FamilyRun, type FamilyRunOptions, loadFamilyRun } from "../../lib/notebook/family.ts";
+import { predictedHeatmapsPng, subpixelGainRows } from "../../lib/notebook/family_heatmap.ts";
 import {
   architectureRows,
   diceHistogram,
@@ -21,9 +22,7 @@ import {
   failureRows,
   hcBlandAltman,
   maskPairsPng,
-  predictedHeatmapsPng,
-  subpixelGainRows,
-} from "../../lib/notebook/family_views.ts";
+} from "../../lib/notebook/family_segmentation.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
 
 await initBackend({ prefer: "cpu" });

@@ -1,0 +1,111 @@
+/**
+ * Notebooks 05–06's views: the architecture, masks against the ground truth, Dice and HC
+ * agreement, and failure cases with the post-processing validator's reasons.
+ */
+import type { EvalResult } from "../metrics/evaluation.ts";
+import { createModel, summarize } from "../models/mod.ts";
+import type { RunConfig } from "../training/config.ts";
+import { blandAltmanChart, histogram } from "../viz/charts.ts";
+import type { Figure } from "../viz/figure.ts";
+import { gridPng, overlayPng } from "../viz/overlay.ts";
+import type { FamilyRun } from "./family.ts";
+import { worstIndices } from "./family_views.ts";
+import type { Row } from "./table.ts";
+
+/** Stages of the run's architecture (built fresh at the run's input size, then freed). */
+export function architectureRows(config: RunConfig): { rows: Row[]; params: number; name: string } {
+  const model = createModel(config.model.name, {
+    ...config.model.options,
+    inputSize: config.inputSize,
+    inChannels: config.channels,
+    seed: config.seed,
+  });
+  try {
+    const s = summarize(model);
+    return {
+      name: config.model.name,
+      params: s.params,
+      rows: s.stages.map((st) => ({
+        "stage (last layer)": st.name,
+        output: st.shape.join("×"),
+        layers: st.layers,
+        params: st.params,
+      })),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Pairs of tiles per case: the image with the true mask contour (magenta) and true landmarks,
+ * then the predicted mask contour, the fitted ellipse (orange) and the derived landmarks.
+ */
+export async function maskPairsPng(r: FamilyRun, indices: readonly number[]): Promise<Uint8Array> {
+  const tiles = [];
+  for (const i of indices) {
+    const s = r.val.samples[i];
+    const p = r.predictions[i];
+    const dice = r.evaluation.segmentation?.images[i]?.dice;
+    tiles.push({
+      png: await overlayPng(s.image, { truth: s.landmarks, ...(s.mask ? { mask: s.mask } : {}) }),
+      caption: `${s.id.replace(/\.png$/i, "")}  ground truth`,
+    });
+    tiles.push({
+      png: await overlayPng(s.image, {
+        prediction: p.landmarks,
+        ellipse: p.ellipse,
+        ...(p.mask ? { mask: p.mask } : {}),
+      }),
+      caption: `prediction  Dice ${dice === undefined ? "–" : dice.toFixed(3)}`,
+    });
+  }
+  return await gridPng(tiles, { cols: 4, tileWidth: 240 });
+}
+
+/** Histogram of per-image Dice on the original grid (null without masks). */
+export function diceHistogram(ev: EvalResult): Figure | null {
+  const s = ev.segmentation;
+  if (!s) return null;
+  return histogram(s.images.map((i) => i.dice), {
+    title: `Dice per image (mean ${s.dice.mean.toFixed(3)}, median ${s.dice.median.toFixed(3)})`,
+    xLabel: "Dice",
+    bins: 20,
+  });
+}
+
+/** Bland–Altman plot of predicted against true HC in mm (null without pixel sizes). */
+export function hcBlandAltman(ev: EvalResult): Figure | null {
+  const c = ev.clinical;
+  if (!c) return null;
+  return blandAltmanChart(c.images.map((i) => i.pred.hcMm), c.images.map((i) => i.truth.hcMm), {
+    title: "Head circumference: prediction − ground truth",
+    unit: "mm",
+  });
+}
+
+/**
+ * Failure cases: the validator's rejections first, then the largest errors; one row each with the
+ * validator's reasons.
+ */
+export function failureIndices(r: FamilyRun, n: number): number[] {
+  const rejected = r.predictions.map((p, i) => ({ p, i })).filter(({ p }) => p.plausible === false)
+    .map(({ i }) => i);
+  const worst = worstIndices(r, r.predictions.length).filter((i) => !rejected.includes(i));
+  return [...rejected, ...worst].slice(0, n);
+}
+
+export function failureRows(r: FamilyRun, indices: readonly number[]): Row[] {
+  return indices.map((i) => {
+    const p = r.predictions[i];
+    const e = r.evaluation.landmarks.images[i];
+    return {
+      id: e.id,
+      "MRE px": e.mrePx,
+      "MRE mm": e.mreMm,
+      Dice: r.evaluation.segmentation?.images[i]?.dice,
+      plausible: p.plausible === undefined ? "" : p.plausible ? "yes" : "no",
+      "validator reasons": (p.issues ?? []).join("; "),
+    };
+  });
+}
