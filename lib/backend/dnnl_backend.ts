@@ -9,6 +9,7 @@ import { loadDnnl } from "./dnnl/ffi.ts";
 import { ConvPrimitives } from "./dnnl/conv.ts";
 import { EltwisePrimitives } from "./dnnl/eltwise.ts";
 import { PoolPrimitives } from "./dnnl/pool.ts";
+import { NormPrimitives } from "./dnnl/norm.ts";
 import { BufferPool, PooledCpuBackend } from "./buffer_pool.ts";
 import { useAllocator } from "./js_kernels.ts";
 import { FUSED_GRADIENT_KERNELS, KERNEL_OVERRIDES, type Native } from "./fast_cpu_kernels.ts";
@@ -40,6 +41,7 @@ export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
     conv: new ConvPrimitives(lib),
     eltwise: new EltwisePrimitives(lib),
     pooling: new PoolPrimitives(lib),
+    norm: new NormPrimitives(lib),
     pool,
   };
   tf.registerBackend(

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type ConvPrimitives, POST_OPS } from "./dnnl/conv.ts";
 import type { EltwisePrimitives } from "./dnnl/eltwise.ts";
 import type { PoolPrimitives } from "./dnnl/pool.ts";
+import type { NormPrimitives } from "./dnnl/norm.ts";
 import { C } from "./dnnl/ffi.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import {
@@ -43,6 +44,7 @@ export interface Native {
   conv: ConvPrimitives;
   eltwise: EltwisePrimitives;
   pooling: PoolPrimitives;
+  norm: NormPrimitives;
   pool: BufferPool;
 }
 
@@ -321,20 +323,28 @@ function channelStats(x: tf.TensorInfo, ...stats: (tf.TensorInfo | undefined)[])
 
 const BATCH_NORM: KernelOverride = {
   name: "FusedBatchNorm",
-  run: ({ inputs: { x, mean, variance, scale, offset }, backend, attrs = {} }: KernelArgs) => {
+  run: (
+    { inputs: { x, mean, variance, scale, offset }, backend, attrs = {} }: KernelArgs,
+    { norm, pool }: Native,
+  ) => {
     if (
       !f32(x, mean, variance, scale, offset) || !channelStats(x!, mean, variance, scale, offset)
     ) return undefined;
     const be = backend as Backend;
-    const v = (t: tf.TensorInfo | undefined) => (t ? values(be, t) : undefined);
-    const out = batchNorm(
-      values(be, x!),
-      v(mean)!,
-      v(variance)!,
-      v(scale),
-      v(offset),
-      (attrs.varianceEpsilon as number) ?? 0.001,
-    );
+    const eps = (attrs.varianceEpsilon as number) ?? 0.001;
+    if (x!.shape.length !== 4 && x!.shape.length !== 2) {
+      const v = (t: tf.TensorInfo | undefined) => (t ? values(be, t) : undefined);
+      const out = batchNorm(values(be, x!), v(mean)!, v(variance)!, v(scale), v(offset), eps);
+      return be.makeTensorInfo(x!.shape, "float32", out);
+    }
+    const out = pool.alloc(sizeOf(x!.shape));
+    const arrays = [values(be, x!), values(be, mean!), values(be, variance!)];
+    if (scale) arrays.push(values(be, scale));
+    if (offset) arrays.push(values(be, offset));
+    norm.forward(x!.shape, eps, scale !== undefined, offset !== undefined).execute([
+      ...arrays,
+      out,
+    ]);
     return be.makeTensorInfo(x!.shape, "float32", out);
   },
 };

@@ -41,6 +41,7 @@ const SYMBOLS = {
     parameters: [B, I32, I32, B, B, B, B, B, B, B],
     result: I32,
   },
+  dnnl_batch_normalization_forward_desc_init: { parameters: [B, I32, B, F32, "u32"], result: I32 },
   dnnl_primitive_attr_create: { parameters: [B], result: I32 },
   dnnl_primitive_attr_set_scratchpad_mode: { parameters: [U, I32], result: I32 },
   dnnl_primitive_attr_set_post_ops: { parameters: [U, U], result: I32 },
@@ -77,7 +78,7 @@ export type Handle = bigint;
 export const C = {
   cpu: 1,
   f32: 3,
-  tag: { any: 1, a: 2, nhwc: 20, hwio: 30, hwigo: 33 },
+  tag: { any: 1, a: 2, ab: 3, nhwc: 20, hwio: 30, hwigo: 33 },
   prop: {
     forwardTraining: 64,
     forwardInference: 96,
@@ -105,9 +106,14 @@ export const C = {
     scratchpad: 80,
     from: 1,
     to: 17,
+    mean: 49,
+    variance: 50,
+    scale: 51,
+    shift: 52,
   },
   query: { execArgMd: 255 },
   scratchpadUser: 1,
+  bnFlags: { useGlobalStats: 1, useScale: 8, useShift: 16 },
   /** sizeof(dnnl_memory_desc_t) in 2.6 is 696; op descriptors are at most about 6 KB. */
   memoryDescBytes: 1024,
   opDescBytes: 8192,
