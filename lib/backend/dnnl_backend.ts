@@ -10,6 +10,7 @@ import { ConvPrimitives } from "./dnnl/conv.ts";
 import { EltwisePrimitives } from "./dnnl/eltwise.ts";
 import { PoolPrimitives } from "./dnnl/pool.ts";
 import { NormPrimitives } from "./dnnl/norm.ts";
+import { BinaryPrimitives } from "./dnnl/binary.ts";
 import { BufferPool, PooledCpuBackend } from "./buffer_pool.ts";
 import { useAllocator } from "./js_kernels.ts";
 import { FUSED_GRADIENT_KERNELS, KERNEL_OVERRIDES, type Native } from "./fast_cpu_kernels.ts";
@@ -42,6 +43,7 @@ export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
     eltwise: new EltwisePrimitives(lib),
     pooling: new PoolPrimitives(lib),
     norm: new NormPrimitives(lib),
+    binary: new BinaryPrimitives(lib),
     pool,
   };
   tf.registerBackend(

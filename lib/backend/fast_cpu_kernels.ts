@@ -8,6 +8,7 @@ import { type ConvPrimitives, POST_OPS } from "./dnnl/conv.ts";
 import type { EltwisePrimitives } from "./dnnl/eltwise.ts";
 import type { PoolPrimitives } from "./dnnl/pool.ts";
 import type { NormPrimitives } from "./dnnl/norm.ts";
+import type { BinaryPrimitives } from "./dnnl/binary.ts";
 import { C } from "./dnnl/ffi.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import {
@@ -45,6 +46,7 @@ export interface Native {
   eltwise: EltwisePrimitives;
   pooling: PoolPrimitives;
   norm: NormPrimitives;
+  binary: BinaryPrimitives;
   pool: BufferPool;
 }
 
@@ -139,9 +141,51 @@ function isScalarOne(be: Backend, t: tf.TensorInfo): boolean {
   return sizeOf(t.shape) === 1 && values(be, t)[0] === 1;
 }
 
+/** oneDNN algorithms for ops worth a native call; whether a·b = b·a decides operand swapping. */
+const NATIVE_BINARY: Partial<Record<BinaryOpName, { alg: number; commutes: boolean }>> = {
+  Add: { alg: C.alg.binaryAdd, commutes: true },
+  Multiply: { alg: C.alg.binaryMul, commutes: true },
+  Sub: { alg: C.alg.binarySub, commutes: false },
+  RealDiv: { alg: C.alg.binaryDiv, commutes: false },
+};
+
+/** Below this many output elements a JS loop beats the FFI and primitive-lookup overhead. */
+const NATIVE_BINARY_MIN = 1 << 16;
+
+/** oneDNN binary when one operand has the full output shape and the other broadcasts into it. */
+function nativeBinary(
+  op: BinaryOpName,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  be: Backend,
+  native: Native,
+) {
+  const spec = NATIVE_BINARY[op];
+  const out = broadcastShape(a.shape, b.shape);
+  if (!spec || !out || out.length === 0 || out.length > 5 || sizeOf(out) < NATIVE_BINARY_MIN) {
+    return undefined;
+  }
+  const full = (t: tf.TensorInfo) =>
+    t.shape.length === out.length && t.shape.every((d, i) => d === out[i]);
+  const [first, second] = full(a)
+    ? [a, b]
+    : spec.commutes && full(b)
+    ? [b, a]
+    : [undefined, undefined];
+  if (!first || !second) return undefined;
+  const padded = [...new Array(out.length - second.shape.length).fill(1), ...second.shape];
+  const result = native.pool.alloc(sizeOf(out));
+  native.binary.forward(spec.alg, out, padded).execute([
+    values(be, first),
+    values(be, second),
+    result,
+  ]);
+  return be.makeTensorInfo(out, "float32", result);
+}
+
 const BINARY_KERNELS: KernelOverride[] = (Object.keys(BINARY_OPS) as BinaryOpName[]).map((op) => ({
   name: op,
-  run: ({ inputs: { a, b }, backend }: KernelArgs) => {
+  run: ({ inputs: { a, b }, backend }: KernelArgs, native: Native) => {
     if (!f32(a, b)) return undefined;
     const be = backend as Backend;
     if (op === "Multiply") {
@@ -157,6 +201,8 @@ const BINARY_KERNELS: KernelOverride[] = (Object.keys(BINARY_OPS) as BinaryOpNam
         return { dataId: one.dataId, shape: one.shape, dtype: "float32" };
       }
     }
+    const viaNative = nativeBinary(op, a!, b!, be, native);
+    if (viaNative) return viaNative;
     const r = binary(op, values(be, a!), a!.shape, values(be, b!), b!.shape);
     return r && be.makeTensorInfo(r.shape, "float32", r.values);
   },

@@ -151,6 +151,12 @@ const CASES: Case[] = [
     shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]],
     f: (a, b, c) => tf.minimum(tf.maximum(a, b), c),
   },
+  {
+    name: "large broadcast add / mul / sub / div (oneDNN binary above 65536 elements)",
+    shapes: [[2, 64, 64, 16], [16], [2, 1, 1, 16], [2, 64, 64, 16]],
+    positive: [2],
+    f: (a, b, c, d) => tf.div(tf.sub(tf.mul(tf.add(b, a), c), d), c),
+  },
   { name: "sigmoid", shapes: [[2, 5, 5, 3]], f: (x) => tf.sigmoid(x) },
   { name: "swish", shapes: [[2, 5, 5, 3]], f: (x) => tf.mul(x, tf.sigmoid(x)) },
   {

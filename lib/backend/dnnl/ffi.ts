@@ -42,6 +42,7 @@ const SYMBOLS = {
     result: I32,
   },
   dnnl_batch_normalization_forward_desc_init: { parameters: [B, I32, B, F32, "u32"], result: I32 },
+  dnnl_binary_desc_init: { parameters: [B, I32, B, B, B], result: I32 },
   dnnl_primitive_attr_create: { parameters: [B], result: I32 },
   dnnl_primitive_attr_set_scratchpad_mode: { parameters: [U, I32], result: I32 },
   dnnl_primitive_attr_set_post_ops: { parameters: [U, U], result: I32 },
@@ -79,6 +80,8 @@ export const C = {
   cpu: 1,
   f32: 3,
   tag: { any: 1, a: 2, ab: 3, nhwc: 20, hwio: 30, hwigo: 33 },
+  /** Plain row-major tags by rank 1..5 (a, ab, abc, abcd, abcde). */
+  plainTags: [2, 3, 4, 5, 7],
   prop: {
     forwardTraining: 64,
     forwardInference: 96,
@@ -93,6 +96,10 @@ export const C = {
     tanh: 47,
     poolingMax: 511,
     poolingAvgExcludePadding: 1023,
+    binaryAdd: 131056,
+    binaryMul: 131057,
+    binaryDiv: 131060,
+    binarySub: 131061,
   },
   arg: {
     src: 1,
@@ -106,6 +113,7 @@ export const C = {
     scratchpad: 80,
     from: 1,
     to: 17,
+    src1: 2,
     mean: 49,
     variance: 50,
     scale: 51,
