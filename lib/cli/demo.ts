@@ -29,17 +29,16 @@ import { PROJECT_ROOT, RESULTS_ROOT } from "../training/run.ts";
 
 /**
  * Training length per family for the demo (the `quick` configs: 64 px, batch 8): the same step
- * budget for every family, 5 epochs × 30 steps. Measured CPU seconds per step (2026-11-30, this
- * 2-core machine, heavily shared, so wall clock was not measurable): wasm (1 thread) coord 0.64,
- * heatmap 0.40, unet 1.21, deeplab 1.03; cpu-dnnl (2 threads) 1.4 / 1.8 / 2.8 / 3.1. On wasm,
- * whose wall time equals its CPU time on an idle machine, 150 steps × 3.3 s ≈ 8.2 min of
- * training plus ≈ 1 min of validation, scoring and figures.
+ * budget for every family. Measured with `deno task demo` (cpu-dnnl, 1 thread chosen at load
+ * average ≈ 10–12 on this shared 2-core machine, 2026-11-30): 5 × 30 steps took 3.1 min in all,
+ * 8 × 45 steps 6.0 min (validation MRE: U-Net 1.7 mm, DeepLabV3+ 5.0 mm, heatmap 19 mm, coordinate
+ * regression collapsed to the mean shape at 34 mm), leaving room for a busier machine.
  */
 export const DEMO_SCHEDULE: Readonly<Record<string, { epochs: number; steps: number }>> = {
-  coord: { epochs: 5, steps: 30 },
-  heatmap: { epochs: 5, steps: 30 },
-  unet: { epochs: 5, steps: 30 },
-  deeplab: { epochs: 5, steps: 30 },
+  coord: { epochs: 8, steps: 45 },
+  heatmap: { epochs: 8, steps: 45 },
+  unet: { epochs: 8, steps: 45 },
+  deeplab: { epochs: 8, steps: 45 },
 };
 
 /**
