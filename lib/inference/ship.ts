@@ -13,12 +13,12 @@
  * shift (original pixels), which goes into the card.
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeDirAtomic } from "../core/fs.ts";
 import { readCheckpointState } from "../training/checkpoint.ts";
 import type { RunConfig } from "../training/config.ts";
-import { FAMILIES, locateModel, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
+import { FAMILIES, locateModel, PROJECT_ROOT, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
 import { type InputImage, Predictor } from "./predictor.ts";
 
 /** Shipped folders must stay small enough to commit. */
@@ -235,8 +235,13 @@ export async function shipCheckpoint(
       maxLandmarkShiftPx: maxShift,
       verifiedImages: verify.length,
     },
-    source: { runId: (run.runId as string) ?? null, checkpoint: where.weightsDir },
-    data: run.data ?? null,
+    source: { runId: (run.runId as string) ?? null, checkpoint: projectRelative(where.weightsDir) },
+    data: run.data
+      ? {
+        ...(run.data as Record<string, unknown>),
+        dir: projectRelative(String((run.data as { dir?: string }).dir ?? "")),
+      }
+      : null,
     metrics,
     training: {
       finished: typeof run.endedAt === "string" && run.interrupted !== true,
@@ -279,6 +284,11 @@ export async function shipCheckpoint(
     }
   });
   return card;
+}
+
+/** Paths inside the project are recorded relative to it, so a card reads the same on any clone. */
+function projectRelative(path: string): string {
+  return path.startsWith(PROJECT_ROOT + "/") ? relative(PROJECT_ROOT, path) : path;
 }
 
 function fmt(v: unknown): string {
