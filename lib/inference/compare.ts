@@ -34,7 +34,7 @@ import { sdrCurve } from "../viz/dashboard.ts";
 import { saveFigure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
 import { InterruptedError } from "./interrupt.ts";
-import { FAMILIES } from "./model_dir.ts";
+import { FAMILIES, readRunConfig } from "./model_dir.ts";
 import { type ImagePrediction, Predictor } from "./predictor.ts";
 import { auroc } from "./uncertainty.ts";
 
@@ -327,7 +327,10 @@ export async function runComparison(opts: CompareOptions): Promise<FamilyResult[
         throw new InterruptedError(`interrupted while training ${family}; run again to resume`);
       }
     }
-    const scored = await scoreCheckpoint(config, checkpointDir, valCache, {
+    // The run's own config.json: training may have fitted task options into it (e.g. the coord
+    // task's target statistics), which decoding needs.
+    const trained = await readRunConfig(join(runDir, "config.json"));
+    const scored = await scoreCheckpoint(trained, checkpointDir, valCache, {
       tta: opts.tta ?? true,
     });
     if (valCache && valCache.key !== scored.val.key) {
@@ -336,7 +339,7 @@ export async function runComparison(opts: CompareOptions): Promise<FamilyResult[
     valCache = scored.val;
     const metrics = metricsOf(
       family,
-      config,
+      trained,
       scored.evaluation,
       scored.msPerImage,
       scored.params,
@@ -350,7 +353,7 @@ export async function runComparison(opts: CompareOptions): Promise<FamilyResult[
     );
     out.push({
       family,
-      config,
+      config: trained,
       runId,
       runDir,
       checkpointDir,
