@@ -157,6 +157,18 @@ const CASES: Case[] = [
     positive: [2],
     f: (a, b, c, d) => tf.div(tf.sub(tf.mul(tf.add(b, a), c), d), c),
   },
+  {
+    name: "large sums and means over leading, middle, trailing and no axes (oneDNN reduction)",
+    shapes: [[2, 64, 64, 16]],
+    f: (x) =>
+      tf.concat([
+        tf.sum(x, [0, 1, 2]),
+        tf.mean(x, [1, 2]).reshape([-1]),
+        tf.sum(x, 3).reshape([-1]).slice(0, 16),
+        tf.mean(x, [0], true).reshape([-1]).slice(0, 16),
+        tf.sum(tf.reshape(x, [1, 2, 64, 64, 16]), [0]).reshape([-1]).slice(0, 16),
+      ]),
+  },
   { name: "sigmoid", shapes: [[2, 5, 5, 3]], f: (x) => tf.sigmoid(x) },
   { name: "swish", shapes: [[2, 5, 5, 3]], f: (x) => tf.mul(x, tf.sigmoid(x)) },
   {
