@@ -242,21 +242,13 @@ const UNARY_KERNELS: KernelOverride[] = (Object.keys(UNARY_OPS) as UnaryOpName[]
 function reduction(name: string, op: ReduceOp, axisAttr: string, mean: boolean): KernelOverride {
   return {
     name,
-    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs, native: Native) => {
+    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs) => {
       if (!f32(x)) return undefined;
       const be = backend as Backend;
       const shape = x!.shape;
       const axes = tf.util.parseAxisParam(attrs[axisAttr] as number | number[], shape);
       const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
       const outShape = attrs.keepDims ? kept : shape.filter((_, i) => !axes.includes(i));
-      // oneDNN rejects a "reduction" that reduces nothing; such calls take the JS path.
-      const reduces = axes.some((a) => shape[a] > 1);
-      if (op === "sum" && reduces && sizeOf(shape) >= NATIVE_BINARY_MIN && shape.length <= 5) {
-        const out = native.pool.alloc(sizeOf(kept));
-        const alg = mean ? C.alg.reductionMean : C.alg.reductionSum;
-        native.binary.reduce(alg, shape, kept).execute([values(be, x!), out]);
-        return be.makeTensorInfo(outShape, "float32", out);
-      }
       const out = reduce(op, values(be, x!), shape, axes);
       if (mean) {
         const n = axes.reduce((p, a) => p * shape[a], 1);

@@ -1,7 +1,8 @@
 /**
- * Large element-wise add/sub/mul/div (oneDNN's binary primitive) and sum/mean reductions: vectorised,
- * and threaded when oneDNN has more than one thread, where the JS loops run scalar on one. oneDNN
- * broadcasts only its second operand, so callers put the full-size tensor first (or use JS).
+ * Large element-wise add/sub/mul/div through oneDNN's binary primitive: vectorised, and threaded
+ * when oneDNN has more than one thread, where the JS loops run scalar on one. oneDNN broadcasts only
+ * its second operand, so callers put the full-size tensor first (or fall back to JS). (oneDNN's
+ * reduction primitive was tried for Sum/Mean over NHWC's leading axes: 10× slower than the JS loop.)
  */
 import { C, check, type DnnlLibrary, type Handle } from "./ffi.ts";
 import { DnnlPrimitive, memoryDesc, primitiveAttr } from "./primitive.ts";
@@ -27,27 +28,6 @@ export class BinaryPrimitives {
         { arg: C.arg.src, userMd: md0, output: false },
         { arg: C.arg.src1, userMd: md1, output: false },
         { arg: C.arg.dst, userMd: md0, output: true },
-      ], { attr: this.attr });
-      this.cache.set(key, prim);
-    }
-    return prim;
-  }
-
-  /** Bindings [src, dst]; `reducedShape` is `shape` with every reduced dim set to 1. */
-  reduce(alg: number, shape: readonly number[], reducedShape: readonly number[]): DnnlPrimitive {
-    const key = `r${alg}:${shape.join("x")}:${reducedShape.join("x")}`;
-    let prim = this.cache.get(key);
-    if (!prim) {
-      const tag = C.plainTags[shape.length - 1];
-      const src = memoryDesc(this.lib, shape, tag), dst = memoryDesc(this.lib, reducedShape, tag);
-      const desc = new Uint8Array(C.opDescBytes);
-      check(
-        this.lib.sym.dnnl_reduction_desc_init(desc, alg, src, dst, 0, 0),
-        "reduction_desc_init",
-      );
-      prim = new DnnlPrimitive(this.lib, desc, [
-        { arg: C.arg.src, userMd: src, output: false },
-        { arg: C.arg.dst, userMd: dst, output: true },
       ], { attr: this.attr });
       this.cache.set(key, prim);
     }

@@ -43,7 +43,6 @@ const SYMBOLS = {
   },
   dnnl_batch_normalization_forward_desc_init: { parameters: [B, I32, B, F32, "u32"], result: I32 },
   dnnl_binary_desc_init: { parameters: [B, I32, B, B, B], result: I32 },
-  dnnl_reduction_desc_init: { parameters: [B, I32, B, B, F32, F32], result: I32 },
   dnnl_primitive_attr_create: { parameters: [B], result: I32 },
   dnnl_primitive_attr_set_scratchpad_mode: { parameters: [U, I32], result: I32 },
   dnnl_primitive_attr_set_post_ops: { parameters: [U, U], result: I32 },
@@ -101,8 +100,6 @@ export const C = {
     binaryMul: 131057,
     binaryDiv: 131060,
     binarySub: 131061,
-    reductionSum: 196596,
-    reductionMean: 196598,
   },
   arg: {
     src: 1,
