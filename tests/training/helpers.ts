@@ -69,8 +69,10 @@ export function tinyCoordModel(size: number, seed = 1, batchNorm = true): tf.Lay
   });
 }
 
+/** The quick config shrunk further; plain normalised coordinates unless `over.taskOptions` says otherwise. */
 export function tinyConfig(over: Parameters<typeof mergeConfig>[1] = {}): RunConfig {
-  return mergeConfig(getConfig("quick"), {
+  const base = { ...getConfig("quick"), taskOptions: {} };
+  return mergeConfig(base, {
     name: "test",
     inputSize: 32,
     batchSize: 4,

@@ -12,6 +12,7 @@
  * at the mean shape and one unit of output moves a landmark by one dataset standard deviation
  * instead of half the square: the deviations from the mean, which a collapsed regressor never
  * learns, are what the output layer is scaled for. Losses are still taken in normalised units.
+ * Until fitted, standardise changes nothing.
  *
  * taskOptions (all optional):
  *   l1Weight (1), smoothL1Weight (1), smoothL1BetaPx (2)
@@ -170,15 +171,14 @@ export class CoordTask implements TaskAdapter {
     return { targetMean: mean, targetStd: std };
   }
 
-  /** Raw head output → normalised coordinates (identity unless standardised). */
+  /**
+   * Raw head output → normalised coordinates: mean + std ⊙ z once fitted, else the identity (an
+   * unfitted adapter, e.g. for an untrained model or train() called without runTraining, trains
+   * and decodes plain normalised coordinates consistently).
+   */
   private toUnits(raw: tf.Tensor): tf.Tensor {
     const { standardise, targetMean, targetStd } = this.options;
-    if (standardise !== 1) return raw;
-    if (!targetMean || !targetStd) {
-      throw new InputError(
-        "coord task: standardise is on but targetMean/targetStd were never fitted",
-      );
-    }
+    if (standardise !== 1 || !targetMean || !targetStd) return raw;
     return tf.add(tf.mul(raw, tf.tensor1d(targetStd)), tf.tensor1d(targetMean));
   }
 
