@@ -10,11 +10,11 @@
 import { parseArgs } from "node:util";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
-import { FLAG_PATHS, type RunConfig } from "../training/config.ts";
+import { FLAG_PATHS, type RunConfig, TASK_NAMES } from "../training/config.ts";
 import { configNames, describeConfig } from "../training/configs.ts";
 import { autoProgress } from "../training/progress.ts";
 import { runTraining } from "../training/run.ts";
-import { resolveConfig } from "../training/tasks/mod.ts";
+import { loadTask, resolveConfig } from "../training/tasks/mod.ts";
 
 const HELP = `Usage: deno task train [options]
 
@@ -56,6 +56,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (values.list) {
+    // Family configs register when their task module loads.
+    for (const task of TASK_NAMES) await loadTask(task);
     for (const name of configNames()) console.log(`${name.padEnd(22)} ${describeConfig(name)}`);
     return 0;
   }
