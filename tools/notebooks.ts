@@ -11,8 +11,8 @@
  * short runs); `--data` sets BIOMETRY_DATA.
  *
  * Each notebook runs through tools/nbexec.py with Debian's Python (nbclient), which keeps outputs
- * the Deno kernel sends after reporting idle. The kernel's working folder is the notebook's own. Prints one line per notebook and finally
- * `notebooks: N passed, N failed`; exits 1 if any failed.
+ * the Deno kernel sends after reporting idle; the kernel works in the notebook's folder. Prints one
+ * line per notebook and finally `notebooks: N passed, N failed`; exits 1 if any failed.
  */
 import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
