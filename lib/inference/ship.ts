@@ -377,13 +377,16 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
     throw new InputError("usage: deno run -A lib/inference/ship.ts <checkpoint dir> <family>");
   }
   const { initBackend, formatBackendReport } = await import("../backend/mod.ts");
-  const { metricsOf, scorePredictor, validationSet } = await import("./compare.ts");
+  const { confidenceStudy, metricsOf, scorePredictor, validationSet } = await import(
+    "./compare.ts"
+  );
   console.error(formatBackendReport(await initBackend()));
   const where = await locateModel(spec);
   const config = await readRunConfig(where.configPath);
   const val = await validationSet(config);
   const predictor = await Predictor.fromDir(where.weightsDir, config);
   const scored = await scorePredictor(predictor, val.samples, val.records, config.seed);
+  const study = await confidenceStudy(predictor, val.samples);
   const run = await Deno.readTextFile(join(where.configPath, "..", "run.json")).then(
     JSON.parse,
     () => undefined,
@@ -395,13 +398,14 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
     scored.msPerImage,
     predictor.countParams(),
     run,
+    study,
   );
   predictor.dispose();
   const verifyImages = val.samples.slice(0, 8).map((s) => ({ id: s.id, image: s.image }));
   const card = await shipCheckpoint(spec, family, metrics, {
     verifyImages,
-    notes:
-      "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split (original pixels).",
+    notes: "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split " +
+      "(original pixels); tta_auroc: AUROC of error > 2 mm against the --tta confidence.",
   });
   console.log(modelCardMarkdown(card));
 }
