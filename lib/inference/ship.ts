@@ -9,8 +9,8 @@
  *                        model_card.md the same for people
  *
  * No optimiser state is copied. float16 halves the size; `shipCheckpoint` checks that it holds
- * accuracy by predicting `verifyImages` with both weight sets and reporting the largest landmark
- * shift (original pixels), which goes into the card.
+ * accuracy by predicting `verifyImages` with both weight sets: the median and largest landmark
+ * shift (original pixels) and, for images with ground truth, both MREs go into the card.
  */
 import * as tf from "@tensorflow/tfjs";
 import { join, relative } from "node:path";
@@ -18,8 +18,12 @@ import { InputError } from "../core/errors.ts";
 import { writeDirAtomic } from "../core/fs.ts";
 import { readCheckpointState } from "../training/checkpoint.ts";
 import type { RunConfig } from "../training/config.ts";
+import type { Landmarks, Point } from "../core/types.ts";
+import { quantile } from "../metrics/summary.ts";
 import { FAMILIES, locateModel, PROJECT_ROOT, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
 import { type InputImage, Predictor } from "./predictor.ts";
+
+const dist = (p: Point, q: Point) => Math.hypot(p.x - q.x, p.y - q.y);
 
 /** Shipped folders must stay small enough to commit. */
 export const MAX_SHIPPED_BYTES = 15 * 1024 * 1024;
@@ -116,7 +120,7 @@ export interface ShipOptions {
   /** Store large weights as float16 (default true). */
   float16?: boolean;
   /** Images predicted with the original and the shipped weights to measure the float16 shift. */
-  verifyImages?: InputImage[];
+  verifyImages?: (InputImage & { landmarks?: Landmarks })[];
   /** Destination root (default checkpoints/). */
   root?: string;
   /** Free text for the card (e.g. how the metrics were obtained). */
@@ -134,7 +138,11 @@ export interface ModelCard {
   weights: {
     float16: boolean;
     bytes: number;
+    /** Per image, the largest landmark shift between float32 and shipped weights: median and max, px. */
+    medianShiftPx: number | null;
     maxLandmarkShiftPx: number | null;
+    /** Mean radial error of both weight sets over the verification images that carry landmarks, px. */
+    mrePx: { float32: number; shipped: number } | null;
     verifiedImages: number;
   };
   source: { runId: string | null; checkpoint: string };
@@ -192,8 +200,11 @@ export async function shipCheckpoint(
   const { json, weights } = await encodeWeights(where.weightsDir, float16);
   const dest = join(opts.root ?? SHIPPED_ROOT, family);
 
-  // Accuracy of the stored weights: same images through both, largest landmark shift.
-  let maxShift: number | null = null;
+  // Accuracy of the stored weights: the same images through both. A segmentation model's robust
+  // ellipse fit can jump on an ambiguous mask from a tiny change, so the median shift and the MRE
+  // of both weight sets say more than the largest shift.
+  let shifts: number[] = [];
+  let mrePx: ModelCard["weights"]["mrePx"] = null;
   const verify = opts.verifyImages ?? [];
   const original = await Predictor.fromDir(where.weightsDir, config);
   const tmp = await Deno.makeTempDir({ prefix: "ship-" });
@@ -204,13 +215,20 @@ export async function shipCheckpoint(
     try {
       if (verify.length) {
         const [a, b] = [await original.predict(verify), await shipped.predict(verify)];
-        maxShift = Math.max(
-          ...a.flatMap((p, i) =>
-            p.landmarks.map((q, k) =>
-              Math.hypot(q.x - b[i].landmarks[k].x, q.y - b[i].landmarks[k].y)
-            )
-          ),
+        shifts = a.map((p, i) =>
+          Math.max(...p.landmarks.map((q, k) => dist(q, b[i].landmarks[k])))
         );
+        const labelled = verify.flatMap((v, i) => (v.landmarks ? [[i, v.landmarks] as const] : []));
+        if (labelled.length) {
+          const mre = (preds: typeof a) =>
+            labelled.reduce(
+              (sum, [i, t]) =>
+                sum + preds[i].landmarks.reduce((s2, q, k) => s2 + dist(q, t[k]), 0) / 4,
+              0,
+            ) /
+            labelled.length;
+          mrePx = { float32: mre(a), shipped: mre(b) };
+        }
       }
     } finally {
       shipped.dispose();
@@ -232,7 +250,9 @@ export async function shipCheckpoint(
     weights: {
       float16,
       bytes: weights.byteLength,
-      maxLandmarkShiftPx: maxShift,
+      medianShiftPx: shifts.length ? quantile(shifts, 0.5) : null,
+      maxLandmarkShiftPx: shifts.length ? Math.max(...shifts) : null,
+      mrePx,
       verifiedImages: verify.length,
     },
     source: { runId: (run.runId as string) ?? null, checkpoint: projectRelative(where.weightsDir) },
@@ -354,11 +374,19 @@ export function modelCardMarkdown(c: ModelCard): string {
         : "float32"
     }; ` +
     `weights.bin ${(c.weights.bytes / 2 ** 20).toFixed(2)} MiB`,
-    `- largest landmark shift vs the float32 checkpoint: ${
+    `- landmark shift vs the float32 checkpoint over ${c.weights.verifiedImages} images: ${
       c.weights.maxLandmarkShiftPx === null
         ? "not measured"
-        : c.weights.maxLandmarkShiftPx.toFixed(3) + " px"
-    } over ${c.weights.verifiedImages} images`,
+        : `median ${c.weights.medianShiftPx!.toFixed(3)} px, largest ${
+          c.weights.maxLandmarkShiftPx.toFixed(3)
+        } px`
+    }`,
+    ...(c.weights.mrePx
+      ? [
+        `- MRE over those images: float32 ${c.weights.mrePx.float32.toFixed(3)} px, shipped ` +
+        `${c.weights.mrePx.shipped.toFixed(3)} px`,
+      ]
+      : []),
     ...(c.notes ? ["", "## Notes", "", c.notes] : []),
     "",
     `Shipped ${c.shippedAt}.`,
@@ -368,7 +396,7 @@ export function modelCardMarkdown(c: ModelCard): string {
 
 /**
  * `deno run -A lib/inference/ship.ts <checkpoint> <family>`: score the checkpoint on its run's
- * validation split (the comparison's metrics), verify float16 on 8 of those images, and write
+ * validation split (the comparison's metrics), verify float16 on all of those images, and write
  * checkpoints/<family>/.
  */
 async function shipFromCommandLine(args: string[]): Promise<void> {
@@ -401,7 +429,11 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
     study,
   );
   predictor.dispose();
-  const verifyImages = val.samples.slice(0, 8).map((s) => ({ id: s.id, image: s.image }));
+  const verifyImages = val.samples.map((s) => ({
+    id: s.id,
+    image: s.image,
+    landmarks: s.landmarks,
+  }));
   const card = await shipCheckpoint(spec, family, metrics, {
     verifyImages,
     notes: "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split " +

@@ -46,10 +46,10 @@ Deno.test("float16Bits: hand-checked encodings, round to nearest even, and tf.io
 Deno.test("shipCheckpoint: self-describing folder, float16 kernels, loads by path, small landmark shift", async () => {
   const run = await tinyRun();
   const root = join(run.root, "shipped");
-  const verify = [11, 12, 13].map((s) => ({
-    id: `v${s}.png`,
-    image: generatePhantom(s, { width: 70, height: 50 }).image,
-  }));
+  const verify = [11, 12, 13].map((s) => {
+    const p = generatePhantom(s, { width: 70, height: 50 });
+    return { id: `v${s}.png`, image: p.image, ...(s !== 13 ? { landmarks: p.landmarks } : {}) };
+  });
   const card = await shipCheckpoint(run.outcome.checkpointDir, "coord", { mre_px: 12.5 }, {
     root,
     verifyImages: verify,
@@ -73,6 +73,10 @@ Deno.test("shipCheckpoint: self-describing folder, float16 kernels, loads by pat
   assert.equal(card.training.finished, true);
   assert.equal(card.training.checkpointEpoch, 1);
   assert.ok(card.weights.maxLandmarkShiftPx! < 0.5, `shift ${card.weights.maxLandmarkShiftPx}`);
+  assert.ok(card.weights.medianShiftPx! <= card.weights.maxLandmarkShiftPx!);
+  // MRE over the two labelled images, float32 vs float16: within the largest shift of each other.
+  const { float32, shipped: half } = card.weights.mrePx!;
+  assert.ok(float32 > 0 && Math.abs(float32 - half) <= card.weights.maxLandmarkShiftPx! + 1e-9);
   assert.match(
     await Deno.readTextFile(join(dir, "model_card.md")),
     /deno task predict --model coord/,
