@@ -66,10 +66,10 @@ const ENTRIES: Record<string, Entry> = {
       epochs: 150,
     },
   },
-  // Sizing (cpu-dnnl, 2 cores): a batch-16 step of coord-r18-w0.5 at 192 px took 4.4 s with the
-  // machine loaded ~5× and 2–3 s is expected idle, so 30 epochs × 40 steps ≈ 45–55 min with
-  // validation. Standardised outputs: on a 20 × 20-step HC18 run they fitted faster at every epoch
-  // checked (train loss 0.25 at epoch 7 vs 0.34; val MRE 66 vs 88 px at epoch 6).
+  // Sizing (cpu-dnnl, 2 cores, quiet machine): a 30-epoch run of this config took 589 s (about
+  // 40 img/s training, 16 s an epoch with validation) and reached val MRE 29.3 px / 3.8 mm, spread
+  // 0.77/0.71; 80 epochs ≈ 25 min, leaving room for a loaded machine within 60 min. Standardised
+  // outputs: on a 20 × 20-step HC18 run they gave 43.8 px vs 60.6 px (spread 0.63/0.58 vs 0.49/0.47).
   cpu: {
     description:
       "Default: a half-width ResNet-18 regressor at 192 px with standardised outputs, from " +
@@ -80,7 +80,7 @@ const ENTRIES: Record<string, Entry> = {
       taskOptions: { standardise: 1 },
       inputSize: 192,
       batchSize: 16,
-      epochs: 30,
+      epochs: 80,
       optimizer: { lr: 1e-3, weightDecay: 1e-4 },
       schedule: { kind: "cosine-warmup", warmupEpochs: 2, minLr: 1e-5 },
       earlyStopping: { patience: 0 },
