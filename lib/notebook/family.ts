@@ -304,7 +304,19 @@ async function finishedWithConfig(runDir: string, checkpointDir: string, config:
   if (!run?.endedAt || run.interrupted) return false;
   if (!await exists(join(checkpointDir, "best", "model.json"))) return false;
   const saved = await Deno.readTextFile(join(runDir, "config.json")).then(JSON.parse, () => null);
-  return isDeepStrictEqual(saved, config);
+  // Compare as saved (JSON drops undefined-valued keys). A run may add what it derived from its
+  // data (e.g. the coord task's target statistics), so the request need only be contained in it.
+  return containedIn(JSON.parse(JSON.stringify(config)), saved);
+}
+
+/** Every key of `want` is in `have` with a contained value; arrays and leaves compare exactly. */
+function containedIn(want: unknown, have: unknown): boolean {
+  if (typeof want !== "object" || want === null || Array.isArray(want)) {
+    return isDeepStrictEqual(want, have);
+  }
+  if (typeof have !== "object" || have === null || Array.isArray(have)) return false;
+  const h = have as Record<string, unknown>;
+  return Object.entries(want).every(([k, v]) => containedIn(v, h[k]));
 }
 
 /** Run ids of a family's quick runs under `resultsRoot`, newest first. */
@@ -365,7 +377,9 @@ async function loadQuick(family: string, opts: FamilyRunOptions, why = ""): Prom
   const runDir = join(resultsRoot, runId);
   const run = await readJson<RunInfo>(join(runDir, "run.json"));
   const weightsDir = join(checkpointsRoot, runId, "best");
-  const scored = await score(config, weightsDir, opts.val);
+  // Score with the config the run saved: it holds what training derived (e.g. target statistics).
+  const saved = await readJson<RunConfig>(join(runDir, "config.json"));
+  const scored = await score(saved, weightsDir, opts.val);
   const note = `${why ? why + "\n\n" : ""}**Quick run** \`${runId}\` (config \`${config.name}\`, ` +
     `${config.epochs} epochs × ${config.stepsPerEpoch || "all"} steps on ${
       run.data?.images ?? "?"
