@@ -17,6 +17,7 @@ import { describeModel } from "../models/mod.ts";
 import type { RunConfig } from "../training/config.ts";
 import { autoProgress } from "../training/progress.ts";
 import { resolveConfig } from "../training/tasks/mod.ts";
+import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task cv --model M [options]
 
@@ -117,19 +118,9 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    if (err instanceof InterruptedError) {
-      console.error(`${err.message} (same --run-id)`);
-      Deno.exit(130);
-    }
-    if (
-      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error(`error: ${(err as Error).message}`);
-      Deno.exit(2);
-    }
-    throw err;
-  }
+  await runMain(main, (err) => {
+    if (!(err instanceof InterruptedError)) return undefined;
+    console.error(`${err.message} (same --run-id)`);
+    return 130;
+  });
 }

@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { auditLabelFiles, DEFAULT_THRESHOLDS, formatAuditReport } from "../data/audit.ts";
 import { readDatasetInfo } from "../data/dataset.ts";
+import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task data:audit --labels <csv> --images <dir> [--masks <dir>] [options]
        deno task data:audit <dataset-dir> [options]
@@ -81,16 +82,4 @@ export async function main(args: string[]): Promise<number> {
   return report.errors > 0 ? 1 : 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    if (
-      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error(`error: ${(err as Error).message}`);
-      Deno.exit(2);
-    }
-    throw err;
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.ts";
 import { importHc18, listHc18TestSet } from "../data/hc18.ts";
+import { runMain } from "./run_main.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAX_HC_DIFF_MM = 0.1;
@@ -72,16 +73,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    if (
-      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error(`error: ${(err as Error).message}`);
-      Deno.exit(2);
-    }
-    throw err;
-  }
-}
+if (import.meta.main) await runMain(main);

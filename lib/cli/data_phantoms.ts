@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.ts";
 import { writePhantomDataset } from "../data/phantom_dataset.ts";
+import { runMain } from "./run_main.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -77,16 +78,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    if (
-      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error(`error: ${(err as Error).message}`);
-      Deno.exit(2);
-    }
-    throw err;
-  }
-}
+if (import.meta.main) await runMain(main);

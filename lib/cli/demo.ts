@@ -26,6 +26,7 @@ import { DATASET_FILE } from "../data/dataset.ts";
 import { writePhantomDataset } from "../data/phantom_dataset.ts";
 import { autoProgress } from "../training/progress.ts";
 import { PROJECT_ROOT, RESULTS_ROOT } from "../training/run.ts";
+import { runMain } from "./run_main.ts";
 
 /**
  * Training length per family for the demo (the `quick` configs: 64 px, batch 8): the same step
@@ -167,19 +168,9 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    if (err instanceof InterruptedError) {
-      console.error(`${err.message} (same --run-id)`);
-      Deno.exit(130);
-    }
-    if (
-      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error(`error: ${(err as Error).message}`);
-      Deno.exit(2);
-    }
-    throw err;
-  }
+  await runMain(main, (err) => {
+    if (!(err instanceof InterruptedError)) return undefined;
+    console.error(`${err.message} (same --run-id)`);
+    return 130;
+  });
 }

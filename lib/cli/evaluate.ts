@@ -15,6 +15,7 @@ import { type EvalCase, evaluate } from "../metrics/evaluation.ts";
 import { textTable } from "../notebook/table.ts";
 import { writeDashboard } from "../viz/dashboard.ts";
 import { sdrRows, summaryRows } from "../viz/report.ts";
+import { runMain } from "./run_main.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -156,16 +157,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    if (
-      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error(`error: ${(err as Error).message}`);
-      Deno.exit(2);
-    }
-    throw err;
-  }
-}
+if (import.meta.main) await runMain(main);

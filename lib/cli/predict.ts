@@ -17,6 +17,7 @@ import { findPixelSizeCsv, listInputImages, readPixelSizes } from "../inference/
 import { locateModel, SHIPPED_FAMILIES } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { countProgress } from "../inference/progress.ts";
+import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [options]
 
@@ -132,16 +133,4 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    if (
-      err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error(`error: ${(err as Error).message}`);
-      Deno.exit(2);
-    }
-    throw err;
-  }
-}
+if (import.meta.main) await runMain(main);
