@@ -119,8 +119,9 @@ function registerWasmKernel(
   tf.registerKernel({
     kernelName: name,
     backendName: "wasm",
-    // Returned as a Tensor, the engine adopts it as the kernel output as it is.
-    kernelFunc: ({ inputs, attrs = {} }) => tf.tidy(() => tf.keep(run(inputs, attrs))),
+    // Returned as a Tensor, the engine adopts it as the kernel output as it is. No tf.keep: a kept
+    // tensor escapes every enclosing tidy, which leaked one tensor per call while training.
+    kernelFunc: ({ inputs, attrs = {} }) => tf.tidy(() => run(inputs, attrs)),
   });
 }
 
