@@ -18,31 +18,8 @@ import {
   letterbox,
   trainPipeline,
 } from "../../lib/transforms/pipeline.ts";
-import {
-  elastic,
-  flipHorizontal,
-  flipVertical,
-  gridDistortion,
-  opticalDistortion,
-  rotate,
-  scale,
-  shift,
-  shiftScaleRotate,
-} from "../../lib/transforms/geometric.ts";
-import {
-  brightnessContrast,
-  gamma,
-  gaussianBlur,
-  gaussianKernel,
-  gaussianNoise,
-  motionBlur,
-} from "../../lib/transforms/intensity.ts";
-import {
-  acousticShadow,
-  coarseDropout,
-  depthAttenuation,
-  speckle,
-} from "../../lib/transforms/ultrasound.ts";
+import { gaussianKernel } from "../../lib/transforms/intensity.ts";
+import { ALL_AUGMENTATIONS } from "../../lib/transforms/catalogue.ts";
 import { normalise } from "../../lib/transforms/normalise.ts";
 import { type AugSample, toAugSample, type Transform } from "../../lib/transforms/types.ts";
 
@@ -124,27 +101,7 @@ export async function run(
 ): Promise<{ title: string; rows: Record<string, string | number>[] }> {
   const p = generatePhantom(1, { width: 256, height: 256 });
   const s = toAugSample(p);
-  const transforms: Transform[] = [
-    rotate(),
-    scale(),
-    shift(),
-    shiftScaleRotate(),
-    flipHorizontal({ p: 1 }),
-    flipVertical({ p: 1 }),
-    elastic(),
-    gridDistortion(),
-    opticalDistortion(),
-    brightnessContrast(),
-    gamma(),
-    gaussianNoise(),
-    gaussianBlur(),
-    motionBlur(),
-    acousticShadow(),
-    coarseDropout(),
-    speckle(),
-    depthAttenuation(),
-    claheStep(),
-  ];
+  const transforms: Transform[] = [...ALL_AUGMENTATIONS, claheStep()];
   const rows: Row[] = transforms.map((t) => timeTransform(t, s, "256²", budgetMs));
   rows.push(
     row(

@@ -14,20 +14,9 @@ import { dataDir, type DataKind, dataKind } from "../notebook/env.ts";
 import { lineChart } from "../viz/charts.ts";
 import type { Figure } from "../viz/figure.ts";
 import { gridPng, OVERLAY_COLOURS, overlayPng } from "../viz/overlay.ts";
+import { ALL_AUGMENTATIONS } from "./catalogue.ts";
 import { clahe } from "./clahe.ts";
-import {
-  elastic,
-  flipHorizontal,
-  flipVertical,
-  gridDistortion,
-  mapToSource,
-  opticalDistortion,
-  rotate,
-  scale,
-  shift,
-  shiftScaleRotate,
-} from "./geometric.ts";
-import { brightnessContrast, gamma, gaussianBlur, gaussianNoise, motionBlur } from "./intensity.ts";
+import { mapToSource } from "./geometric.ts";
 import {
   type ClaheAgreement,
   claheAgreement,
@@ -36,7 +25,6 @@ import {
 } from "./opencv_reference.ts";
 import { type Pipeline, sampleRng } from "./pipeline.ts";
 import type { AugSample, Transform } from "./types.ts";
-import { acousticShadow, coarseDropout, depthAttenuation, speckle } from "./ultrasound.ts";
 
 /**
  * Re-encode as a 256-colour palette PNG: these figures are grey images with a few overlay colours,
@@ -131,26 +119,7 @@ export async function claheAgreementRows(
 }
 
 /** Every augmentation once, forced on (p = 1), with its default range. */
-export const GALLERY_TRANSFORMS: readonly Transform[] = [
-  shiftScaleRotate(),
-  rotate(),
-  scale(),
-  shift(),
-  flipHorizontal({ p: 1 }),
-  flipVertical({ p: 1 }),
-  elastic(),
-  gridDistortion(),
-  opticalDistortion(),
-  brightnessContrast(),
-  gamma(),
-  gaussianNoise(),
-  gaussianBlur(),
-  motionBlur(),
-  acousticShadow(),
-  coarseDropout(),
-  speckle(),
-  depthAttenuation(),
-];
+export const GALLERY_TRANSFORMS: readonly Transform[] = ALL_AUGMENTATIONS;
 
 async function sampleTile(s: AugSample, caption: string) {
   return { png: await overlayPng(s.image, { truth: s.landmarks, mask: s.mask }), caption };
