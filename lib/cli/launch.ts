@@ -16,7 +16,7 @@
  * variable and three system facts (cpus, networkInterfaces, hostname).
  */
 import { existsSync, realpathSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, extname, join, resolve } from "node:path";
 
 export const PROJECT_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 /** Where the HC18 copy lives beside the project (`../shared/data/hc18`). */
@@ -25,7 +25,10 @@ export const DEFAULT_HC18_DIR = resolve(PROJECT_ROOT, "../shared/data/hc18");
 export interface Profile {
   /** Folders inside the project the script may write. */
   writeDirs: string[];
-  /** Flags whose values are output folders the script may write (e.g. `--out`). */
+  /**
+   * Flags whose values name outputs the script may write (e.g. `--out`): a folder as given, a file
+   * (a name with an extension) through its folder, since atomic writes create a temporary sibling.
+   */
   outputFlags: string[];
   /** Programs the script may spawn; none for data scripts. */
   run: string[];
@@ -35,7 +38,11 @@ export interface Profile {
 
 export const PROFILES: Record<string, Profile> = {
   /** Data import, training, evaluation, prediction, demo. */
-  data: { writeDirs: ["data", "results", "checkpoints"], outputFlags: [], run: [] },
+  data: {
+    writeDirs: ["data", "results", "checkpoints"],
+    outputFlags: ["--out", "--overlays"],
+    run: [],
+  },
   /**
    * Notebook runner: spawns Debian's Python (nbclient), through `unshare` into a network namespace
    * of its own where possible; writes executed notebooks + HTML.
@@ -86,6 +93,11 @@ function pathLikeArgs(args: string[]): string[] {
     .filter((a) => a.length > 0 && !a.startsWith("-"));
 }
 
+/** What to grant for an output path: its folder when it names a file (`preds.csv`), else itself. */
+function outputGrant(path: string): string {
+  return extname(path) ? dirname(path) || "." : path;
+}
+
 /** The Deno permission flags for running a script of `profile` with `args`, from `cwd`. */
 export function permissionFlags(profile: Profile, args: string[], cwd: string): string[] {
   const readPaths = [PROJECT_ROOT, DEFAULT_HC18_DIR, ...flagValues(args, "--data")];
@@ -94,7 +106,7 @@ export function permissionFlags(profile: Profile, args: string[], cwd: string): 
   }
   const writePaths = [
     ...profile.writeDirs.map((dir) => join(PROJECT_ROOT, dir)),
-    ...profile.outputFlags.flatMap((flag) => flagValues(args, flag)),
+    ...profile.outputFlags.flatMap((flag) => flagValues(args, flag)).map(outputGrant),
   ];
   const list = (paths: string[]) => [...new Set(paths.flatMap((p) => grantable(p, cwd)))].join(",");
   const flags = [

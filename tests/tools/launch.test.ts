@@ -65,6 +65,23 @@ Deno.test("permissionFlags: relative paths resolve against cwd; output flags bec
   assert.deepEqual(grantList(flags, "run"), ["/bin/x"]);
 });
 
+Deno.test("permissionFlags: an output file is granted through its folder, an output folder as is", () => {
+  const flags = permissionFlags(
+    PROFILES.data,
+    ["--out", "preds.csv", "--overlays=ov", "--input", "imgs"],
+    "/srv/work",
+  );
+  assert.deepEqual(grantList(flags, "write"), [
+    join(PROJECT_ROOT, "data"),
+    join(PROJECT_ROOT, "results"),
+    join(PROJECT_ROOT, "checkpoints"),
+    "/srv/work",
+    "/srv/work/ov",
+  ]);
+  const nested = permissionFlags(PROFILES.data, ["--out=/srv/out/sub/p.csv"], "/");
+  assert.equal(grantList(nested, "write")!.at(-1), "/srv/out/sub");
+});
+
 Deno.test("only the bench may spawn deno, and only this deno binary", () => {
   assert.deepEqual(grantList(permissionFlags(PROFILES.bench, [], "/"), "run"), [
     "/usr/bin/python3",
