@@ -59,6 +59,11 @@ const CASES: Case[] = [
     f: (x: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(t4(x), t4(w), s, pad),
   })),
   {
+    name: "depthwise 3×3 s2 same, 19 channels (NHWC, not a multiple of the vector width)",
+    shapes: [[2, 11, 9, 19], [3, 3, 19, 1]],
+    f: (x, w) => tf.depthwiseConv2d(t4(x), t4(w), 2, "same"),
+  },
+  {
     name: "tf.layers depthwise + 1×1 conv (layers pass dilations: null)",
     shapes: [[2, 8, 8, 3]],
     f: (x) => {

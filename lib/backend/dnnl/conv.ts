@@ -2,8 +2,8 @@
  * Convolution primitives (forward, backward data, backward weights; regular and depthwise) keyed
  * by geometry. tfjs layouts map onto oneDNN's plain tags without copies: activations NHWC, conv
  * filters HWIO, depthwise filters [H, W, C, M] as grouped weights (g = C, o = M, i = 1) "hwigo".
- * Except for 1×1 convs, the primitives are created with format `any`: oneDNN then picks its blocked AVX-512
- * layouts, and DnnlPrimitive reorders around the call. Measured on this machine (1 thread,
+ * Except for 1×1 and depthwise convs, the primitives are created with format `any`: oneDNN then
+ * picks its blocked AVX-512 layouts, and DnnlPrimitive reorders around the call. Measured on this machine (1 thread,
  * 8×128×128×16, 3×3): plain NHWC ran im2col+GEMM at 27–55 GFLOP/s, blocked direct conv at
  * 89–93 GFLOP/s including the reorders; deeper layers 200+ GFLOP/s.
  */
@@ -67,13 +67,16 @@ export class ConvPrimitives {
     const wDims = depthwise ? [ci, co / ci, 1, kh, kw] : [co, ci, kh, kw];
     // A 1×1 conv on NHWC is a plain GEMM: reordering to blocked layouts cost more than it saved
     // (8×128×128, 16→96: 4.6 ms in NHWC, 19.6 ms blocked with reorders).
+    // Depthwise convs read NHWC directly too (brgemm/jit_dw kernels): the blocked layout's reorders
+    // had cost more than the conv itself (MBConv inference: 20 ms of reorders around 12 ms).
     const pointwise = !depthwise && kh === 1 && kw === 1;
-    const free = (dims: number[], plain: number) =>
-      memoryDesc(lib, dims, pointwise ? plain : C.tag.any);
+    const plainData = pointwise || depthwise;
+    const free = (dims: number[], plain: number, keep: boolean) =>
+      memoryDesc(lib, dims, keep ? plain : C.tag.any);
     return {
-      anySrc: free(srcDims, C.tag.nhwc),
-      anyWeights: free(wDims, C.tag.hwio),
-      anyDst: free(dstDims, C.tag.nhwc),
+      anySrc: free(srcDims, C.tag.nhwc, plainData),
+      anyWeights: free(wDims, C.tag.hwio, pointwise),
+      anyDst: free(dstDims, C.tag.nhwc, plainData),
       src: memoryDesc(lib, srcDims, C.tag.nhwc),
       weights,
       dst: memoryDesc(lib, dstDims, C.tag.nhwc),
