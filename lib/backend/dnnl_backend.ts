@@ -13,7 +13,13 @@ import { NormPrimitives } from "./dnnl/norm.ts";
 import { BinaryPrimitives } from "./dnnl/binary.ts";
 import { BufferPool, PooledCpuBackend } from "./buffer_pool.ts";
 import { useAllocator } from "./js_kernels.ts";
-import { FUSED_GRADIENT_KERNELS, KERNEL_OVERRIDES, type Native } from "./fast_cpu_kernels.ts";
+import {
+  FUSED_GRADIENT_KERNELS,
+  KERNEL_OVERRIDES,
+  type Native,
+  NATIVE_KERNELS,
+} from "./fast_cpu_kernels.ts";
+import { registerSwish } from "./swish.ts";
 import {
   markDilationAware,
   registerDilatedConvGradients,
@@ -55,7 +61,7 @@ export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
   for (const k of tf.getKernelsForBackend("cpu")) {
     if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: CPU_DNNL });
   }
-  for (const o of KERNEL_OVERRIDES) {
+  for (const o of [...KERNEL_OVERRIDES, ...NATIVE_KERNELS]) {
     const fallback = tf.getKernel(o.name, "cpu")?.kernelFunc;
     tf.registerKernel({
       kernelName: o.name,
@@ -73,6 +79,7 @@ export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
   for (const k of FUSED_GRADIENT_KERNELS) tf.registerKernel({ ...k, backendName: CPU_DNNL });
   registerDilatedConvGradients();
   registerFusedGradients();
+  registerSwish();
   markDilationAware(CPU_DNNL);
   registered = {
     threads,

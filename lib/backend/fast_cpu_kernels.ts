@@ -395,6 +395,36 @@ const BATCH_NORM: KernelOverride = {
   },
 };
 
+/** Native kernels with no tfjs counterpart: swish x·σ(αx) and its gradient (see swish.ts). */
+export const NATIVE_KERNELS: KernelOverride[] = [
+  {
+    name: "BiometrySwish",
+    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs, { eltwise, pool }: Native) => {
+      if (!f32(x)) return undefined;
+      const be = backend as Backend;
+      const xv = values(be, x!);
+      const y = eltwise.forward(C.alg.swish, xv, pool.alloc(xv.length), attrs.alpha as number);
+      return be.makeTensorInfo(x!.shape, "float32", y);
+    },
+  },
+  {
+    name: "BiometrySwishGrad",
+    run: ({ inputs: { dy, x }, backend, attrs = {} }: KernelArgs, { eltwise, pool }: Native) => {
+      if (!f32(dy, x)) return undefined;
+      const be = backend as Backend;
+      const xv = values(be, x!);
+      const dx = eltwise.backward(
+        C.alg.swish,
+        xv,
+        values(be, dy!),
+        pool.alloc(xv.length),
+        attrs.alpha as number,
+      );
+      return be.makeTensorInfo(x!.shape, "float32", dx);
+    },
+  },
+];
+
 /** Kernels with no tfjs counterpart, used by the fused gradients of gradients.ts. */
 export const FUSED_GRADIENT_KERNELS: tf.KernelConfig[] = [
   {

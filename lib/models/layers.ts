@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import { registerDilatedConvGradients } from "../backend/gradients.ts";
+import { swish } from "../backend/swish.ts";
 import { Rng } from "../core/rng.ts";
 
 type Kwargs = Record<string, unknown>;
@@ -106,28 +107,16 @@ export class SeededDropout extends tf.layers.Layer {
   }
 }
 
-/** x·σ(x) with a hand-written gradient σ + y·(1−σ): 6 elementwise kernels per step instead of 10. */
-const swishOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  const sig = tf.sigmoid(x);
-  const y = tf.mul(x, sig);
-  save([sig, y]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor, [sg, yv]: tf.Tensor[]) =>
-      tf.mul(dy, tf.add(sg, tf.mul(yv, tf.sub(1, sg)))),
-  };
-});
-
 /**
  * Swish / SiLU activation (EfficientNet's), as a layer with a fused gradient: elementwise kernels
- * dominate EfficientNet training time on CPU, and tfjs' own swish records three forward ops.
+ * dominate EfficientNet training time on CPU, and tfjs' own swish records three forward ops. One
+ * kernel each way on cpu-dnnl (lib/backend/swish.ts).
  */
 export class Swish extends tf.layers.Layer {
   static className = "Swish";
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return swishOp(single(inputs)) as tf.Tensor;
+    return swish(single(inputs));
   }
 }
 

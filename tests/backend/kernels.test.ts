@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/core/rng.ts";
+import { swish } from "../../lib/backend/swish.ts";
 import { backendUnderTest, evaluate, randomArray, relativeError, sizeOf } from "./helpers.ts";
 
 const TOLERANCE = 1e-4;
@@ -180,6 +181,25 @@ const CASES: Case[] = [
     name: "swish as tf.layers computes it: sigmoid(x·1)·x",
     shapes: [[2, 5, 5, 3]],
     f: (x) => tf.mul(tf.sigmoid(tf.mul(x, tf.scalar(1))), x),
+  },
+  ...[[2, 5, 5, 3], [2, 33, 17, 19]].map((shape) => ({
+    name: `swish op of lib/backend/swish.ts, ${shape.join("×")}`,
+    shapes: [shape],
+    f: (x: tf.Tensor) => swish(x),
+  })),
+  {
+    name: "tf.layers swish activation, standalone and fused into a conv layer",
+    shapes: [[2, 7, 9, 5]],
+    f: (x) => {
+      const act = tf.layers.activation({ activation: "swish" }).apply(x) as tf.Tensor;
+      const conv = tf.layers.conv2d({
+        filters: 3,
+        kernelSize: 1,
+        activation: "swish",
+        kernelInitializer: "ones",
+      });
+      return conv.apply(act) as tf.Tensor;
+    },
   },
   {
     name: "multiply by a scalar one, broadcast to a larger shape",

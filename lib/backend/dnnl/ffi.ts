@@ -37,6 +37,7 @@ const SYMBOLS = {
     result: I32,
   },
   dnnl_eltwise_forward_desc_init: { parameters: [B, I32, I32, B, F32, F32], result: I32 },
+  dnnl_eltwise_backward_desc_init: { parameters: [B, I32, B, B, F32, F32], result: I32 },
   dnnl_pooling_v2_forward_desc_init: {
     parameters: [B, I32, I32, B, B, B, B, B, B, B],
     result: I32,
@@ -94,6 +95,7 @@ export const C = {
     logistic: 175,
     exp: 191,
     tanh: 47,
+    swish: 223,
     poolingMax: 511,
     poolingAvgExcludePadding: 1023,
     binaryAdd: 131056,
