@@ -239,16 +239,38 @@ const UNARY_KERNELS: KernelOverride[] = (Object.keys(UNARY_OPS) as UnaryOpName[]
   },
 }));
 
+/** Below this many input elements a JS global pool beats the FFI and primitive-lookup overhead. */
+const NATIVE_GLOBAL_POOL_MIN = 1 << 16;
+
+/**
+ * Mean over H and W of NHWC (global average pooling, as in squeeze-excitation) through oneDNN's
+ * average pooling with one window per image: vectorised over channels, where the JS loop adds
+ * one float at a time (MBConv inference: its 9 global pools 13.9 → 1.8 ms).
+ */
+function globalAveragePool(x: tf.TensorInfo, be: Backend, { pooling, pool }: Native) {
+  const [n, h, w, c] = x.shape;
+  const info = tf.backend_util.computePool2DInfo([n, h, w, c], [h, w], [h, w], 1, "valid");
+  const out = pool.alloc(n * c);
+  pooling.forward(info, false).execute([values(be, x), out]);
+  return out;
+}
+
 function reduction(name: string, op: ReduceOp, axisAttr: string, mean: boolean): KernelOverride {
   return {
     name,
-    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs) => {
+    run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs, native: Native) => {
       if (!f32(x)) return undefined;
       const be = backend as Backend;
       const shape = x!.shape;
       const axes = tf.util.parseAxisParam(attrs[axisAttr] as number | number[], shape);
       const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
       const outShape = attrs.keepDims ? kept : shape.filter((_, i) => !axes.includes(i));
+      if (
+        mean && shape.length === 4 && axes.length === 2 && axes.includes(1) && axes.includes(2) &&
+        sizeOf(shape) >= NATIVE_GLOBAL_POOL_MIN
+      ) {
+        return be.makeTensorInfo(outShape, "float32", globalAveragePool(x!, be, native));
+      }
       const out = reduce(op, values(be, x!), shape, axes);
       if (mean) {
         const n = axes.reduce((p, a) => p * shape[a], 1);

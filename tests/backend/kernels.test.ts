@@ -114,6 +114,11 @@ const CASES: Case[] = [
   },
   { name: "avg pool 2×2 s2", shapes: [[1, 8, 6, 5]], f: (x) => tf.avgPool(t4(x), 2, 2, "valid") },
   { name: "global average pool", shapes: [[3, 5, 7, 4]], f: (x) => tf.mean(x, [1, 2]) },
+  {
+    name: "large global average pool, odd sizes, keepDims or not (oneDNN pooling)",
+    shapes: [[3, 67, 45, 23]],
+    f: (x) => tf.concat([tf.mean(x, [1, 2]).reshape([-1]), tf.mean(x, [2, 1], true).reshape([-1])]),
+  },
   { name: "global max pool", shapes: [[3, 5, 7, 4]], f: (x) => tf.max(x, [1, 2]) },
   {
     name: "resize bilinear ×2, square (tfjs's cpu gradient is wrong for non-square and half-pixel)",
