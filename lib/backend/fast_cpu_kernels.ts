@@ -150,7 +150,7 @@ const NATIVE_BINARY: Partial<Record<BinaryOpName, { alg: number; commutes: boole
 };
 
 /** Below this many output elements a JS loop beats the FFI and primitive-lookup overhead. */
-const NATIVE_BINARY_MIN = 1 << 16;
+const NATIVE_MIN = 1 << 16;
 
 /** oneDNN binary when one operand has the full output shape and the other broadcasts into it. */
 function nativeBinary(
@@ -162,7 +162,7 @@ function nativeBinary(
 ) {
   const spec = NATIVE_BINARY[op];
   const out = broadcastShape(a.shape, b.shape);
-  if (!spec || !out || out.length === 0 || out.length > 5 || sizeOf(out) < NATIVE_BINARY_MIN) {
+  if (!spec || !out || out.length === 0 || out.length > 5 || sizeOf(out) < NATIVE_MIN) {
     return undefined;
   }
   const full = (t: tf.TensorInfo) =>
@@ -239,9 +239,6 @@ const UNARY_KERNELS: KernelOverride[] = (Object.keys(UNARY_OPS) as UnaryOpName[]
   },
 }));
 
-/** Below this many input elements a JS global pool beats the FFI and primitive-lookup overhead. */
-const NATIVE_GLOBAL_POOL_MIN = 1 << 16;
-
 /**
  * Mean over H and W of NHWC (global average pooling, as in squeeze-excitation) through oneDNN's
  * average pooling with one window per image: vectorised over channels, where the JS loop adds
@@ -267,7 +264,7 @@ function reduction(name: string, op: ReduceOp, axisAttr: string, mean: boolean):
       const outShape = attrs.keepDims ? kept : shape.filter((_, i) => !axes.includes(i));
       if (
         mean && shape.length === 4 && axes.length === 2 && axes.includes(1) && axes.includes(2) &&
-        sizeOf(shape) >= NATIVE_GLOBAL_POOL_MIN
+        sizeOf(shape) >= NATIVE_MIN
       ) {
         return be.makeTensorInfo(outShape, "float32", globalAveragePool(x!, be, native));
       }
