@@ -76,6 +76,9 @@ export interface FamilyMetrics {
   dice: number | null;
   /** AUROC of "error > 2 mm" (px without pixel sizes: > 2 % of the image width) vs TTA confidence. */
   tta_auroc: number | null;
+  /** The same images predicted with TTA (flip + shifts, combined as ellipses): MRE and |ΔHC|. */
+  tta_mre_px: number | null;
+  tta_hc_abs_mm: number | null;
   ms_per_image: number;
   params: number;
   train_s: number;
@@ -102,6 +105,8 @@ export interface ConfidenceStudy {
   threshold: number | "2% of width";
   /** AUROC of failure vs 1 − confidence (NaN when all images fail or none does). */
   auroc: number;
+  /** The TTA predictions scored like scorePredictor's (landmarks and clinical measures). */
+  evaluation: EvalResult;
 }
 
 /** The run config of `family` at `variant`, with data and overrides applied. */
@@ -247,11 +252,18 @@ export async function confidenceStudy(
     };
   });
   const failed = rows.map((r, i) => r.mre > (mm ? 2 : 0.02 * samples[i].image.width));
+  const cases: EvalCase[] = preds.map((p, i) => ({
+    id: p.id,
+    truth: samples[i].landmarks,
+    pred: p.landmarks,
+    ...(samples[i].pixelSizeMm !== undefined ? { pixelSizeMm: samples[i].pixelSizeMm } : {}),
+  }));
   return {
     rows,
     unit: mm ? "mm" : "px",
     threshold: mm ? 2 : "2% of width",
     auroc: auroc(rows.map((r) => 1 - r.confidence), failed),
+    evaluation: evaluate(cases),
   };
 }
 
@@ -278,6 +290,8 @@ export function metricsOf(
     hc_abs_mm: finite(ev.clinical?.hcMm.mean),
     dice: finite(ev.segmentation?.dice.mean),
     tta_auroc: finite(study?.auroc),
+    tta_mre_px: finite(study?.evaluation.landmarks.px.radial.mean),
+    tta_hc_abs_mm: finite(study?.evaluation.clinical?.hcMm.mean),
     ms_per_image: msPerImage,
     params,
     train_s: run?.wallClockSec ?? NaN,
@@ -376,6 +390,8 @@ const COLUMNS: [keyof FamilyMetrics, string][] = [
   ["sdr_4mm", "SDR 4 mm"],
   ["hc_abs_mm", "|ΔHC| mm"],
   ["dice", "Dice"],
+  ["tta_mre_px", "MRE px TTA"],
+  ["tta_hc_abs_mm", "|ΔHC| mm TTA"],
   ["tta_auroc", "AUROC >2mm"],
   ["ms_per_image", "ms/image"],
   ["params", "params"],

@@ -437,7 +437,7 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
   const card = await shipCheckpoint(spec, family, metrics, {
     verifyImages,
     notes: "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split " +
-      "(original pixels); tta_auroc: AUROC of error > 2 mm against the --tta confidence.",
+      "(original pixels); tta_auroc: AUROC of error > 2 mm against the TTA confidence (predict's default).",
   });
   console.log(modelCardMarkdown(card));
 }

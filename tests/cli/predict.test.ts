@@ -64,6 +64,7 @@ Deno.test("predict CLI: mixed folder → rows for decodable images, errors list,
     sizes,
     "--overlays",
     overlays,
+    "--no-tta",
     "--backend",
     "cpu",
   ]);
@@ -79,7 +80,7 @@ Deno.test("predict CLI: mixed folder → rows for decodable images, errors list,
   assert.equal(t.rows[0][9], "0.25");
   assert.ok(Number(t.rows[0][12]) > 0, "hc_mm");
   assert.deepEqual(t.rows[2].slice(9, 14), ["", "", "", "", ""], "c.jpg has no pixel size");
-  assert.equal(t.rows[0][14], "", "coordinate regression without TTA has no confidence");
+  assert.equal(t.rows[0][14], "", "coordinate regression with --no-tta has no confidence");
   const errors = await readCsv(errorsPathFor(out));
   assert.deepEqual(errors.rows.map((r) => r[0]), ["corrupt.png"]);
   assert.match(errors.rows[0][1], /corrupt\.png/);
@@ -89,7 +90,7 @@ Deno.test("predict CLI: mixed folder → rows for decodable images, errors list,
   assert.deepEqual([meta.width, meta.height], [90, 61]);
 });
 
-Deno.test("predict CLI: HC18-style folder picks up its pixel-size CSV; --tta fills confidence", async () => {
+Deno.test("predict CLI: HC18-style folder picks up its pixel-size CSV; TTA (the default) fills confidence", async () => {
   const dir = join(run.root, "hc18", "test_set");
   await Deno.mkdir(dir, { recursive: true });
   await sharp(grey8(21, 80, 54), { raw: { width: 80, height: 54, channels: 1 } }).png().toFile(
@@ -101,7 +102,7 @@ Deno.test("predict CLI: HC18-style folder picks up its pixel-size CSV; --tta fil
   );
   const out = join(run.root, "hc18.csv");
   assert.equal(
-    await main(["--model", model, "--input", dir, "--out", out, "--tta", "--backend", "cpu"]),
+    await main(["--model", model, "--input", dir, "--out", out, "--backend", "cpu"]),
     0,
   );
   const t = await readCsv(out);

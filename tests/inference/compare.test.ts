@@ -53,6 +53,11 @@ Deno.test("runComparison: every family on one split, scored alike; finished runs
     const want = failureAuroc(c.rows.map((x) => x.mre), c.rows.map((x) => x.confidence));
     assert.ok(Object.is(want, c.auroc) || Math.abs(want - c.auroc) < 1e-12);
     assert.equal(r.metrics.tta_auroc, Number.isFinite(want) ? want : null);
+    // The TTA evaluation scores the same predictions: its mm MRE is the mean of the rows' MREs.
+    const rowMean = c.rows.reduce((s, x) => s + x.mre, 0) / c.rows.length;
+    assert.ok(Math.abs(c.evaluation.landmarks.mm!.radial.mean - rowMean) < 1e-9 * (1 + rowMean));
+    assert.equal(r.metrics.tta_mre_px, c.evaluation.landmarks.px.radial.mean);
+    assert.equal(r.metrics.tta_hc_abs_mm, c.evaluation.clinical!.hcMm.mean);
   }
   // Independent path: the trainer's own report on the best checkpoint (lib/training/run.ts). The
   // segmentation adapter's landmarks are canonical, so both must agree on the MRE.
