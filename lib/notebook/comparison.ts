@@ -18,6 +18,11 @@ import type { CvResult } from "../inference/cv.ts";
 import { cvRows } from "../inference/cv.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { compareMre } from "../metrics/comparison.ts";
+import {
+  ellipseErrorSummary,
+  ROUNDNESS_EDGES,
+  roundnessBinLabel,
+} from "../metrics/ellipse_errors.ts";
 import type { ProgressSink } from "../training/progress.ts";
 import type { Figure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
@@ -65,6 +70,33 @@ export function comparisonTableRows(runs: readonly FamilyRun[]): Row[] {
       "ms/image": r.msPerImage,
       params: r.params,
       "train min": finite((r.run.wallClockSec ?? NaN) / 60),
+    };
+  });
+}
+
+/**
+ * One row per family: its landmark error split into the head ellipse's centre, semi-axis lengths
+ * and OFD direction (means over the images), then n, MRE and angle error per b/a bin of the truth
+ * (lib/metrics/ellipse_errors.ts).
+ */
+export function ellipseErrorRows(
+  runs: readonly Pick<FamilyRun, "family" | "evaluation">[],
+  edges: readonly number[] = ROUNDNESS_EDGES,
+): Row[] {
+  return runs.map((r) => {
+    const s = ellipseErrorSummary(r.evaluation.cases, edges);
+    return {
+      family: r.family,
+      "centre px": s.centrePx.mean,
+      "|Δa| px": s.dAPx.mean,
+      "|Δb| px": s.dBPx.mean,
+      "angle °": s.angleDeg.mean,
+      "angle ° median": s.angleDeg.median,
+      "MRE px": s.mrePx.mean,
+      ...Object.fromEntries(s.bins.flatMap((b) => {
+        const l = roundnessBinLabel(b);
+        return [[`${l} n`, b.n], [`${l} MRE px`, b.mrePx], [`${l} angle °`, b.angleDeg]];
+      })),
     };
   });
 }

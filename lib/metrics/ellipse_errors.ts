@@ -1,0 +1,133 @@
+/**
+ * Where the landmark error comes from: each case's error split into the head ellipse's centre,
+ * semi-axis lengths and long-axis direction, and the MRE grouped by how round the true head is
+ * (b/a). On near-round heads the long-axis direction is arbitrary, in the annotation as in the
+ * prediction, so the OFD ends can slide along the skull while centre and axes stay right.
+ */
+import type { Landmarks } from "../core/types.ts";
+import { landmarksToEllipse, wrapAngle } from "../geometry/ellipse.ts";
+import { radialErrors } from "./landmarks.ts";
+import { mean, summarize } from "./summary.ts";
+
+/** Default b/a edges: bins b/a < 0.75, 0.75 ≤ b/a < 0.85 and b/a ≥ 0.85. */
+export const ROUNDNESS_EDGES = [0.75, 0.85] as const;
+
+export interface EllipseCaseErrors {
+  /** Distance between the true and predicted centres (px). */
+  centrePx: number;
+  /** |Δ semi-major| and |Δ semi-minor| (px). */
+  dAPx: number;
+  dBPx: number;
+  /**
+   * Angle between the true and predicted OFD directions, modulo 180°, in [0, 90]; NaN when
+   * either OFD has zero length.
+   */
+  angleDeg: number;
+  /** b/a of the truth; NaN when its semi-major is 0. */
+  roundness: number;
+  /** Mean radial error of the four landmarks in storage order (as lib/metrics/landmarks.ts). */
+  mrePx: number;
+}
+
+/** Direction of OFD1 → OFD2 in [0, π), or NaN when the two ends coincide. */
+function ofdDirection(l: Landmarks): number {
+  const dx = l[1].x - l[0].x;
+  const dy = l[1].y - l[0].y;
+  return dx === 0 && dy === 0 ? NaN : wrapAngle(Math.atan2(dy, dx));
+}
+
+/**
+ * Centre, axis lengths and angle come from landmarksToEllipse. Its centre is the mean of the four
+ * points (= the mean of the two axis midpoints), so "mean of the points" and "ellipse centre" are
+ * the same here; using the helper keeps the definition in one place. The semi-axes are its a ≥ b.
+ * The angle is that of the labelled OFD, not of the ellipse's a axis: MRE scores the labelled
+ * points, and when a prediction's BPD comes out longer than its OFD the helper turns the a axis to
+ * the BPD, which would score a 90° turn of the OFD labels as a perfect direction.
+ */
+export function ellipseCaseErrors(pred: Landmarks, truth: Landmarks): EllipseCaseErrors {
+  const p = landmarksToEllipse(pred);
+  const t = landmarksToEllipse(truth);
+  const d = Math.abs(ofdDirection(pred) - ofdDirection(truth));
+  const r = radialErrors(pred, truth);
+  return {
+    centrePx: Math.hypot(p.cx - t.cx, p.cy - t.cy),
+    dAPx: Math.abs(p.a - t.a),
+    dBPx: Math.abs(p.b - t.b),
+    angleDeg: (Math.min(d, Math.PI - d) * 180) / Math.PI,
+    roundness: t.a > 0 ? t.b / t.a : NaN,
+    mrePx: r.reduce((s, e) => s + e, 0) / r.length,
+  };
+}
+
+export interface RoundnessBin {
+  /** b/a in [lo, hi); the outer bins are open (−∞, ∞). */
+  lo: number;
+  hi: number;
+  n: number;
+  /** Means over the bin's cases; NaN when the bin is empty. */
+  mrePx: number;
+  angleDeg: number;
+}
+
+export interface MeanMedian {
+  mean: number;
+  median: number;
+}
+
+export interface EllipseErrorSummary {
+  n: number;
+  /** Over all cases (NaN values skipped; NaN when nothing is left). */
+  centrePx: MeanMedian;
+  dAPx: MeanMedian;
+  dBPx: MeanMedian;
+  angleDeg: MeanMedian;
+  mrePx: MeanMedian;
+  /** One bin per interval between the edges; a case whose roundness is NaN is in none. */
+  bins: RoundnessBin[];
+  cases: EllipseCaseErrors[];
+}
+
+/** Per-case errors and their summary; `edges` must be strictly increasing. */
+export function ellipseErrorSummary(
+  cases: readonly { pred: Landmarks; truth: Landmarks }[],
+  edges: readonly number[] = ROUNDNESS_EDGES,
+): EllipseErrorSummary {
+  if (edges.some((e, i) => !Number.isFinite(e) || (i > 0 && e <= edges[i - 1]))) {
+    throw new RangeError(`ellipseErrorSummary: edges must be finite and increasing, got ${edges}`);
+  }
+  const per = cases.map((c) => ellipseCaseErrors(c.pred, c.truth));
+  const mm = (k: keyof EllipseCaseErrors): MeanMedian => {
+    const s = summarize(per.map((e) => e[k]));
+    return { mean: s.mean, median: s.median };
+  };
+  const bounds = [-Infinity, ...edges, Infinity];
+  const bins = bounds.slice(0, -1).map((lo, i) => {
+    const hi = bounds[i + 1];
+    const inBin = per.filter((e) => e.roundness >= lo && e.roundness < hi);
+    return {
+      lo,
+      hi,
+      n: inBin.length,
+      mrePx: mean(inBin.map((e) => e.mrePx)),
+      angleDeg: mean(inBin.map((e) => e.angleDeg)),
+    };
+  });
+  return {
+    n: per.length,
+    centrePx: mm("centrePx"),
+    dAPx: mm("dAPx"),
+    dBPx: mm("dBPx"),
+    angleDeg: mm("angleDeg"),
+    mrePx: mm("mrePx"),
+    bins,
+    cases: per,
+  };
+}
+
+/** "b/a < 0.75", "b/a 0.75–0.85", "b/a ≥ 0.85"; "b/a any" for the single bin of no edges. */
+export function roundnessBinLabel(bin: { lo: number; hi: number }): string {
+  if (bin.lo === -Infinity && bin.hi === Infinity) return "b/a any";
+  if (bin.lo === -Infinity) return `b/a < ${bin.hi}`;
+  if (bin.hi === Infinity) return `b/a ≥ ${bin.lo}`;
+  return `b/a ${bin.lo}–${bin.hi}`;
+}

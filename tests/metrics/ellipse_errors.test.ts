@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import type { Landmarks } from "../../lib/core/types.ts";
+import {
+  ellipseCaseErrors,
+  ellipseErrorSummary,
+  roundnessBinLabel,
+} from "../../lib/metrics/ellipse_errors.ts";
+import { evaluate } from "../../lib/metrics/evaluation.ts";
+import { ellipseErrorRows } from "../../lib/notebook/comparison.ts";
+
+const DEG = Math.PI / 180;
+
+/** Axis-aligned head centred at (100, 50): OFD half-length a along x, BPD half-length b along y. */
+const head = (a: number, b: number): Landmarks => [
+  { x: 100 - a, y: 50 },
+  { x: 100 + a, y: 50 },
+  { x: 100, y: 50 - b },
+  { x: 100, y: 50 + b },
+];
+const T = head(40, 30); // b/a = 0.75
+const ROUND = head(40, 39); // b/a = 0.975
+
+const shift = (l: Landmarks, dx: number, dy: number) =>
+  l.map((p) => ({ x: p.x + dx, y: p.y + dy })) as Landmarks;
+/** Rotation by `deg` about the centre (100, 50), keeping the storage order. */
+const rotate = (l: Landmarks, deg: number) => {
+  const c = Math.cos(deg * DEG), s = Math.sin(deg * DEG);
+  return l.map((p) => ({
+    x: 100 + (p.x - 100) * c - (p.y - 50) * s,
+    y: 50 + (p.x - 100) * s + (p.y - 50) * c,
+  })) as Landmarks;
+};
+
+const close = (actual: number, expected: number, what: string) =>
+  Number.isNaN(expected)
+    ? assert.ok(Number.isNaN(actual), `${what}: ${actual}, expected NaN`)
+    : assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual}, expected ${expected}`);
+
+// [name, pred, truth, centre, |Δa|, |Δb|, angle °, b/a, MRE]
+const CASES: [string, Landmarks, Landmarks, number, number, number, number, number, number][] = [
+  ["identity", T, T, 0, 0, 0, 0, 0.75, 0],
+  ["shift by (3, 4)", shift(T, 3, 4), T, 5, 0, 0, 0, 0.75, 5],
+  // Each end moves along a chord 2 r sin(θ/2): (2·40 + 2·30) · 2 sin(θ/2) / 4.
+  ["rotation by 10°", rotate(T, 10), T, 0, 0, 0, 10, 0.75, 70 * Math.sin(5 * DEG)],
+  [
+    "rotation by 170° is 10° modulo 180°",
+    rotate(T, 170),
+    T,
+    0,
+    0,
+    0,
+    10,
+    0.75,
+    70 * Math.sin(85 * DEG),
+  ],
+  // Chord 2 r sin 45° = r √2: (2·40 + 2·30) √2 / 4.
+  ["rotation by 90°", rotate(T, 90), T, 0, 0, 0, 90, 0.75, 35 * Math.SQRT2],
+  ["OFD1/OFD2 swapped", [T[1], T[0], T[2], T[3]], T, 0, 0, 0, 0, 0.75, 40],
+  ["scaled axes 44 × 27", head(44, 27), T, 0, 4, 3, 0, 0.75, 3.5],
+  // The OFD labels turned 90° onto a matching ellipse: the ellipse's a axis still points along
+  // x, but the labelled OFD is vertical, and every end is 50 px from its truth.
+  ["OFD labels on the short axis", [T[2], T[3], T[0], T[1]], T, 0, 0, 0, 90, 0.75, 50],
+  ["near-round truth", shift(ROUND, 6, 8), ROUND, 10, 0, 0, 0, 39 / 40, 10],
+  // Degenerate: a zero-length OFD has no direction; an all-coincident truth has no b/a.
+  // Centre (80, 50); the predicted ellipse is the BPD alone: a = 30, b = 0.
+  ["zero-length predicted OFD", [T[0], T[0], T[2], T[3]], T, 20, 10, 30, NaN, 0.75, 20],
+  ["all truth points coincide", T, head(0, 0), 0, 40, 30, NaN, NaN, 35],
+];
+
+for (const [name, pred, truth, centre, dA, dB, angle, roundness, mre] of CASES) {
+  Deno.test(`ellipseCaseErrors: ${name}`, () => {
+    const e = ellipseCaseErrors(pred, truth);
+    close(e.centrePx, centre, "centre");
+    close(e.dAPx, dA, "|Δa|");
+    close(e.dBPx, dB, "|Δb|");
+    close(e.angleDeg, angle, "angle");
+    close(e.roundness, roundness, "b/a");
+    close(e.mrePx, mre, "MRE");
+  });
+}
+
+/** Identity and a (3, 4) shift on the 0.75 head, a 90° turn of the near-round head. */
+const MIXED = [
+  { pred: T, truth: T },
+  { pred: shift(T, 3, 4), truth: T },
+  { pred: rotate(ROUND, 90), truth: ROUND },
+];
+const ROUND_90_MRE = (2 * 40 + 2 * 39) * Math.SQRT2 / 4;
+
+Deno.test("ellipseErrorSummary: overall means and medians, bins by the truth's b/a", () => {
+  const s = ellipseErrorSummary(MIXED);
+  assert.equal(s.n, 3);
+  close(s.centrePx.mean, 5 / 3, "centre mean");
+  close(s.centrePx.median, 0, "centre median");
+  close(s.angleDeg.mean, 30, "angle mean");
+  close(s.angleDeg.median, 0, "angle median");
+  close(s.mrePx.mean, (0 + 5 + ROUND_90_MRE) / 3, "MRE mean");
+  close(s.mrePx.median, 5, "MRE median");
+  // b/a = 0.75 sits on an edge and goes up: bins are [lo, hi).
+  assert.deepEqual(s.bins.map((b) => [b.lo, b.hi, b.n]), [
+    [-Infinity, 0.75, 0],
+    [0.75, 0.85, 2],
+    [0.85, Infinity, 1],
+  ]);
+  close(s.bins[0].mrePx, NaN, "empty bin MRE");
+  close(s.bins[0].angleDeg, NaN, "empty bin angle");
+  close(s.bins[1].mrePx, 2.5, "middle bin MRE");
+  close(s.bins[1].angleDeg, 0, "middle bin angle");
+  close(s.bins[2].mrePx, ROUND_90_MRE, "top bin MRE");
+  close(s.bins[2].angleDeg, 90, "top bin angle");
+});
+
+Deno.test("ellipseErrorSummary: custom edges; NaN b/a and NaN angles are left out", () => {
+  const s = ellipseErrorSummary([
+    ...MIXED,
+    { pred: T, truth: head(0, 0) },
+    { pred: [T[0], T[0], T[2], T[3]], truth: T },
+  ], [0.8]);
+  assert.equal(s.n, 5);
+  assert.deepEqual(s.bins.map((b) => b.n), [3, 1]);
+  close(s.bins[0].angleDeg, 0, "low bin angle (the zero-length OFD skipped)");
+  close(s.angleDeg.mean, 30, "angle mean over the 3 defined angles");
+});
+
+Deno.test("ellipseErrorSummary: empty input gives n = 0, NaN everywhere, empty bins", () => {
+  const s = ellipseErrorSummary([]);
+  assert.equal(s.n, 0);
+  for (const k of ["centrePx", "dAPx", "dBPx", "angleDeg", "mrePx"] as const) {
+    close(s[k].mean, NaN, `${k} mean`);
+    close(s[k].median, NaN, `${k} median`);
+  }
+  assert.deepEqual(s.bins.map((b) => b.n), [0, 0, 0]);
+  assert.ok(s.bins.every((b) => Number.isNaN(b.mrePx) && Number.isNaN(b.angleDeg)));
+});
+
+Deno.test("ellipseErrorSummary: edges must be finite and strictly increasing", () => {
+  for (const edges of [[0.85, 0.75], [0.8, 0.8], [NaN], [Infinity]]) {
+    assert.throws(() => ellipseErrorSummary(MIXED, edges), RangeError, `${edges}`);
+  }
+  assert.deepEqual(ellipseErrorSummary(MIXED, []).bins.map((b) => b.n), [3]);
+});
+
+Deno.test("roundnessBinLabel: open outer bins", () => {
+  assert.equal(roundnessBinLabel({ lo: -Infinity, hi: 0.75 }), "b/a < 0.75");
+  assert.equal(roundnessBinLabel({ lo: 0.75, hi: 0.85 }), "b/a 0.75–0.85");
+  assert.equal(roundnessBinLabel({ lo: 0.85, hi: Infinity }), "b/a ≥ 0.85");
+  assert.equal(roundnessBinLabel({ lo: -Infinity, hi: Infinity }), "b/a any");
+});
+
+Deno.test("ellipseErrorRows (notebook 07): one row per family from its evaluation cases", () => {
+  const evaluation = evaluate(MIXED.map((c, i) => ({ id: `${i}.png`, ...c })), {
+    bootstrapResamples: 10,
+  });
+  const rows = ellipseErrorRows([{ family: "unet", evaluation }]);
+  assert.equal(rows.length, 1);
+  const r = rows[0];
+  assert.equal(r.family, "unet");
+  close(r["centre px"] as number, 5 / 3, "centre px");
+  close(r["|Δa| px"] as number, 0, "|Δa| px");
+  close(r["angle °"] as number, 30, "angle °");
+  close(r["angle ° median"] as number, 0, "angle ° median");
+  close(r["MRE px"] as number, evaluation.landmarks.px.radial.mean, "MRE px as evaluate scores it");
+  assert.equal(r["b/a < 0.75 n"], 0);
+  close(r["b/a < 0.75 MRE px"] as number, NaN, "empty bin");
+  assert.equal(r["b/a 0.75–0.85 n"], 2);
+  close(r["b/a 0.75–0.85 MRE px"] as number, 2.5, "middle bin");
+  assert.equal(r["b/a ≥ 0.85 n"], 1);
+  close(r["b/a ≥ 0.85 angle °"] as number, 90, "top bin angle");
+});
