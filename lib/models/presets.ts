@@ -50,6 +50,18 @@ export const PRESETS: ModelEntry[] = [
     },
   },
   {
+    name: "heatmap-unet-r18-w0.5",
+    architecture: "heatmap-unet",
+    description:
+      "CPU heatmap U-Net: ResNet-18 at half width (the U-Net's encoder), stride-2 heatmaps",
+    options: {
+      encoder: "resnet18-w0.5",
+      inputSize: 192,
+      outputStride: 2,
+      decoderChannels: [128, 64, 32, 16],
+    },
+  },
+  {
     name: "heatmap-fcn-p16",
     architecture: "heatmap-fcn",
     description: "CPU Payer-2016 FCN: plain encoder base 16, depth 4, 192 px, stride-2 heatmaps",

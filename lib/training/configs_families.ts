@@ -9,6 +9,12 @@
  *   <family>/quick  smoke run on phantoms at 64 px, 3 × 8 steps, about a minute.
  *   <family>/seed   the full-size model at the seed's input size (512 px), for GPU users.
  *
+ * Measured on HC18 with no other job on the machine (30 Nov, after the NHWC/swish kernels): the
+ * heatmap config (half-width encoder) trained 30 epochs in 17.6 min on ONE thread while a
+ * DeepLabV3+ run used the other core (33 s an epoch, validation included); U-Net at 224 px, 20
+ * epochs, 2 threads: 21 min; DeepLabV3+ at 224 px, 20 epochs, 1 thread beside another run: about
+ * 20 min. The estimates below, from a loaded machine, were conservative by 2–4×.
+ *
  * Sizing (2026-11-30, cpu-dnnl, 2 threads, 192 px, batch 16, training steps only). The machine was
  * shared by other jobs (load 5–12), so wall-clock rates varied up to 8×; the fastest rate seen, in
  * a quiet moment, is the estimate for a dedicated machine: heatmap ≈ 17 img/s (from its CPU time),
@@ -65,8 +71,9 @@ const FAMILIES: Family[] = [
     task: "heatmap",
     what: "Payer-style heatmap regression (Gaussian targets, L2, sub-pixel decoding)",
     cpu: {
-      model: "heatmap-unet-r18-w0.25",
-      note: "quarter-width ResNet-18 heatmap U-Net, 192 px, stride-2 heatmaps, σ = 2",
+      model: "heatmap-unet-r18-w0.5",
+      note:
+        "half-width ResNet-18 heatmap U-Net (the U-Net's encoder), 192 px, stride-2 heatmaps, σ = 2",
       override: {
         ...CPU_TRAINING,
         inputSize: 192,

@@ -4,8 +4,8 @@ import { createTaskAdapter, resolveConfig } from "../../lib/training/tasks/mod.t
 
 /** name → task, model, input size, channels. */
 const TABLE: [string, string, string, number, number][] = [
-  ["heatmap/cpu", "heatmap", "heatmap-unet-r18-w0.25", 192, 1],
-  ["heatmap/quick", "heatmap", "heatmap-unet-r18-w0.25", 64, 1],
+  ["heatmap/cpu", "heatmap", "heatmap-unet-r18-w0.5", 192, 1],
+  ["heatmap/quick", "heatmap", "heatmap-unet-r18-w0.5", 64, 1],
   ["unet/cpu", "segmentation", "unet-r18-w0.5", 192, 1],
   ["unet/quick", "segmentation", "unet-r18-w0.5", 64, 1],
   ["unet/seed", "segmentation", "unet-r34", 512, 3],
