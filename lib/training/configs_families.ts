@@ -101,8 +101,8 @@ const FAMILIES: Family[] = [
     what: "DeepLabV3+ cranium segmentation, Dice + BCE, ellipse post-processing",
     cpu: {
       model: "deeplabv3plus-r50-w0.25",
-      note: "quarter-width ResNet-50 DeepLabV3+ (OS16), 192 px",
-      override: { ...CPU_TRAINING, inputSize: 192, batchSize: 16, epochs: 20, monitor: "val_loss" },
+      note: "quarter-width ResNet-50 DeepLabV3+ (OS16), 224 px",
+      override: { ...CPU_TRAINING, inputSize: 224, batchSize: 16, epochs: 20, monitor: "val_loss" },
     },
     seed: { model: "deeplabv3plus-r50", options: { outputStride: 16 } },
   },

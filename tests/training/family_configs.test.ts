@@ -9,7 +9,7 @@ const TABLE: [string, string, string, number, number][] = [
   ["unet/cpu", "segmentation", "unet-r18-w0.5", 192, 1],
   ["unet/quick", "segmentation", "unet-r18-w0.5", 64, 1],
   ["unet/seed", "segmentation", "unet-r34", 512, 3],
-  ["deeplab/cpu", "segmentation", "deeplabv3plus-r50-w0.25", 192, 1],
+  ["deeplab/cpu", "segmentation", "deeplabv3plus-r50-w0.25", 224, 1],
   ["deeplab/quick", "segmentation", "deeplabv3plus-r50-w0.25", 64, 1],
   ["deeplab/seed", "segmentation", "deeplabv3plus-r50", 512, 3],
   ["multitask/cpu", "multitask", "multitask-r18-w0.5", 192, 1],
