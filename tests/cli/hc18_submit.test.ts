@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main, resolveRun } from "../../lib/cli/hc18_submit.ts";
+import { main } from "../../lib/cli/hc18_submit.ts";
 import { parseCsv } from "../../lib/core/csv.ts";
 import { InputError } from "../../lib/core/errors.ts";
 import { generatePhantom } from "../../lib/data/phantom.ts";
@@ -13,9 +13,11 @@ import {
 } from "../../lib/data/hc18_submission.ts";
 import { ellipseToLandmarks, landmarksToEllipse } from "../../lib/geometry/ellipse.ts";
 import { measuresFromEllipse } from "../../lib/geometry/measures.ts";
-import { writeGrayPng } from "../../lib/io/image.ts";
+import { readGray, writeGrayPng } from "../../lib/io/image.ts";
+import { Predictor } from "../../lib/inference/predictor.ts";
 import { createModel } from "../../lib/models/mod.ts";
 import { evalPipeline } from "../../lib/transforms/pipeline.ts";
+import type { RunConfig } from "../../lib/training/config.ts";
 import { memorySource } from "../../lib/training/data.ts";
 import { createTask } from "../../lib/training/tasks/segmentation.ts";
 import { train } from "../../lib/training/trainer.ts";
@@ -67,84 +69,167 @@ Deno.test("submission CSV: the challenge's header, one row per image, full preci
   assert.deepEqual(t.rows[1], ["001_HC.png", "2.5", "3", "3.5", "1", "1"]);
 });
 
-Deno.test("hc18:submit: a checkpoint trained for two steps writes one row per test image", async () => {
+/** A tiny segmentation run (two optimisation steps at 32 px), checkpointed the way the trainer does it. */
+async function tinySegmentationRun(root: string): Promise<{ runDir: string; config: RunConfig }> {
+  const config = tinyConfig({
+    name: "unet/test",
+    task: "segmentation",
+    model: {
+      name: "unet-r18-w0.5",
+      options: { encoder: "resnet18-w0.25", decoderChannels: [16, 8, 8, 8, 8] },
+    },
+    inputSize: 32,
+    batchSize: 2,
+    epochs: 1,
+    stepsPerEpoch: 2,
+  });
+  const model = createModel(config.model.name, {
+    ...config.model.options,
+    inputSize: 32,
+    inChannels: 1,
+    seed: config.seed,
+  });
+  const pipe = evalPipeline(config);
+  const runDir = join(root, "checkpoints", "run1");
+  await train({
+    config,
+    model,
+    task: createTask(config),
+    train: memorySource(phantomSamples(4, 70, 60, 40), pipe),
+    val: memorySource(phantomSamples(2, 80, 60, 40), pipe),
+    checkpointDir: runDir,
+  });
+  model.dispose();
+  return { runDir, config };
+}
+
+/** An HC18-shaped test folder: three phantoms of two sizes with their pixel sizes. */
+async function hc18TestFolder(root: string): Promise<string> {
+  const data = join(root, "hc18");
+  await Deno.mkdir(join(data, "test_set"), { recursive: true });
+  for (let i = 0; i < 3; i++) {
+    const p = generatePhantom(200 + i, { width: SIZES[i][0], height: SIZES[i][1] });
+    await writeGrayPng(join(data, "test_set", NAMES[i]), p.image);
+  }
+  await Deno.writeTextFile(
+    join(data, "test_set", "test_set_pixel_size.csv"),
+    "filename,pixel size(mm)\n" + NAMES.map((n, i) => `${n},${PX[i]}`).join("\n") + "\n",
+  );
+  return data;
+}
+
+const NAMES = ["000_HC.png", "001_HC.png", "002_HC.png"];
+const SIZES: [number, number][] = [[80, 54], [74, 56], [80, 54]];
+const PX = [0.1, 0.2, 0.15];
+
+/** The submission rows as numbers, and the QA table. */
+async function readOutputs(out: string) {
+  const t = parseCsv(await Deno.readTextFile(out));
+  assert.deepEqual(t.header, [...SUBMISSION_HEADER]);
+  assert.deepEqual(t.rows.map((r) => r[0]), NAMES);
+  const qa = parseCsv(await Deno.readTextFile(out.replace(/\.csv$/, "_qa.csv")));
+  assert.deepEqual(qa.header, ["filename", "hc_mm", "valid", "reasons"]);
+  assert.deepEqual(qa.rows.map((r) => r[0]), NAMES);
+  return { rows: t.rows.map((r) => r.slice(1).map(Number)), qa: qa.rows };
+}
+
+const rowNumbers = (r: ReturnType<typeof submissionRow>) => [
+  r.centerXMm,
+  r.centerYMm,
+  r.semiAxisAMm,
+  r.semiAxisBMm,
+  r.angleRad,
+];
+
+function assertClose(got: number[], want: number[], tol: number, what: string): void {
+  got.forEach((v, i) =>
+    assert.ok(Math.abs(v - want[i]) <= tol, `${what}[${i}]: ${v} vs ${want[i]}`)
+  );
+}
+
+Deno.test("hc18:submit: a checkpoint trained for two steps, TTA by default and --no-tta", async (t) => {
   const tmp = await Deno.makeTempDir({ prefix: "hc18_submit_" });
   try {
-    // A tiny segmentation run, checkpointed the way the trainer does it, config beside it.
-    const config = tinyConfig({
-      name: "unet/test",
-      task: "segmentation",
-      model: {
-        name: "unet-r18-w0.5",
-        options: { encoder: "resnet18-w0.25", decoderChannels: [16, 8, 8, 8, 8] },
+    const { runDir, config } = await tinySegmentationRun(tmp);
+    const data = await hc18TestFolder(tmp);
+    const cli = (model: string, out: string, ...more: string[]) =>
+      main([
+        "--model",
+        model,
+        "--data",
+        data,
+        "--out",
+        join(tmp, "out", out),
+        "--backend",
+        "cpu",
+        ...more,
+      ]);
+
+    await t.step("the run's config is required: beside the checkpoint or --config", async () => {
+      await assert.rejects(() => cli(runDir, "x.csv"), /no run config/);
+      await assert.rejects(() => main(["--data", data]), /--model <checkpoint dir> is required/);
+      await assert.rejects(() => cli(join(tmp, "nowhere"), "x.csv"), InputError);
+      await Deno.writeTextFile(join(runDir, "config.json"), JSON.stringify(config));
+    });
+
+    await t.step("rows are the Predictor's ellipses in mm, QA its verdicts", async () => {
+      assert.equal(await cli(runDir, "tta.csv"), 0);
+      assert.equal(await cli(join(runDir, "best"), "plain.csv", "--no-tta"), 0);
+      const tta = await readOutputs(join(tmp, "out", "tta.csv"));
+      const plain = await readOutputs(join(tmp, "out", "plain.csv"));
+      // The mirror and shifts change what the model sees, so TTA is really on by default.
+      assert.notDeepEqual(tta.rows, plain.rows);
+      const predictor = await Predictor.fromDir(join(runDir, "best"), config);
+      try {
+        const images = await Promise.all(NAMES.map(async (id, i) => ({
+          id,
+          image: await readGray(join(data, "test_set", id)),
+          pixelSizeMm: PX[i],
+        })));
+        for (const [mode, got] of [[true, tta], [false, plain]] as const) {
+          const preds = await predictor.predict(images, { tta: mode });
+          preds.forEach((p, i) => {
+            const want = submissionRow(NAMES[i], p.ellipse, PX[i]);
+            assertClose(got.rows[i], rowNumbers(want), 1e-12, `tta=${mode} ${NAMES[i]}`);
+            assert.equal(Number(got.qa[i][1]), rowHcMm(want));
+            assert.equal(got.qa[i][2], String(p.plausible));
+            assert.equal(got.qa[i][3], (p.issues ?? []).join("; "));
+            // Without TTA the ellipse is the one the landmarks span (what the old path wrote).
+            if (!mode) {
+              const viaLandmarks = submissionRow(NAMES[i], landmarksToEllipse(p.landmarks), PX[i]);
+              assertClose(got.rows[i], rowNumbers(viaLandmarks), 1e-9, `landmarks ${NAMES[i]}`);
+            }
+          });
+        }
+      } finally {
+        predictor.dispose();
+      }
+    });
+
+    await t.step(
+      "no ellipse fitted: a zero-size ellipse at the image centre, flagged",
+      async () => {
+        // A threshold no logit of this model reaches empties every mask (and every TTA variant's).
+        const strict = join(tmp, "strict.json");
+        await Deno.writeTextFile(
+          strict,
+          JSON.stringify({
+            ...config,
+            taskOptions: { ...config.taskOptions, threshold: 0.999999 },
+          }),
+        );
+        for (const mode of [[], ["--no-tta"]]) {
+          assert.equal(await cli(runDir, "empty.csv", "--config", strict, ...mode), 0);
+          const got = await readOutputs(join(tmp, "out", "empty.csv"));
+          got.rows.forEach((r, i) => {
+            const [w, h] = SIZES[i];
+            assert.deepEqual(r, [((w - 1) / 2) * PX[i], ((h - 1) / 2) * PX[i], 0, 0, 0], NAMES[i]);
+            assert.deepEqual(got.qa[i].slice(1, 3), ["0", "false"]);
+            assert.match(got.qa[i][3], /^empty: /);
+          });
+        }
       },
-      inputSize: 32,
-      batchSize: 2,
-      epochs: 1,
-      stepsPerEpoch: 2,
-    });
-    const model = createModel(config.model.name, {
-      ...config.model.options,
-      inputSize: 32,
-      inChannels: 1,
-      seed: config.seed,
-    });
-    const pipe = evalPipeline(config);
-    const runDir = join(tmp, "checkpoints", "run1");
-    await train({
-      config,
-      model,
-      task: createTask(config),
-      train: memorySource(phantomSamples(4, 70, 60, 40), pipe),
-      val: memorySource(phantomSamples(2, 80, 60, 40), pipe),
-      checkpointDir: runDir,
-    });
-    model.dispose();
-    await Deno.writeTextFile(join(runDir, "config.json"), JSON.stringify(config));
-    const found = await resolveRun(runDir);
-    assert.equal(found.checkpointDir, join(runDir, "best"));
-    assert.equal(found.config.model.name, "unet-r18-w0.5");
-    // A self-contained folder (model.json + config.json, like a shipped model) is used as is.
-    await Deno.writeTextFile(
-      join(runDir, "best", "config.json"),
-      JSON.stringify({ ...config, seed: 5 }),
     );
-    const self = await resolveRun(join(runDir, "best"));
-    assert.equal(self.configPath, join(runDir, "best", "config.json"));
-    assert.equal(self.config.seed, 5);
-
-    // An HC18-shaped test folder with three images of different sizes.
-    const data = join(tmp, "hc18");
-    await Deno.mkdir(join(data, "test_set"), { recursive: true });
-    const sizes: [number, number][] = [[80, 54], [74, 56], [80, 54]];
-    const names = ["000_HC.png", "001_HC.png", "002_HC.png"];
-    for (let i = 0; i < 3; i++) {
-      const p = generatePhantom(200 + i, { width: sizes[i][0], height: sizes[i][1] });
-      await writeGrayPng(join(data, "test_set", names[i]), p.image);
-    }
-    await Deno.writeTextFile(
-      join(data, "test_set", "test_set_pixel_size.csv"),
-      "filename,pixel size(mm)\n000_HC.png,0.1\n001_HC.png,0.2\n002_HC.png,0.15\n",
-    );
-
-    const out = join(tmp, "out", "submission.csv");
-    const rc = await main(["--model", runDir, "--data", data, "--out", out, "--backend", "cpu"]);
-    assert.equal(rc, 0);
-    const t = parseCsv(await Deno.readTextFile(out));
-    assert.deepEqual(t.header, [...SUBMISSION_HEADER]);
-    assert.deepEqual(t.rows.map((r) => r[0]), names);
-    for (const r of t.rows) {
-      const [cx, cy, a, b, angle] = r.slice(1).map(Number);
-      assert.ok([cx, cy, a, b, angle].every(Number.isFinite), r.join(","));
-      assert.ok(a >= b && b >= 0 && angle >= 0 && angle < Math.PI, r.join(","));
-    }
-    const qa = parseCsv(await Deno.readTextFile(join(tmp, "out", "submission_qa.csv")));
-    assert.deepEqual(qa.header, ["filename", "hc_mm", "valid", "reasons"]);
-    assert.equal(qa.rows.length, 3);
-    assert.ok(qa.rows.every((r) => r[2] === "true" || r[2] === "false"));
-
-    await assert.rejects(() => main(["--data", data]), /--model <checkpoint dir> is required/);
-    await assert.rejects(() => resolveRun(join(tmp, "nowhere")), InputError);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
