@@ -29,13 +29,7 @@ import { createTaskAdapter } from "../training/tasks/mod.ts";
 import type { Prediction, SampleMeta, TaskAdapter } from "../training/tasks/types.ts";
 import { applyWarp, mapToSource, mapToTarget } from "../transforms/geometric.ts";
 import { evalPipeline, type Pipeline } from "../transforms/pipeline.ts";
-import {
-  aggregateVariants,
-  confidenceFromDispersion,
-  type TtaOptions,
-  type TtaVariant,
-  ttaVariants,
-} from "./uncertainty.ts";
+import { combineTta, type TtaOptions, type TtaVariant, ttaVariants } from "./uncertainty.ts";
 import { familyOfConfig, locateModel, readRunConfig } from "./model_dir.ts";
 
 export interface InputImage {
@@ -206,9 +200,12 @@ export class Predictor {
     let confidence: number | null = null;
     const extra: Partial<ImagePrediction> = {};
     if (tta) {
-      const agg = aggregateVariants(preds.map((p) => p.landmarks));
+      const fitted = preds.map((p) =>
+        (p as { biometry?: SegmentationBiometry }).biometry?.ellipse !== null
+      );
+      const agg = combineTta(preds.map((p) => p.landmarks), fitted, width, height);
       landmarks = agg.landmarks;
-      confidence = confidenceFromDispersion(agg.dispersion, width, height);
+      confidence = agg.confidence;
       extra.dispersionPx = agg.dispersion;
       if (img.pixelSizeMm !== undefined) extra.dispersionMm = agg.dispersion * img.pixelSizeMm;
       extra.variants = preds.map((p) => p.landmarks);

@@ -119,6 +119,37 @@ export function aggregateVariants(variants: readonly Landmarks[]): TtaAggregate 
   return { landmarks, ellipse, dispersion: total / (4 * n) };
 }
 
+export interface TtaCombined extends TtaAggregate {
+  /** confidenceFromDispersion of the combined variants × the fraction of variants that fitted. */
+  confidence: number;
+  /** Variants that entered the combination. */
+  used: number;
+}
+
+/**
+ * aggregateVariants over the variants that produced a fit (`fitted[i]`; a segmentation variant
+ * whose mask gave no ellipse decodes to a zero-size placeholder at the image centre, which would
+ * shrink the mean head). When none fitted, all are combined. A partial failure still costs
+ * confidence: the dispersion's confidence is scaled by the fitted fraction.
+ */
+export function combineTta(
+  variants: readonly Landmarks[],
+  fitted: readonly boolean[],
+  width: number,
+  height: number,
+): TtaCombined {
+  if (fitted.length !== variants.length) throw new RangeError("combineTta: length mismatch");
+  const ok = variants.filter((_, i) => fitted[i]);
+  const used = ok.length > 0 ? ok : variants;
+  const agg = aggregateVariants(used);
+  const share = ok.length / variants.length;
+  return {
+    ...agg,
+    confidence: confidenceFromDispersion(agg.dispersion, width, height) * share,
+    used: used.length,
+  };
+}
+
 /** exp(−dispersion / τ), τ = 1 % of the image's longer side (see the module comment). */
 export function confidenceFromDispersion(
   dispersionPx: number,

@@ -4,6 +4,7 @@ import {
   aggregateVariants,
   alignEnds,
   auroc,
+  combineTta,
   confidenceFromDispersion,
   failureAuroc,
   ttaVariants,
@@ -112,4 +113,25 @@ Deno.test("ttaVariants: exact whole-pixel warps whose maps carry points back", (
     assert.equal(out.image.data.reduce((s, x) => s + x, 0), 255, `${v.label}: nothing else lit`);
     assert.deepEqual(mapToSource(out.maps, [{ x: ex, y: ey }])[0], p);
   }
+});
+
+Deno.test("combineTta: failed variants are left out, and cost confidence by the fitted share", () => {
+  const head = L(0, 0, 20, 0, 10, -6, 10, 6);
+  const shifted = L(1, 0, 21, 0, 11, -6, 11, 6);
+  const failed = L(50, 40, 50, 40, 50, 40, 50, 40); // zero-size placeholder at the image centre
+  const c = combineTta([head, failed, shifted], [true, false, true], 101, 81);
+  const want = aggregateVariants([head, shifted]);
+  assert.ok(close(c.landmarks, want.landmarks));
+  assert.equal(c.used, 2);
+  // Dispersion 0.5 px (each fitted variant 0.5 px from the mean), τ = 1.01 px; × 2/3 fitted.
+  assert.ok(Math.abs(want.dispersion - 0.5) < 1e-12);
+  assert.ok(Math.abs(c.confidence - Math.exp(-0.5 / 1.01) * (2 / 3)) < 1e-12);
+  // All fitted: plain aggregateVariants and its confidence.
+  const all = combineTta([head, shifted], [true, true], 101, 81);
+  assert.ok(close(all.landmarks, want.landmarks) && all.used === 2);
+  assert.equal(all.confidence, confidenceFromDispersion(want.dispersion, 101, 81));
+  // None fitted: all are combined (the placeholders), confidence 0.
+  const none = combineTta([failed, failed], [false, false], 101, 81);
+  assert.ok(close(none.landmarks, failed) && none.used === 2 && none.confidence === 0);
+  assert.throws(() => combineTta([head], [true, false], 101, 81), RangeError);
 });
