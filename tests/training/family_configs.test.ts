@@ -6,7 +6,7 @@ import { createTaskAdapter, resolveConfig } from "../../lib/training/tasks/mod.t
 const TABLE: [string, string, string, number, number][] = [
   ["heatmap/cpu", "heatmap", "heatmap-unet-r18-w0.5", 192, 1],
   ["heatmap/quick", "heatmap", "heatmap-unet-r18-w0.5", 64, 1],
-  ["unet/cpu", "segmentation", "unet-r18-w0.5", 192, 1],
+  ["unet/cpu", "segmentation", "unet-r18-w0.5", 256, 1],
   ["unet/quick", "segmentation", "unet-r18-w0.5", 64, 1],
   ["unet/seed", "segmentation", "unet-r34", 512, 3],
   ["deeplab/cpu", "segmentation", "deeplabv3plus-r50-w0.25", 224, 1],
