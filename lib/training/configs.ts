@@ -68,8 +68,9 @@ const ENTRIES: Record<string, Entry> = {
   },
   // Sizing (cpu-dnnl, 2 cores, quiet machine): a 30-epoch run of this config took 589 s (about
   // 40 img/s training, 16 s an epoch with validation) and reached val MRE 29.3 px / 3.8 mm, spread
-  // 0.77/0.71; 80 epochs ≈ 25 min, leaving room for a loaded machine within 60 min. Standardised
-  // outputs: on a 20 × 20-step HC18 run they gave 43.8 px vs 60.6 px (spread 0.63/0.58 vs 0.49/0.47).
+  // 0.77/0.71; 80 epochs: 22.3 px, spread 0.86/0.84; 150 epochs (one thread, beside another
+  // training): 20.1 px, spread 0.91/0.88 in 41.7 min. Standardised outputs: on a 20 × 20-step HC18
+  // run they gave 43.8 px vs 60.6 px (spread 0.63/0.58 vs 0.49/0.47).
   cpu: {
     description:
       "Default: a half-width ResNet-18 regressor at 192 px with standardised outputs, from " +
@@ -80,7 +81,7 @@ const ENTRIES: Record<string, Entry> = {
       taskOptions: { standardise: 1 },
       inputSize: 192,
       batchSize: 16,
-      epochs: 80,
+      epochs: 150,
       optimizer: { lr: 1e-3, weightDecay: 1e-4 },
       schedule: { kind: "cosine-warmup", warmupEpochs: 2, minLr: 1e-5 },
       earlyStopping: { patience: 0 },
