@@ -29,15 +29,17 @@ import { PROJECT_ROOT, RESULTS_ROOT } from "../training/run.ts";
 import { runMain } from "./run_main.ts";
 
 /**
- * Training length per family for the demo (the `quick` configs: 64 px, batch 8): the same step
- * budget for every family. Measured with `deno task demo` (cpu-dnnl, 1 thread chosen at load
- * average ≈ 10–12 on this shared 2-core machine, 2026-11-30): 5 × 30 steps took 3.1 min in all,
- * 8 × 45 steps 6.0 min (validation MRE: U-Net 1.7 mm, DeepLabV3+ 5.0 mm, heatmap 19 mm, coordinate
- * regression collapsed to the mean shape at 34 mm), leaving room for a busier machine.
+ * Training length per family for the demo (the `quick` configs: 64 px, batch 8). Measured with
+ * `deno task demo` (cpu-dnnl, 2026-11-30): at 8 × 45 steps each, 6.0 min in all on a shared
+ * machine (load ≈ 10) and 2.2 min on an idle one after the faster kernels; validation MRE U-Net
+ * 1.6 mm, DeepLabV3+ 5.9 mm, heatmap 10.3 mm, coordinate regression 29.6 mm (near the mean shape).
+ * The landmark families learn slowest, so they get more steps: coordinate regression 20 × 90 and
+ * heatmaps 16 × 90 took 95 s and 108 s (idle machine) and reached 17.7 mm and 4.4 mm. The whole
+ * demo stays near 5 min idle, leaving room for a busier machine within the 15-minute budget.
  */
 export const DEMO_SCHEDULE: Readonly<Record<string, { epochs: number; steps: number }>> = {
-  coord: { epochs: 8, steps: 45 },
-  heatmap: { epochs: 8, steps: 45 },
+  coord: { epochs: 20, steps: 90 },
+  heatmap: { epochs: 16, steps: 90 },
   unet: { epochs: 8, steps: 45 },
   deeplab: { epochs: 8, steps: 45 },
 };
