@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
+import { withInterrupt } from "../inference/interrupt.ts";
 import { FLAG_PATHS, type RunConfig, TASK_NAMES } from "../training/config.ts";
 import { configNames, describeConfig } from "../training/configs.ts";
 import { autoProgress } from "../training/progress.ts";
@@ -78,23 +79,14 @@ export async function main(args: string[]): Promise<number> {
   console.error(formatBackendReport(backend));
   const config: RunConfig = await resolveConfig(values.config);
 
-  const controller = new AbortController();
-  const onInterrupt = () => {
-    if (controller.signal.aborted) Deno.exit(130);
-    console.error(
-      "\ninterrupt: finishing the current step and saving `last` (Ctrl-C again to quit now)",
-    );
-    controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
+  return await withInterrupt(async (signal) => {
     const outcome = await runTraining({
       config,
       runId: values.resume ?? values["run-id"],
       resume: values.resume !== undefined,
       overrides,
       backend,
-      signal: controller.signal,
+      signal,
       progress: autoProgress(),
     });
     const t = outcome.training;
@@ -116,9 +108,7 @@ export async function main(args: string[]): Promise<number> {
     );
     console.error(`results: ${outcome.runDir}\ncheckpoints: ${outcome.checkpointDir}`);
     return 0;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-  }
+  });
 }
 
 if (import.meta.main) {
