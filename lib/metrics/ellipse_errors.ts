@@ -55,7 +55,7 @@ export function ellipseCaseErrors(pred: Landmarks, truth: Landmarks): EllipseCas
     dBPx: Math.abs(p.b - t.b),
     angleDeg: (Math.min(d, Math.PI - d) * 180) / Math.PI,
     roundness: t.a > 0 ? t.b / t.a : NaN,
-    mrePx: r.reduce((s, e) => s + e, 0) / r.length,
+    mrePx: mean(r),
   };
 }
 
