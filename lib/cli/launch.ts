@@ -104,10 +104,10 @@ export function permissionFlags(profile: Profile, args: string[], cwd: string): 
   for (const arg of pathLikeArgs(args)) {
     if (!arg.includes(",") && existsSync(resolve(cwd, arg))) readPaths.push(arg);
   }
-  const writePaths = [
-    ...profile.writeDirs.map((dir) => join(PROJECT_ROOT, dir)),
-    ...profile.outputFlags.flatMap((flag) => flagValues(args, flag)).map(outputGrant),
-  ];
+  const outputs = profile.outputFlags.flatMap((flag) => flagValues(args, flag)).map(outputGrant);
+  // Outputs are readable too: an atomic write renames its temporary file, and rename needs both.
+  readPaths.push(...outputs);
+  const writePaths = [...profile.writeDirs.map((dir) => join(PROJECT_ROOT, dir)), ...outputs];
   const list = (paths: string[]) => [...new Set(paths.flatMap((p) => grantable(p, cwd)))].join(",");
   const flags = [
     "--no-prompt",

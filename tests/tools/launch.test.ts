@@ -142,6 +142,19 @@ Deno.test("a data task cannot reach the network or write outside data/, results/
   }
 });
 
+Deno.test("an --out file outside the project is written atomically (temporary file + rename)", async () => {
+  const outside = await Deno.makeTempDir();
+  try {
+    const out = join(outside, "preds.csv");
+    const atomic = `atomic:${out}`;
+    const r = await launchProbe(["--out", out, atomic, `atomic:${join(outside, "..", "x.csv")}`]);
+    assert.equal(r[atomic], "ok");
+    assert.equal(r[`atomic:${join(outside, "..", "x.csv")}`], "NotCapable");
+  } finally {
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
 Deno.test("the launcher exits with the script's status and rejects unknown profiles", async () => {
   const run = (args: string[]) =>
     new Deno.Command(Deno.execPath(), {
