@@ -45,7 +45,9 @@ export interface MaskToBiometryOptions {
   /** Disk radii in mask pixels; 0 skips the step. Defaults 2 and 2. */
   openRadius?: number;
   closeRadius?: number;
-  /** Robust fit settings; the inlier band defaults to 1.5 mask pixels expressed in image pixels. */
+  /** Half-width of the robust fit's inlier band in mask pixels. Default 3. */
+  inlierBand?: number;
+  /** Robust fit settings (image pixels); `fit.inlierThreshold` overrides `inlierBand`. */
   fit?: RobustFitOptions;
   limits?: ValidationLimits;
 }
@@ -132,6 +134,7 @@ export function maskToBiometry(map: ScoreMap, options: MaskToBiometryOptions = {
     transform,
     openRadius = 2,
     closeRadius = 2,
+    inlierBand = 3,
   } = options;
   checkInput(map, threshold);
   if (pixelSizeMm !== undefined && !(pixelSizeMm > 0 && Number.isFinite(pixelSizeMm))) {
@@ -170,7 +173,7 @@ export function maskToBiometry(map: ScoreMap, options: MaskToBiometryOptions = {
   );
 
   const fit = points.length >= 5
-    ? fitEllipseRobust(points, { inlierThreshold: 1.5 * pxScale, ...options.fit })
+    ? fitEllipseRobust(points, { inlierThreshold: inlierBand * pxScale, ...options.fit })
     : null;
   const ellipse = fit?.ellipse ?? null;
   const inlierFraction = fit ? fit.inlierCount / points.length : 0;

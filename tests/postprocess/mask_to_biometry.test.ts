@@ -245,3 +245,23 @@ Deno.test("maskToBiometry rejects malformed input", () => {
   assert.throws(() => maskToBiometry(mapOf(4, 4, () => 0), { threshold: 1 }), InputError);
   assert.throws(() => maskToBiometry(mapOf(4, 4, () => 0), { pixelSizeMm: -1 }), InputError);
 });
+
+Deno.test("maskToBiometry: the inlier band is in mask pixels; a ±2 px wobble needs a band of 3", () => {
+  // Radius 60 ± 2.2 px (5 lobes): with a 1.5 px band RANSAC keeps only part of the boundary.
+  const map = mapOf(160, 160, (x, y) => {
+    const t = Math.atan2(y - 80, x - 80);
+    return Math.hypot(x - 80, y - 80) <= 60 + 2.2 * Math.sin(5 * t) ? 1 : 0;
+  });
+  const narrow = maskToBiometry(map, { inlierBand: 1.5 });
+  const wide = maskToBiometry(map, { inlierBand: 3 });
+  assert.ok(narrow.inlierFraction < 0.9, `band 1.5: ${narrow.inlierFraction}`);
+  assert.ok(wide.inlierFraction > 0.99, `band 3: ${wide.inlierFraction}`);
+  close(wide.ellipse!.a, 60, 1, "a");
+  close(wide.ellipse!.b, 60, 1, "b");
+  // In image pixels through a 2× transform the band scales with it: the same verdicts.
+  const scaled = maskToBiometry(map, {
+    inlierBand: 3,
+    transform: { toImage: (p: Point) => ({ x: 2 * p.x, y: 2 * p.y }) },
+  });
+  assert.ok(scaled.inlierFraction > 0.99, `band 3 at 2×: ${scaled.inlierFraction}`);
+});

@@ -139,6 +139,7 @@ Deno.test("segmentation: samples without a mask and bad options are rejected", a
     [{ threshold: 1 }, /threshold must be ≤/],
     [{ threshold: 0 }, /threshold must be > 0/],
     [{ openRadius: 1.5 }, /openRadius must be an integer/],
+    [{ inlierBand: 0 }, /inlierBand must be > 0/],
     [{ diceWeight: 0, bceWeight: 0 }, /both 0/],
   ];
   for (const [raw, re] of table) {
