@@ -8,3 +8,4 @@ export { dice, type DiceOptions } from "./dice.ts";
 export { bce } from "./bce.ts";
 export { diceBce, type DiceBceOptions } from "./dice_bce.ts";
 export { geometricConsistency, type GeometricConsistencyOptions } from "./geometric_consistency.ts";
+export { alignPairOrder } from "./pair_order.ts";

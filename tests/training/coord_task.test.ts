@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/core/errors.ts";
+import { isCanonical } from "../../lib/data/landmark_order.ts";
 import { evalPipeline } from "../../lib/transforms/pipeline.ts";
 import { buildBatch, memorySource } from "../../lib/training/data.ts";
 import {
@@ -135,9 +136,27 @@ Deno.test("standardised outputs: fitted mean/std, decode of z = 0 is the mean sh
   tf.dispose([z, zx, target]);
 });
 
+Deno.test("dynamicOrder: reversed ends cost nothing in training; decoding is canonical", async () => {
+  const S = 100;
+  const target = tf.tensor2d([[-0.5, 0, 0.5, 0, 0, -0.3, 0, 0.3]]);
+  // Both pairs predicted end-for-end, each coordinate 0.01 off.
+  const reversed = tf.tensor2d([[0.51, 0, -0.49, 0, 0, 0.31, 0, -0.29]]);
+  const fixed = createTask(tinyConfig({ inputSize: S }));
+  const dynamic = createTask(tinyConfig({ inputSize: S, taskOptions: { dynamicOrder: 1 } }));
+  // Canonical order: |Δ| = 1.01, 0, 0.99, 0, 0, 0.61, 0, 0.59 → mean 0.4; aligned: 0.01 on 4 of 8.
+  assert.ok(Math.abs(fixed.lossTerms([reversed], [target]).l1.dataSync()[0] - 0.4) < 1e-6);
+  assert.ok(Math.abs(dynamic.lossTerms([reversed], [target]).l1.dataSync()[0] - 0.005) < 1e-6);
+  const identity = { toImage: (p: { x: number; y: number }) => p, toModel: (p: unknown) => p };
+  const meta = { id: "m", width: S, height: S, landmarks: [], ...identity };
+  const [pred] = await dynamic.decode([reversed], [meta as never]);
+  assert.ok(isCanonical(pred.landmarks), JSON.stringify(pred.landmarks));
+  tf.dispose([target, reversed]);
+});
+
 Deno.test("standardise options are validated", () => {
   const table: [Record<string, unknown>, RegExp][] = [
     [{ standardise: 2 }, /standardise must be 0 or 1/],
+    [{ dynamicOrder: 0.5 }, /dynamicOrder must be 0 or 1/],
     [{ targetMean: [0, 0], targetStd: [1, 1] }, /targetMean must be 8 finite numbers/],
     [
       { targetMean: Array(8).fill(0), targetStd: Array(8).fill(0) },

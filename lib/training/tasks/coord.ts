@@ -18,13 +18,17 @@
  *   l1Weight (1), smoothL1Weight (1), smoothL1BetaPx (2)
  *   wingWeight (0), wingWidthPx (10), wingEpsPx (2)      Wing loss, widths in model pixels
  *   geometricWeight (0)                                   OFD ⟂ BPD and shared midpoint
+ *   dynamicOrder (0 or 1)      1: the loss takes each pair's ends in whichever order is closer to
+ *                              the prediction (lib/losses/pair_order.ts); predictions are always
+ *                              decoded in canonical order and scored against canonical truth
  *   standardise (0 or 1), targetMean, targetStd (8 numbers each, filled by fitOptions)
  * Pixel-valued options are converted to normalised units (1 model px = 2/S).
  */
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../core/errors.ts";
 import type { Landmarks, Point } from "../../core/types.ts";
-import { geometricConsistency, l1, smoothL1, wing } from "../../losses/mod.ts";
+import { canonicalize } from "../../data/landmark_order.ts";
+import { alignPairOrder, geometricConsistency, l1, smoothL1, wing } from "../../losses/mod.ts";
 import type { RunConfig } from "../config.ts";
 import type { ModelSample, Prediction, SampleMeta, TaskAdapter } from "./types.ts";
 
@@ -36,6 +40,7 @@ export interface CoordOptions {
   wingWidthPx: number;
   wingEpsPx: number;
   geometricWeight: number;
+  dynamicOrder: number;
   standardise: number;
   targetMean: number[] | null;
   targetStd: number[] | null;
@@ -49,6 +54,7 @@ export const COORD_DEFAULTS: CoordOptions = {
   wingWidthPx: 10,
   wingEpsPx: 2,
   geometricWeight: 0,
+  dynamicOrder: 0,
   standardise: 0,
   targetMean: null,
   targetStd: null,
@@ -107,13 +113,15 @@ export function parseCoordOptions(taskOptions: Record<string, unknown>): CoordOp
     }
     (out as unknown as Record<string, unknown>)[key] = value;
   }
-  if (out.standardise !== 0 && out.standardise !== 1) {
-    throw new InputError(
-      "coord task: taskOptions.standardise must be 0 or 1",
-      undefined,
-      undefined,
-      out.standardise,
-    );
+  for (const key of ["standardise", "dynamicOrder"] as const) {
+    if (out[key] !== 0 && out[key] !== 1) {
+      throw new InputError(
+        `coord task: taskOptions.${key} must be 0 or 1`,
+        undefined,
+        undefined,
+        out[key],
+      );
+    }
   }
   if ((out.targetMean === null) !== (out.targetStd === null)) {
     throw new InputError("coord task: targetMean and targetStd come together");
@@ -183,7 +191,8 @@ export class CoordTask implements TaskAdapter {
   }
 
   lossTerms(outputs: tf.Tensor[], targets: tf.Tensor[]): Record<string, tf.Scalar> {
-    const pred = this.toUnits(outputs[0]), [target] = targets;
+    const pred = this.toUnits(outputs[0]);
+    const target = this.options.dynamicOrder === 1 ? alignPairOrder(pred, targets[0]) : targets[0];
     const o = this.options, u = this.pxToUnit;
     const terms: Record<string, tf.Scalar> = {};
     if (o.l1Weight > 0) terms.l1 = tf.mul(o.l1Weight, l1(pred, target));
@@ -214,7 +223,7 @@ export class CoordTask implements TaskAdapter {
         const y = fromNormalised(values[b * 8 + 2 * k + 1], this.size);
         pts.push(meta.toImage({ x, y }));
       }
-      return { landmarks: pts as Landmarks };
+      return { landmarks: canonicalize(pts as Landmarks) };
     });
   }
 }
