@@ -26,6 +26,11 @@ import { InputError } from "../core/errors.ts";
 import { canonicalize } from "../data/landmark_order.ts";
 import * as tf from "@tensorflow/tfjs";
 import { type HeatmapStride, heatmapToModel } from "./targets.ts";
+import {
+  channelCandidates,
+  type ConfigurationOptions,
+  selectConfiguration,
+} from "./configuration.ts";
 
 /** One sample's heatmaps, [H, W, K] row-major (channel last) starting at `offset` in `data`. */
 export interface HeatmapView {
@@ -67,6 +72,13 @@ export interface DecodeOptions extends PeakOptions {
   toImage?: (p: Point) => Point;
   /** Reorder each pair by the landmark order convention. Default true. */
   canonical?: boolean;
+  /**
+   * "argmax" (default): each landmark is its own channel's maximum. "configuration": the four
+   * peaks are chosen together among each channel's strongest local maxima, trading peak height
+   * against ellipse-axis geometry (configuration.ts).
+   */
+  select?: "argmax" | "configuration";
+  configuration?: ConfigurationOptions;
 }
 
 /** A decoded landmark: position in the output space plus its heatmap evidence. */
@@ -220,6 +232,11 @@ function softArgmaxWindowed(h: HeatmapView, c: number, start: Point, r: number):
 /** Sub-pixel peak of channel `c`, in heatmap pixels, with its confidence. */
 export function decodePeak(h: HeatmapView, c: number, options: PeakOptions = {}): HeatmapPeak {
   checkView(h);
+  return refinePeak(h, c, argmaxChannel(h, c), options);
+}
+
+/** Sub-pixel refinement of channel `c` around the integer local maximum `top`. */
+function refinePeak(h: HeatmapView, c: number, top: Point, options: PeakOptions): HeatmapPeak {
   const { method = "quadratic", window = 3, referencePeak = 1, referenceSigma } = options;
   if (!(window > 0)) {
     throw new InputError("soft-argmax window must be > 0", undefined, undefined, window);
@@ -227,7 +244,6 @@ export function decodePeak(h: HeatmapView, c: number, options: PeakOptions = {})
   if (!(referencePeak > 0)) {
     throw new InputError("referencePeak must be > 0", undefined, undefined, referencePeak);
   }
-  const top = argmaxChannel(h, c);
   const d = localDerivatives(h, c, top.x, top.y);
   const off = quadraticOffset(d);
   let p: Point;
@@ -255,9 +271,16 @@ export function decodeHeatmaps(h: HeatmapView, options: DecodeOptions): DecodedL
       h.channels,
     );
   }
-  const { stride, toImage = (p: Point) => p, canonical = true } = options;
-  const points = [0, 1, 2, 3].map((c): DecodedPoint => {
-    const peak = decodePeak(h, c, options);
+  const { stride, toImage = (p: Point) => p, canonical = true, select = "argmax" } = options;
+  if (select !== "argmax" && select !== "configuration") {
+    throw new InputError("select must be argmax or configuration", undefined, undefined, select);
+  }
+  checkView(h);
+  const tops = select === "argmax"
+    ? [0, 1, 2, 3].map((c) => argmaxChannel(h, c))
+    : configurationTops(h, options.configuration);
+  const points = tops.map((top, c): DecodedPoint => {
+    const peak = refinePeak(h, c, top, options);
     const heatmap = { x: peak.x, y: peak.y };
     const out = toImage(heatmapToModel(heatmap, stride));
     return {
@@ -271,6 +294,16 @@ export function decodeHeatmaps(h: HeatmapView, options: DecodeOptions): DecodedL
   }) as DecodedLandmarks["points"];
   const ordered = canonical ? canonicalOrder(points) : points;
   return { landmarks: ordered.map((p) => ({ x: p.x, y: p.y })) as Landmarks, points: ordered };
+}
+
+/** Integer peaks of the four channels chosen together (configuration.ts). */
+function configurationTops(h: HeatmapView, options: ConfigurationOptions = {}): Point[] {
+  const lists = [0, 1, 2, 3].map((c) =>
+    channelCandidates((x, y) => at(h, c, x, y), h.width, h.height, options)
+  );
+  if (lists.some((l) => l.length === 0)) return [0, 1, 2, 3].map((c) => argmaxChannel(h, c));
+  const chosen = selectConfiguration(lists, options);
+  return chosen.map((i, c) => lists[c][i]);
 }
 
 /** The decoded points reordered within each pair as `canonicalize` orders their positions. */

@@ -3,3 +3,4 @@ export * from "./targets.ts";
 export * from "./learnable_sigma.ts";
 export * from "./decode.ts";
 export * from "./integral.ts";
+export * from "./configuration.ts";
