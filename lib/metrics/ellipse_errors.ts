@@ -2,7 +2,10 @@
  * Where the landmark error comes from: each case's error split into the head ellipse's centre,
  * semi-axis lengths and long-axis direction, and the MRE grouped by how round the true head is
  * (b/a). On near-round heads the long-axis direction is arbitrary, in the annotation as in the
- * prediction, so the OFD ends can slide along the skull while centre and axes stay right.
+ * prediction, so the OFD ends can slide along the skull while centre and axes stay right. The MRE
+ * is also grouped by the true OFD's tilt from the horizontal: near 90° the landmark order
+ * convention (OFD1 = left end, lib/data/landmark_order.ts) is nearly tied, which is where models
+ * that learn the order (coordinate regression, heatmap channels) struggle.
  */
 import type { Landmarks } from "../core/types.ts";
 import { landmarksToEllipse, wrapAngle } from "../geometry/ellipse.ts";
@@ -11,6 +14,8 @@ import { mean, summarize } from "./summary.ts";
 
 /** Default b/a edges: bins b/a < 0.75, 0.75 ≤ b/a < 0.85 and b/a ≥ 0.85. */
 export const ROUNDNESS_EDGES = [0.75, 0.85] as const;
+/** Default tilt edges (degrees): bins < 30°, 30–50° and ≥ 50°. */
+export const TILT_EDGES = [30, 50] as const;
 
 export interface EllipseCaseErrors {
   /** Distance between the true and predicted centres (px). */
@@ -25,6 +30,8 @@ export interface EllipseCaseErrors {
   angleDeg: number;
   /** b/a of the truth; NaN when its semi-major is 0. */
   roundness: number;
+  /** Angle of the true OFD from the horizontal, in [0, 90]; NaN when it has zero length. */
+  tiltDeg: number;
   /** Mean radial error of the four landmarks in storage order (as lib/metrics/landmarks.ts). */
   mrePx: number;
 }
@@ -47,7 +54,8 @@ function ofdDirection(l: Landmarks): number {
 export function ellipseCaseErrors(pred: Landmarks, truth: Landmarks): EllipseCaseErrors {
   const p = landmarksToEllipse(pred);
   const t = landmarksToEllipse(truth);
-  const d = Math.abs(ofdDirection(pred) - ofdDirection(truth));
+  const truthDir = ofdDirection(truth);
+  const d = Math.abs(ofdDirection(pred) - truthDir);
   const r = radialErrors(pred, truth);
   return {
     centrePx: Math.hypot(p.cx - t.cx, p.cy - t.cy),
@@ -55,12 +63,13 @@ export function ellipseCaseErrors(pred: Landmarks, truth: Landmarks): EllipseCas
     dBPx: Math.abs(p.b - t.b),
     angleDeg: (Math.min(d, Math.PI - d) * 180) / Math.PI,
     roundness: t.a > 0 ? t.b / t.a : NaN,
+    tiltDeg: (Math.min(truthDir, Math.PI - truthDir) * 180) / Math.PI,
     mrePx: mean(r),
   };
 }
 
 export interface RoundnessBin {
-  /** b/a in [lo, hi); the outer bins are open (−∞, ∞). */
+  /** b/a (or tilt) in [lo, hi); the outer bins are open (−∞, ∞). */
   lo: number;
   hi: number;
   n: number;
@@ -84,26 +93,49 @@ export interface EllipseErrorSummary {
   mrePx: MeanMedian;
   /** One bin per interval between the edges; a case whose roundness is NaN is in none. */
   bins: RoundnessBin[];
+  /** The same by tilt (`tiltEdges`); a case whose tilt is NaN is in none. */
+  tiltBins: RoundnessBin[];
   cases: EllipseCaseErrors[];
 }
 
-/** Per-case errors and their summary; `edges` must be strictly increasing. */
+/** Per-case errors and their summary; both edge lists must be strictly increasing. */
 export function ellipseErrorSummary(
   cases: readonly { pred: Landmarks; truth: Landmarks }[],
   edges: readonly number[] = ROUNDNESS_EDGES,
+  tiltEdges: readonly number[] = TILT_EDGES,
 ): EllipseErrorSummary {
-  if (edges.some((e, i) => !Number.isFinite(e) || (i > 0 && e <= edges[i - 1]))) {
-    throw new RangeError(`ellipseErrorSummary: edges must be finite and increasing, got ${edges}`);
+  for (const e of [edges, tiltEdges]) {
+    if (e.some((v, i) => !Number.isFinite(v) || (i > 0 && v <= e[i - 1]))) {
+      throw new RangeError(`ellipseErrorSummary: edges must be finite and increasing, got ${e}`);
+    }
   }
   const per = cases.map((c) => ellipseCaseErrors(c.pred, c.truth));
   const mm = (k: keyof EllipseCaseErrors): MeanMedian => {
     const s = summarize(per.map((e) => e[k]));
     return { mean: s.mean, median: s.median };
   };
+  return {
+    n: per.length,
+    centrePx: mm("centrePx"),
+    dAPx: mm("dAPx"),
+    dBPx: mm("dBPx"),
+    angleDeg: mm("angleDeg"),
+    mrePx: mm("mrePx"),
+    bins: binCases(per, "roundness", edges),
+    tiltBins: binCases(per, "tiltDeg", tiltEdges),
+    cases: per,
+  };
+}
+
+function binCases(
+  per: readonly EllipseCaseErrors[],
+  key: "roundness" | "tiltDeg",
+  edges: readonly number[],
+): RoundnessBin[] {
   const bounds = [-Infinity, ...edges, Infinity];
-  const bins = bounds.slice(0, -1).map((lo, i) => {
+  return bounds.slice(0, -1).map((lo, i) => {
     const hi = bounds[i + 1];
-    const inBin = per.filter((e) => e.roundness >= lo && e.roundness < hi);
+    const inBin = per.filter((e) => e[key] >= lo && e[key] < hi);
     return {
       lo,
       hi,
@@ -112,16 +144,6 @@ export function ellipseErrorSummary(
       angleDeg: mean(inBin.map((e) => e.angleDeg)),
     };
   });
-  return {
-    n: per.length,
-    centrePx: mm("centrePx"),
-    dAPx: mm("dAPx"),
-    dBPx: mm("dBPx"),
-    angleDeg: mm("angleDeg"),
-    mrePx: mm("mrePx"),
-    bins,
-    cases: per,
-  };
 }
 
 /** "b/a < 0.75", "b/a 0.75–0.85", "b/a ≥ 0.85"; "b/a any" for the single bin of no edges. */
@@ -130,4 +152,12 @@ export function roundnessBinLabel(bin: { lo: number; hi: number }): string {
   if (bin.lo === -Infinity) return `b/a < ${bin.hi}`;
   if (bin.hi === Infinity) return `b/a ≥ ${bin.lo}`;
   return `b/a ${bin.lo}–${bin.hi}`;
+}
+
+/** "tilt < 30°", "tilt 30–50°", "tilt ≥ 50°"; "tilt any" for the single bin of no edges. */
+export function tiltBinLabel(bin: { lo: number; hi: number }): string {
+  if (bin.lo === -Infinity && bin.hi === Infinity) return "tilt any";
+  if (bin.lo === -Infinity) return `tilt < ${bin.hi}°`;
+  if (bin.hi === Infinity) return `tilt ≥ ${bin.lo}°`;
+  return `tilt ${bin.lo}–${bin.hi}°`;
 }

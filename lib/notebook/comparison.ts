@@ -22,6 +22,7 @@ import {
   ellipseErrorSummary,
   ROUNDNESS_EDGES,
   roundnessBinLabel,
+  tiltBinLabel,
 } from "../metrics/ellipse_errors.ts";
 import type { ProgressSink } from "../training/progress.ts";
 import type { Figure } from "../viz/figure.ts";
@@ -96,6 +97,24 @@ export function ellipseErrorRows(
       ...Object.fromEntries(s.bins.flatMap((b) => {
         const l = roundnessBinLabel(b);
         return [[`${l} n`, b.n], [`${l} MRE px`, b.mrePx], [`${l} angle °`, b.angleDeg]];
+      })),
+    };
+  });
+}
+
+/**
+ * One row per family: n and MRE per tilt bin of the true OFD (0° = horizontal). Near 90° the order
+ * convention (OFD1 = left end) is nearly tied; families that learn the order show it there.
+ */
+export function tiltErrorRows(runs: readonly Pick<FamilyRun, "family" | "evaluation">[]): Row[] {
+  return runs.map((r) => {
+    const s = ellipseErrorSummary(r.evaluation.cases);
+    return {
+      family: r.family,
+      "MRE px": s.mrePx.mean,
+      ...Object.fromEntries(s.tiltBins.flatMap((b) => {
+        const l = tiltBinLabel(b);
+        return [[`${l} n`, b.n], [`${l} MRE px`, b.mrePx]];
       })),
     };
   });

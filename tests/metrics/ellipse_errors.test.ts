@@ -4,9 +4,10 @@ import {
   ellipseCaseErrors,
   ellipseErrorSummary,
   roundnessBinLabel,
+  tiltBinLabel,
 } from "../../lib/metrics/ellipse_errors.ts";
 import { evaluate } from "../../lib/metrics/evaluation.ts";
-import { ellipseErrorRows } from "../../lib/notebook/comparison.ts";
+import { ellipseErrorRows, tiltErrorRows } from "../../lib/notebook/comparison.ts";
 
 const DEG = Math.PI / 180;
 
@@ -140,6 +141,40 @@ Deno.test("ellipseErrorSummary: edges must be finite and strictly increasing", (
   assert.deepEqual(ellipseErrorSummary(MIXED, []).bins.map((b) => b.n), [3]);
 });
 
+Deno.test("ellipseCaseErrors: tilt of the true OFD from the horizontal, folded to [0, 90]", () => {
+  const table: [Landmarks, number][] = [
+    [T, 0],
+    [rotate(T, 30), 30],
+    [rotate(T, -30), 30],
+    [rotate(T, 90), 90],
+    [rotate(T, 100), 80],
+    [head(0, 0), NaN],
+  ];
+  for (const [truth, tilt] of table) {
+    close(ellipseCaseErrors(T, truth).tiltDeg, tilt, `tilt ${tilt}`);
+  }
+});
+
+Deno.test("ellipseErrorSummary: tilt bins group the MRE by the true OFD's tilt", () => {
+  // Truths tilted 0°, 40° and 80°; each prediction is its truth shifted by 3, 6 and 9 px in x.
+  const cases = [0, 40, 80].map((deg, i) => {
+    const truth = rotate(T, deg);
+    return { pred: shift(truth, 3 * (i + 1), 0), truth };
+  });
+  const s = ellipseErrorSummary(cases);
+  assert.deepEqual(s.tiltBins.map((b) => [b.lo, b.hi, b.n]), [
+    [-Infinity, 30, 1],
+    [30, 50, 1],
+    [50, Infinity, 1],
+  ]);
+  s.tiltBins.forEach((b, i) => close(b.mrePx, 3 * (i + 1), `bin ${i} MRE`));
+  assert.deepEqual(ellipseErrorSummary(cases, undefined, [60]).tiltBins.map((b) => b.n), [2, 1]);
+  assert.throws(() => ellipseErrorSummary(cases, undefined, [50, 30]), RangeError);
+  assert.equal(tiltBinLabel(s.tiltBins[0]), "tilt < 30°");
+  assert.equal(tiltBinLabel(s.tiltBins[1]), "tilt 30–50°");
+  assert.equal(tiltBinLabel(s.tiltBins[2]), "tilt ≥ 50°");
+});
+
 Deno.test("roundnessBinLabel: open outer bins", () => {
   assert.equal(roundnessBinLabel({ lo: -Infinity, hi: 0.75 }), "b/a < 0.75");
   assert.equal(roundnessBinLabel({ lo: 0.75, hi: 0.85 }), "b/a 0.75–0.85");
@@ -166,4 +201,21 @@ Deno.test("ellipseErrorRows (notebook 07): one row per family from its evaluatio
   close(r["b/a 0.75–0.85 MRE px"] as number, 2.5, "middle bin");
   assert.equal(r["b/a ≥ 0.85 n"], 1);
   close(r["b/a ≥ 0.85 angle °"] as number, 90, "top bin angle");
+});
+
+Deno.test("tiltErrorRows (notebooks 03, 07): n and MRE per tilt bin, one row per family", () => {
+  const cases = [0, 10, 80].map((deg, i) => {
+    const truth = rotate(T, deg);
+    return { id: `${i}.png`, pred: shift(truth, 0, 2 * (i + 1)), truth };
+  });
+  const evaluation = evaluate(cases, { bootstrapResamples: 10 });
+  const [r] = tiltErrorRows([{ family: "coord", evaluation }]);
+  assert.equal(r.family, "coord");
+  close(r["MRE px"] as number, 4, "MRE px");
+  assert.equal(r["tilt < 30° n"], 2);
+  close(r["tilt < 30° MRE px"] as number, 3, "flat bin");
+  assert.equal(r["tilt 30–50° n"], 0);
+  close(r["tilt 30–50° MRE px"] as number, NaN, "empty bin");
+  assert.equal(r["tilt ≥ 50° n"], 1);
+  close(r["tilt ≥ 50° MRE px"] as number, 6, "steep bin");
 });
