@@ -88,6 +88,8 @@ export interface DecodedPoint extends Point {
   spread: number;
   /** Sub-pixel peak position in heatmap pixels (before any mapping). */
   heatmap: Point;
+  /** The integer peak the refinement started from, heatmap pixels. */
+  integer: Point;
 }
 
 export interface DecodedLandmarks {
@@ -282,6 +284,7 @@ export function decodeHeatmaps(h: HeatmapView, options: DecodeOptions): DecodedL
   const points = tops.map((top, c): DecodedPoint => {
     const peak = refinePeak(h, c, top, options);
     const heatmap = { x: peak.x, y: peak.y };
+    const integer = { x: top.x, y: top.y };
     const out = toImage(heatmapToModel(heatmap, stride));
     return {
       x: out.x,
@@ -290,6 +293,7 @@ export function decodeHeatmaps(h: HeatmapView, options: DecodeOptions): DecodedL
       peak: peak.peak,
       spread: peak.spread,
       heatmap,
+      integer,
     };
   }) as DecodedLandmarks["points"];
   const ordered = canonical ? canonicalOrder(points) : points;

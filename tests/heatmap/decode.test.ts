@@ -179,6 +179,7 @@ Deno.test("decodeHeatmaps canonicalises swapped channels and keeps each point's 
   close(out.points[1].confidence, 0.5, 1e-3, "OFD2 carries the half-height peak");
   close(out.points[0].confidence, 1, 1e-3, "OFD1");
   close(out.points[1].heatmap.x, 50, 1e-3, "heatmap position travels with the point");
+  assert.deepEqual(out.points[1].integer, { x: 50, y: 34 }, "so does the integer peak");
   const raw = decodeHeatmaps(view, { stride: 1, canonical: false });
   close(raw.landmarks[0].x, 50, 1e-3, "channel order kept without canonicalisation");
   assert.throws(

@@ -64,14 +64,15 @@ async function tinyRuns(): Promise<
 
 const fixture = tinyRuns();
 
-Deno.test("subpixelGainRows: refined decoding reproduces the Predictor's scores; the gain is their difference", async () => {
+Deno.test("subpixelGainRows: the default decoder reproduces the Predictor's scores; gains are differences", async () => {
   const { runs } = await fixture;
   const hm = runs.heatmap;
   const rows = await subpixelGainRows(hm);
-  assert.equal(rows.length, 3);
-  const [argmax, refined, gain] = rows.map((r) => r["MRE px"] as number);
-  assert.ok(Math.abs(refined - hm.evaluation.landmarks.px.radial.mean) < 1e-9);
-  assert.equal(gain, argmax - refined);
+  assert.equal(rows.length, 5);
+  const [argmax, refined, chosen, subpixel, configuration] = rows.map((r) => r["MRE px"] as number);
+  assert.ok(Math.abs(chosen - hm.evaluation.landmarks.px.radial.mean) < 1e-9);
+  assert.equal(subpixel, argmax - refined);
+  assert.equal(configuration, refined - chosen);
   const png = await predictedHeatmapsPng(hm, [0]);
   assert.deepEqual([...png.slice(0, 4)], PNG_MAGIC);
 });

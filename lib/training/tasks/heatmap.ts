@@ -28,7 +28,7 @@
  *   configWeight (10)    weight of the geometry penalty (3 / 10 / 30 gave 19.2 / 19.0 / 20.8 px
  *                        without TTA, against 19.7 for argmax).
  *
- * Validation metrics (besides the trainer's MRE): `mre_argmax_px` (integer argmax only, no
+ * Validation metrics (besides the trainer's MRE): `mre_argmax_px` (the selected integer peaks, no
  * refinement), `subpixel_gain_px` (that minus the refined MRE), `sdr2mm`, `hc_abs_mm`, mean
  * `confidence`.
  */
@@ -37,7 +37,6 @@ import { InputError } from "../../core/errors.ts";
 import type { Landmarks, Point } from "../../core/types.ts";
 import { canonicalize } from "../../data/landmark_order.ts";
 import {
-  argmaxChannel,
   type DecodedPoint,
   decodeHeatmapTensor,
   gaussianHeatmaps,
@@ -118,7 +117,7 @@ export function parseHeatmapOptions(
 /** A heatmap prediction: landmarks in original pixels plus the evidence behind each point. */
 export interface HeatmapPrediction extends Prediction {
   confidence: [number, number, number, number];
-  /** Integer-argmax landmarks (no sub-pixel refinement), original pixels, canonical order. */
+  /** The selected integer peaks without sub-pixel refinement, original pixels, canonical order. */
   argmaxLandmarks: Landmarks;
 }
 
@@ -208,7 +207,6 @@ export class HeatmapTask implements TaskAdapter {
       integral = await xy.data();
       xy.dispose();
     }
-    const data = await heatmaps.data();
     const preds = metas.map((meta, b): HeatmapPrediction => {
       const pts = decoded[b].points.map((p: DecodedPoint, k): Evidence => {
         if (!integral) return { x: p.x, y: p.y, confidence: p.confidence };
@@ -219,22 +217,15 @@ export class HeatmapTask implements TaskAdapter {
       return {
         landmarks: ordered.map((p) => ({ x: p.x, y: p.y })) as Landmarks,
         confidence: ordered.map((p) => p.confidence) as HeatmapPrediction["confidence"],
-        argmaxLandmarks: this.argmaxLandmarks(data, b, meta),
+        argmaxLandmarks: canonicalize(
+          decoded[b].points.map((p) =>
+            meta.toImage(heatmapToModel(p.integer, this.stride))
+          ) as Landmarks,
+        ),
       };
     });
     this.memo.set(heatmaps, preds);
     return preds;
-  }
-
-  /** Integer argmax per channel → model → original pixels, canonical order. */
-  private argmaxLandmarks(data: ArrayLike<number>, b: number, meta: SampleMeta): Landmarks {
-    const n = this.side;
-    const view = { data, height: n, width: n, channels: 4, offset: b * n * n * 4 };
-    const pts = [0, 1, 2, 3].map((c) => {
-      const top = argmaxChannel(view, c);
-      return meta.toImage(heatmapToModel(top, this.stride));
-    });
-    return canonicalize(pts as Landmarks);
   }
 
   private checkShape(t: tf.Tensor, batch: number): void {
