@@ -72,7 +72,7 @@ const ENTRIES: Record<string, Entry> = {
   // training): 20.1 px, spread 0.91/0.88 in 41.7 min. Standardised outputs: on a 20 × 20-step HC18
   // run they gave 43.8 px vs 60.6 px (spread 0.63/0.58 vs 0.49/0.47). dynamicOrder (150 epochs, one
   // thread beside another run): 19.8 px, spread 0.90/0.89 in 42.1 min; adding rotations up to 45°
-  // (augment.rotateLimitDeg) to show the network more steep heads gave 21.3 px at epoch 145.
+  // (augment.rotateLimitDeg) to show the network more steep heads: best 21.1 px in 148 epochs.
   cpu: {
     description:
       "Default: a half-width ResNet-18 regressor at 192 px with standardised outputs and dynamic " +
