@@ -36,6 +36,10 @@ import { runMain } from "./run_main.ts";
  * The landmark families learn slowest, so they get more steps: coordinate regression 20 × 90 and
  * heatmaps 16 × 90 took 95 s and 108 s (idle machine) and reached 17.7 mm and 4.4 mm. The whole
  * demo stays near 5 min idle, leaving room for a busier machine within the 15-minute budget.
+ * Since the `cpu` coordinate config trains with dynamicOrder (evening of 2026-11-30), the demo's
+ * coordinate regression reaches 21.1 mm instead (14.6 mm with dynamicOrder 0 in the same
+ * checkout): in a run this short the pair order, chosen against near-mean early predictions, is
+ * still noisy. On HC18 over 150 epochs it was 19.8 against 20.1 px. Whole demo: 4.7 min.
  */
 export const DEMO_SCHEDULE: Readonly<Record<string, { epochs: number; steps: number }>> = {
   coord: { epochs: 20, steps: 90 },
@@ -70,7 +74,7 @@ Trains a small version of each model family (${
 }) on ${DEMO_PHANTOMS.count} phantoms
 (data/demo-phantoms, generated on first use),
 evaluates all of them on the same validation split and prints a comparison table (MRE px/mm, SDR,
-|ΔHC|, Dice, ms/image, parameters, training time). About 8–10 minutes on a 2-core CPU.
+|ΔHC|, Dice, ms/image, parameters, training time). About 5 minutes on an idle 2-core CPU.
 
   --data DIR        dataset folder (e.g. data/hc18 after \`deno task data:hc18\`) instead of phantoms
   --families LIST   comma-separated subset of: ${Object.keys(FAMILIES).join(", ")}
