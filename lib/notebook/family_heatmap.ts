@@ -12,6 +12,7 @@ import type { RunConfig } from "../training/config.ts";
 import { outputsAsArray } from "../training/evaluate.ts";
 import type { HeatmapPrediction } from "../training/tasks/heatmap.ts";
 import { outputOfKind } from "../training/tasks/common.ts";
+import { createTaskAdapter } from "../training/tasks/mod.ts";
 import type { SampleMeta } from "../training/tasks/types.ts";
 import { mapToSource, mapToTarget } from "../transforms/geometric.ts";
 import { evalPipeline } from "../transforms/pipeline.ts";
@@ -94,16 +95,28 @@ interface RawHeatmaps {
   heat: Float32Array;
   side: number;
   prediction: HeatmapPrediction;
+  /** The same outputs decoded with each of `alsoDecodeWith`'s task options, in that order. */
+  alternatives: HeatmapPrediction[];
 }
 
-/** Model-space images, raw heatmaps and decoded predictions (incl. integer argmax) per sample. */
+/**
+ * Model-space images, raw heatmaps and decoded predictions (incl. integer argmax) per sample.
+ * `alsoDecodeWith` lists taskOptions overrides whose decoders also read the same model outputs,
+ * so comparing decoders costs one inference pass.
+ */
 export async function predictHeatmaps(
   weightsDir: string,
   config: RunConfig,
   samples: readonly Sample[],
   batchSize = 8,
+  alsoDecodeWith: readonly Record<string, unknown>[] = [],
 ): Promise<RawHeatmaps[]> {
   const predictor = await Predictor.fromDir(weightsDir, config);
+  const extra = await Promise.all(
+    alsoDecodeWith.map((o) =>
+      createTaskAdapter({ ...config, taskOptions: { ...config.taskOptions, ...o } })
+    ),
+  );
   const { index } = outputOfKind(config, "heatmaps");
   const S = config.inputSize;
   const out: RawHeatmaps[] = [];
@@ -127,6 +140,8 @@ export async function predictHeatmaps(
       const outputs = outputsAsArray(predictor.model.predict(x) as tf.Tensor | tf.Tensor[]);
       try {
         const preds = await predictor.adapter.decode(outputs, metas) as HeatmapPrediction[];
+        const others: HeatmapPrediction[][] = [];
+        for (const a of extra) others.push(await a.decode(outputs, metas) as HeatmapPrediction[]);
         const heat = outputs[index];
         const [, side, , k] = heat.shape;
         const data = await heat.data() as Float32Array;
@@ -137,6 +152,7 @@ export async function predictHeatmaps(
             heat: data.slice(b * n, (b + 1) * n),
             side: side!,
             prediction: preds[b],
+            alternatives: others.map((o) => o[b]),
           });
         });
       } finally {
@@ -168,14 +184,15 @@ export async function predictedHeatmapsPng(r: FamilyRun, indices: readonly numbe
  * chosen together (lib/heatmap/configuration.ts), refined. The last is the default decoder.
  */
 export async function subpixelGainRows(r: FamilyRun): Promise<Row[]> {
-  const withSelect = (select: string) => ({
-    ...r.config,
-    taskOptions: { ...r.config.taskOptions, select },
-  });
-  const channel = await predictHeatmaps(r.weightsDir, withSelect("argmax"), r.val.samples);
-  const joint = await predictHeatmaps(r.weightsDir, withSelect("configuration"), r.val.samples);
-  const scoreOf = (raw: RawHeatmaps[], pick: (h: RawHeatmaps) => Landmarks) =>
-    evaluate(raw.map((h, i) => ({
+  const channel = await predictHeatmaps(
+    r.weightsDir,
+    { ...r.config, taskOptions: { ...r.config.taskOptions, select: "argmax" } },
+    r.val.samples,
+    8,
+    [{ select: "configuration" }],
+  );
+  const scoreOf = (pick: (h: RawHeatmaps) => Landmarks) =>
+    evaluate(channel.map((h, i) => ({
       id: r.val.samples[i].id,
       truth: r.val.samples[i].landmarks,
       pred: pick(h),
@@ -183,9 +200,9 @@ export async function subpixelGainRows(r: FamilyRun): Promise<Row[]> {
         ? { pixelSizeMm: r.val.samples[i].pixelSizeMm }
         : {}),
     })));
-  const argmax = scoreOf(channel, (h) => h.prediction.argmaxLandmarks);
-  const refined = scoreOf(channel, (h) => h.prediction.landmarks);
-  const chosen = scoreOf(joint, (h) => h.prediction.landmarks);
+  const argmax = scoreOf((h) => h.prediction.argmaxLandmarks);
+  const refined = scoreOf((h) => h.prediction.landmarks);
+  const chosen = scoreOf((h) => h.alternatives[0].landmarks);
   const decode = String((r.config.taskOptions as { decode?: string }).decode ?? "quadratic");
   const gain = (model: string, a: typeof argmax, b: typeof argmax): Row => ({
     model,

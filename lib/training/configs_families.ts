@@ -14,8 +14,9 @@
  * DeepLabV3+ run used the other core (33 s an epoch, validation included); U-Net at 224 px, 20
  * epochs, 2 threads: 21 min; DeepLabV3+ at 224 px, 20 epochs, 1 thread beside another run: about
  * 20 min; U-Net at 256 px, 24 epochs, 1 thread beside another run: 35 min (192 → 224 → 256 px
- * (12, 20 and 24 epochs) took the U-Net's |ΔHC| 2.80 → 2.51 → 2.50 mm and MRE 17.5 → 20.9 → 15.8 px, Dice 0.970 →
- * 0.972). The estimates below, from a loaded machine, were conservative by 2–4×.
+ * (12, 20 and 24 epochs) took the U-Net's |ΔHC| 2.80 → 2.51 → 2.50 mm and MRE 17.5 → 20.9 →
+ * 15.8 px, Dice 0.970 → 0.972, all with the ellipse inlier band of 1.5 mask px used then). The
+ * estimates below, from a loaded machine, were conservative by 2–4×.
  *
  * Sizing (2026-11-30, cpu-dnnl, 2 threads, 192 px, batch 16, training steps only). The machine was
  * shared by other jobs (load 5–12), so wall-clock rates varied up to 8×; the fastest rate seen, in
