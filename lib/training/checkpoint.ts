@@ -5,6 +5,9 @@
  *   <dir>/weights.bin     all weights (trainable and BatchNorm statistics), float32
  *   <dir>/optimizer.bin   AdamW moments m then v, one block per trainable variable, float32
  *   <dir>/state.json      everything else needed to resume exactly (trainer's own JSON)
+ *   <dir>/training_weights.bin   only with a weight average (ema.ts): the raw training weights,
+ *                         float32 in `model.weights` order; weights.bin then holds the average,
+ *                         so whatever loads the model gets the weights that were validated
  *
  * The directory is replaced atomically (lib/core/fs.ts writeDirAtomic), so an interrupt leaves the
  * previous checkpoint or the new one, never a mixture.
@@ -13,12 +16,14 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeDirAtomic } from "../core/fs.ts";
-import type { AdamW, AdamWState } from "./adamw.ts";
+import type { AdamW } from "./adamw.ts";
+import { setWeightValues, type WeightEma, weightValues } from "./ema.ts";
 
 export const MODEL_JSON = "model.json";
 const WEIGHTS_BIN = "weights.bin";
 const OPTIMIZER_BIN = "optimizer.bin";
 const STATE_JSON = "state.json";
+const TRAINING_WEIGHTS_BIN = "training_weights.bin";
 
 function toBytes(data: tf.io.WeightData): Uint8Array {
   return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
@@ -47,54 +52,58 @@ async function writeModelFiles(dir: string, model: tf.LayersModel): Promise<void
   }));
 }
 
-/** Write a whole checkpoint directory atomically. `state` must be JSON-serialisable. */
+/**
+ * Write a whole checkpoint directory atomically. `state` must be JSON-serialisable. With `ema`,
+ * the model files hold the average and training_weights.bin the weights being trained.
+ */
 export async function saveCheckpoint(
   dir: string,
   model: tf.LayersModel,
   optimizer: AdamW,
   state: unknown,
+  ema?: WeightEma,
 ): Promise<void> {
   const opt = await optimizer.getState();
   await writeDirAtomic(dir, async (tmp) => {
-    await writeModelFiles(tmp, model);
-    await Deno.writeFile(join(tmp, OPTIMIZER_BIN), packMoments(opt));
-    await Deno.writeTextFile(
-      join(tmp, STATE_JSON),
-      JSON.stringify({ optimizerStep: opt.step, state }, null, 1) + "\n",
-    );
+    if (ema) {
+      await Deno.writeFile(join(tmp, TRAINING_WEIGHTS_BIN), packArrays(weightValues(model)));
+      await ema.withAverage(() => writeModelFiles(tmp, model));
+    } else {
+      await writeModelFiles(tmp, model);
+    }
+    await Deno.writeFile(join(tmp, OPTIMIZER_BIN), packArrays([...opt.m, ...opt.v]));
+    const sidecar = { optimizerStep: opt.step, emaUpdates: ema?.updates, state };
+    await Deno.writeTextFile(join(tmp, STATE_JSON), JSON.stringify(sidecar, null, 1) + "\n");
   });
 }
 
-function packMoments(s: AdamWState): Uint8Array {
-  const total = [...s.m, ...s.v].reduce((n, a) => n + a.length, 0);
-  const out = new Float32Array(total);
+function packArrays(arrays: Float32Array[]): Uint8Array {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
   let o = 0;
-  for (const a of [...s.m, ...s.v]) {
+  for (const a of arrays) {
     out.set(a, o);
     o += a.length;
   }
   return new Uint8Array(out.buffer);
 }
 
-function unpackMoments(
+/** Split a float32 file into arrays of the given sizes; the file must fit them exactly. */
+function unpackArrays(
   bytes: Uint8Array,
   sizes: number[],
   file: string,
-): { m: Float32Array[]; v: Float32Array[] } {
-  const total = 2 * sizes.reduce((a, b) => a + b, 0);
+  what: string,
+): Float32Array[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
   if (bytes.byteLength !== total * 4) {
-    throw new InputError(`optimiser state does not fit the model`, file, undefined, {
+    throw new InputError(`${what} does not fit the model`, file, undefined, {
       bytes: bytes.byteLength,
       expected: total * 4,
     });
   }
   const all = new Float32Array(bytes.slice().buffer);
-  const take = (start: number) => {
-    let o = start;
-    return sizes.map((n) => all.slice(o, o += n));
-  };
-  const half = total / 2;
-  return { m: take(0), v: take(half) };
+  let o = 0;
+  return sizes.map((n) => all.slice(o, o += n));
 }
 
 interface ModelJson {
@@ -161,21 +170,51 @@ export async function loadWeightsInto(dir: string, model: tf.LayersModel): Promi
   }
 }
 
-/** Restore model weights and optimiser state; returns the trainer's sidecar `state`. */
+/**
+ * Restore model weights, optimiser state and, with `ema`, the weight average; returns the
+ * trainer's sidecar `state`. A checkpoint with an average needs `ema` and one without refuses it,
+ * so a resumed run cannot silently switch averaging on or off.
+ */
 export async function loadCheckpoint(
   dir: string,
   model: tf.LayersModel,
   optimizer: AdamW,
+  ema?: WeightEma,
 ): Promise<unknown> {
   await loadWeightsInto(dir, model);
   const sidecar = JSON.parse(await Deno.readTextFile(join(dir, STATE_JSON)));
+  const rawFile = join(dir, TRAINING_WEIGHTS_BIN);
+  const hasAverage = typeof sidecar.emaUpdates === "number";
+  if (hasAverage !== Boolean(ema)) {
+    throw new InputError(
+      hasAverage
+        ? "checkpoint holds a weight average but the config has ema off"
+        : "checkpoint has no weight average but the config has ema on",
+      dir,
+    );
+  }
+  if (ema) {
+    const average = weightValues(model);
+    const sizes = model.weights.map((w) => w.read().size);
+    setWeightValues(
+      model,
+      unpackArrays(await Deno.readFile(rawFile), sizes, rawFile, "training weights"),
+    );
+    ema.setState({ updates: sidecar.emaUpdates, shadow: average });
+  }
   const sizes = optimizer.variables.map((v) => v.size);
-  const moments = unpackMoments(
-    await Deno.readFile(join(dir, OPTIMIZER_BIN)),
-    sizes,
-    join(dir, OPTIMIZER_BIN),
+  const optFile = join(dir, OPTIMIZER_BIN);
+  const moments = unpackArrays(
+    await Deno.readFile(optFile),
+    [...sizes, ...sizes],
+    optFile,
+    "optimiser state",
   );
-  optimizer.setState({ step: sidecar.optimizerStep, ...moments });
+  optimizer.setState({
+    step: sidecar.optimizerStep,
+    m: moments.slice(0, sizes.length),
+    v: moments.slice(sizes.length),
+  });
   return sidecar.state;
 }
 

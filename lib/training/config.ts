@@ -80,6 +80,11 @@ export interface RunConfig {
   earlyStopping: { patience: number; minDelta: number };
   /** Clip gradients to this global L2 norm; 0 = no clipping. */
   gradClipNorm: number;
+  /**
+   * Exponential moving average of the weights (lib/training/ema.ts): decay per optimisation step;
+   * 0 = off. Absent in configs saved before it existed (= off).
+   */
+  ema?: { decay: number };
   /** Passed unchanged to lib/transforms trainPipeline / evalPipeline. */
   augment: Record<string, unknown>;
   seed: number;
@@ -208,6 +213,9 @@ export function validateConfig(c: RunConfig): void {
   }
   nonNegative("earlyStopping.patience", c.earlyStopping.patience);
   nonNegative("gradClipNorm", c.gradClipNorm);
+  if (c.ema && !(c.ema.decay >= 0 && c.ema.decay < 1)) {
+    fail("ema.decay", c.ema.decay, "must be in [0, 1)");
+  }
   if (!(c.data.valFraction > 0 && c.data.valFraction < 1)) {
     fail("data.valFraction", c.data.valFraction, "must be in (0, 1)");
   }

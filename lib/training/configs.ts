@@ -31,6 +31,7 @@ export const BASE: RunConfig = {
   monitor: "val_loss",
   earlyStopping: { patience: 25, minDelta: 0 },
   gradClipNorm: 1.0,
+  ema: { decay: 0 },
   augment: {},
   seed: 42,
   data: {

@@ -7,7 +7,8 @@
  * state, the epoch's sample order, the data generator's state after the last trained batch (it
  * drives shuffling and per-sample augmentation forks), the generator behind Math.random during
  * steps (tfjs draws unseeded dropout noise from it), the state of layers that keep their own Rng
- * (EfficientNet drop-connect), the running loss of the epoch and the metric history. Resuming
+ * (EfficientNet drop-connect), the running loss of the epoch, the metric history and, with
+ * `config.ema`, the weight average (validation and checkpoints then use the average). Resuming
  * therefore gives bit-identical weights to a run that was never interrupted (tested).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -19,6 +20,7 @@ import { AdamW } from "./adamw.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { RunConfig } from "./config.ts";
 import { type Batch, buildBatch, disposeBatch, type SampleSource } from "./data.ts";
+import { WeightEma } from "./ema.ts";
 import { evaluate, outputsAsArray } from "./evaluate.ts";
 import { writeMetrics } from "./metrics_log.ts";
 import { type EpochRecord, type ProgressSink, silentProgress, type StepInfo } from "./progress.ts";
@@ -144,6 +146,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const ownRngs = layerRngs(model);
   const trainPipe = opts.trainPipeline ?? trainPipeline(config);
   const evalPipe = opts.evalPipeline ?? evalPipeline(config);
+  const ema = config.ema?.decay ? new WeightEma(model, config.ema.decay) : undefined;
 
   let st: TrainerState = {
     version: 1,
@@ -163,7 +166,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     history: [],
   };
   if (opts.resumeFrom) {
-    st = await loadCheckpoint(opts.resumeFrom, model, optimizer) as TrainerState;
+    st = await loadCheckpoint(opts.resumeFrom, model, optimizer, ema) as TrainerState;
     if (st?.version !== 1) {
       throw new InputError(
         "checkpoint state has an unknown version",
@@ -193,7 +196,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   });
   const save = async (name: "last" | "best") => {
     if (opts.checkpointDir) {
-      await saveCheckpoint(join(opts.checkpointDir, name), model, optimizer, snapshot());
+      await saveCheckpoint(join(opts.checkpointDir, name), model, optimizer, snapshot(), ema);
     }
   };
 
@@ -222,6 +225,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // A variable the loss does not reach (e.g. an unused head) gets a zero gradient.
       const ordered = variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
       optimizer.apply(ordered, config.gradClipNorm);
+      ema?.update();
       const loss = value.dataSync()[0];
       tf.dispose([value, ...ordered, ...Object.values(grads)]);
       return loss;
@@ -286,11 +290,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (interrupted) break;
 
     const valStart = performance.now();
-    const ev = await evaluate(model, opts.val, {
-      task,
-      pipeline: evalPipe,
-      batchSize: config.batchSize,
-    });
+    const validate = () =>
+      evaluate(model, opts.val, { task, pipeline: evalPipe, batchSize: config.batchSize });
+    const ev = ema ? await ema.withAverage(validate) : await validate();
     const record: EpochRecord = {
       epoch: st.epoch + 1,
       lr,
