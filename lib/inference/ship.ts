@@ -357,7 +357,10 @@ export function modelCardMarkdown(c: ModelCard): string {
         fmt(c.training.bestEpoch)
       }); `
       : " (the run was still training when this model was shipped); ") +
-    `batch ${c.config.batchSize}, lr ${c.config.optimizer.lr}, schedule ${c.config.schedule.kind}`,
+    `batch ${c.config.batchSize}, lr ${c.config.optimizer.lr}, schedule ${c.config.schedule.kind}` +
+    (c.config.ema?.decay
+      ? `; weights are the exponential moving average (decay ${c.config.ema.decay}) the run validated`
+      : ""),
     `- wall clock: ${
       c.training.wallClockSec !== null ? (c.training.wallClockSec / 60).toFixed(1) + " min" : "–"
     } ` +

@@ -74,6 +74,10 @@ const ENTRIES: Record<string, Entry> = {
   // run they gave 43.8 px vs 60.6 px (spread 0.63/0.58 vs 0.49/0.47). dynamicOrder (150 epochs, one
   // thread beside another run): 19.8 px, spread 0.90/0.89 in 42.1 min; adding rotations up to 45°
   // (augment.rotateLimitDeg) to show the network more steep heads: best 21.1 px in 148 epochs.
+  // With a weight average (ema.decay=0.998): best 20.8 px (epoch 117), spread 0.89/0.86, and the
+  // last 10 epochs all within 20.97–21.06 px where the plain run's ranged 19.8–21.1; the average
+  // removes the luck of picking the best of noisy epochs but does not beat that pick, and shrinks
+  // the spread, so the plain run stays the default.
   cpu: {
     description:
       "Default: a half-width ResNet-18 regressor at 192 px with standardised outputs and dynamic " +
