@@ -18,16 +18,19 @@
  * 15.8 px, Dice 0.970 → 0.972, all with the ellipse inlier band of 1.5 mask px used then). With
  * a weight average (ema.decay 0.99) and 36 epochs, U-Net at 256 px took 53.2 min beside another
  * run: val loss 0.0577 → 0.0536, Dice 0.972 → 0.974, |ΔHC| 2.25 → 2.15 mm, but landmark MRE
- * 14.5 → 16.3 px (inlier band 3). The estimates below, from a loaded machine, were conservative by
+ * 14.5 → 16.3 px (inlier band 3). Likewise heatmaps, 80 epochs with ema.decay 0.998 (44.9 min):
+ * 19.0 → 15.4 px, |ΔHC| 3.09 → 2.58 mm; DeepLabV3+, 30 epochs with 0.99 (29.3 min): 17.4 → 15.2
+ * px, Dice 0.968 → 0.972, |ΔHC| 2.49 → 2.33 mm. The estimates below, from a loaded machine, were conservative by
  * 2–4×.
  *
  * Sizing (2026-11-30, cpu-dnnl, 2 threads, 192 px, batch 16, training steps only). The machine was
  * shared by other jobs (load 5–12), so wall-clock rates varied up to 8×; the fastest rate seen, in
  * a quiet moment, is the estimate for a dedicated machine: heatmap ≈ 17 img/s (from its CPU time),
  * U-Net and multi-task ≈ 9.5, DeepLabV3+ ≈ 12. Batch 16 costs about 1.5× less per image than
- * batch 8 here. Epochs are chosen so that a run at HALF those rates, validation (160 images,
- * inference plus post-processing) and the first-epoch image decoding included, ends within about
- * 55 minutes: heatmap 30 epochs ≈ 90 s each, segmentation and multi-task 20 epochs ≈ 150 s each.
+ * batch 8 here. Epochs were first chosen so that a run at HALF those rates, validation (160
+ * images, inference plus post-processing) and the first-epoch image decoding included, ends within
+ * about 55 minutes (heatmap 30 epochs, segmentation and multi-task 20); the heatmap, U-Net and
+ * DeepLabV3+ epochs now come from the measured runs above (45, 53 and 29 min on one thread each).
  *
  * Geometry: an HC18 image is 800 px wide, so at S = 192 one model pixel is 4.17 original pixels;
  * heatmaps at stride 2 are 96², and σ = 2 heatmap px ≈ 17 original px. The 8 px MRE target is
@@ -45,8 +48,12 @@ const CPU_TRAINING: Override = {
   earlyStopping: { patience: 0 },
 };
 
-/** Phantom smoke runs: tiny input, few steps. */
+/**
+ * Phantom smoke runs: tiny input, few steps. No weight average: over a few dozen to a thousand
+ * steps it would mostly lag behind the weights (the demo's schedule was measured without it).
+ */
 const QUICK: Override = {
+  ema: { decay: 0 },
   inputSize: 64,
   batchSize: 8,
   epochs: 3,
@@ -55,8 +62,12 @@ const QUICK: Override = {
   visualiseCount: 6,
 };
 
-/** The seed prototype's training setup at 512 px (GPU): batch 16, lr 1e-4, plateau, 150 epochs. */
+/**
+ * The seed prototype's training setup at 512 px (GPU): batch 16, lr 1e-4, plateau, 150 epochs, no
+ * weight average.
+ */
 const SEED: Override = {
+  ema: { decay: 0 },
   inputSize: 512,
   channels: 3,
   batchSize: 16,
@@ -78,13 +89,14 @@ const FAMILIES: Family[] = [
     what: "Payer-style heatmap regression (Gaussian targets, L2, sub-pixel decoding)",
     cpu: {
       model: "heatmap-unet-r18-w0.5",
-      note:
-        "half-width ResNet-18 heatmap U-Net (the U-Net's encoder), 192 px, stride-2 heatmaps, σ = 2",
+      note: "half-width ResNet-18 heatmap U-Net (the U-Net's encoder), 192 px, stride-2 " +
+        "heatmaps, σ = 2, weight average (EMA 0.998)",
       override: {
         ...CPU_TRAINING,
         inputSize: 192,
         batchSize: 16,
-        epochs: 30,
+        epochs: 80,
+        ema: { decay: 0.998 },
         taskOptions: { sigma: 2, loss: "l2" },
         monitor: "val_mre_px",
       },
@@ -114,8 +126,15 @@ const FAMILIES: Family[] = [
     what: "DeepLabV3+ cranium segmentation, Dice + BCE, ellipse post-processing",
     cpu: {
       model: "deeplabv3plus-r50-w0.25",
-      note: "quarter-width ResNet-50 DeepLabV3+ (OS16), 224 px",
-      override: { ...CPU_TRAINING, inputSize: 224, batchSize: 16, epochs: 20, monitor: "val_loss" },
+      note: "quarter-width ResNet-50 DeepLabV3+ (OS16), 224 px, weight average (EMA 0.99)",
+      override: {
+        ...CPU_TRAINING,
+        inputSize: 224,
+        batchSize: 16,
+        epochs: 30,
+        ema: { decay: 0.99 },
+        monitor: "val_loss",
+      },
     },
     seed: { model: "deeplabv3plus-r50", options: { outputStride: 16 } },
   },
