@@ -2,12 +2,9 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadModel } from "../../lib/training/checkpoint.ts";
-import { memorySource } from "../../lib/training/data.ts";
 import { setWeightValues, WeightEma, weightValues } from "../../lib/training/ema.ts";
-import { createTask } from "../../lib/training/tasks/coord.ts";
-import { train, type TrainOptions } from "../../lib/training/trainer.ts";
-import { evalPipeline } from "../../lib/transforms/pipeline.ts";
-import { phantomSamples, tinyConfig, tinyCoordModel, weightsOf } from "./helpers.ts";
+import { train } from "../../lib/training/trainer.ts";
+import { coordTrainOptions, tinyConfig, weightsOf } from "./helpers.ts";
 
 await tf.setBackend("cpu");
 
@@ -54,16 +51,7 @@ Deno.test("EMA update follows d = min(decay, (1 + n) / (10 + n)), hand-computed"
 });
 
 const config = tinyConfig({ ema: { decay: 0.8 } });
-const trainSet = memorySource(phantomSamples(10, 100), evalPipeline(config));
-const valSet = memorySource(phantomSamples(4, 900), evalPipeline(config));
-const options = (extra: Partial<TrainOptions>): TrainOptions => ({
-  config,
-  model: tinyCoordModel(config.inputSize),
-  task: createTask(config),
-  train: trainSet,
-  val: valSet,
-  ...extra,
-});
+const options = coordTrainOptions(config);
 
 Deno.test("with EMA: validation and checkpoints use the average, and resume is bit-exact", async () => {
   const dir = await Deno.makeTempDir();

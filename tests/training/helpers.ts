@@ -5,6 +5,10 @@ import { generatePhantom } from "../../lib/data/phantom.ts";
 import { DropConnect } from "../../lib/models/layers.ts";
 import { getConfig } from "../../lib/training/configs.ts";
 import { mergeConfig, type RunConfig } from "../../lib/training/config.ts";
+import { memorySource } from "../../lib/training/data.ts";
+import { createTask } from "../../lib/training/tasks/coord.ts";
+import type { TrainOptions } from "../../lib/training/trainer.ts";
+import { evalPipeline } from "../../lib/transforms/pipeline.ts";
 
 export function phantomSamples(n: number, seed0: number, width = 48, height = 36): Sample[] {
   return Array.from({ length: n }, (_, i) => {
@@ -86,4 +90,23 @@ export function tinyConfig(over: Parameters<typeof mergeConfig>[1] = {}): RunCon
 
 export async function weightsOf(model: tf.LayersModel): Promise<Float32Array[]> {
   return await Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>));
+}
+
+/**
+ * Trainer options on phantoms for `config` (10 training, 4 validation images); each call builds a
+ * fresh tiny coord model, as a new process would. `extra` overrides any option.
+ */
+export function coordTrainOptions(
+  config: RunConfig,
+): (extra?: Partial<TrainOptions>) => TrainOptions {
+  const train = memorySource(phantomSamples(10, 100), evalPipeline(config));
+  const val = memorySource(phantomSamples(4, 900), evalPipeline(config));
+  return (extra = {}) => ({
+    config,
+    model: tinyCoordModel(config.inputSize),
+    task: createTask(config),
+    train,
+    val,
+    ...extra,
+  });
 }

@@ -1,29 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { evalPipeline } from "../../lib/transforms/pipeline.ts";
 import { loadModel } from "../../lib/training/checkpoint.ts";
-import { memorySource } from "../../lib/training/data.ts";
-import { createTask } from "../../lib/training/tasks/coord.ts";
-import { train, type TrainOptions } from "../../lib/training/trainer.ts";
-import { phantomSamples, tinyConfig, tinyCoordModel, weightsOf } from "./helpers.ts";
+import { train } from "../../lib/training/trainer.ts";
+import { coordTrainOptions, tinyConfig, tinyCoordModel, weightsOf } from "./helpers.ts";
 
 await tf.setBackend("cpu");
 
 const config = tinyConfig();
-const trainSet = memorySource(phantomSamples(10, 100), evalPipeline(config));
-const valSet = memorySource(phantomSamples(4, 900), evalPipeline(config));
-
-function options(extra: Partial<TrainOptions>): TrainOptions {
-  return {
-    config,
-    model: tinyCoordModel(config.inputSize),
-    task: createTask(config),
-    train: trainSet,
-    val: valSet,
-    ...extra,
-  };
-}
+const options = coordTrainOptions(config);
 
 async function uninterrupted(dir: string) {
   const opts = options({ checkpointDir: join(dir, "ck"), runDir: join(dir, "run") });
