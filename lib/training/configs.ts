@@ -77,7 +77,8 @@ const ENTRIES: Record<string, Entry> = {
   // With a weight average (ema.decay=0.998): best 20.8 px (epoch 117), spread 0.89/0.86, and the
   // last 10 epochs all within 20.97–21.06 px where the plain run's ranged 19.8–21.1; the average
   // removes the luck of picking the best of noisy epochs but does not beat that pick, and shrinks
-  // the spread, so the plain run stays the default.
+  // the spread; with ema.decay=0.99, best 19.9 px (epoch 148), spread 0.89/0.88 (39.1 min). The plain
+  // run stays the default.
   cpu: {
     description:
       "Default: a half-width ResNet-18 regressor at 192 px with standardised outputs and dynamic " +
