@@ -183,7 +183,6 @@ export async function loadCheckpoint(
 ): Promise<unknown> {
   await loadWeightsInto(dir, model);
   const sidecar = JSON.parse(await Deno.readTextFile(join(dir, STATE_JSON)));
-  const rawFile = join(dir, TRAINING_WEIGHTS_BIN);
   const hasAverage = typeof sidecar.emaUpdates === "number";
   if (hasAverage !== Boolean(ema)) {
     throw new InputError(
@@ -194,6 +193,7 @@ export async function loadCheckpoint(
     );
   }
   if (ema) {
+    const rawFile = join(dir, TRAINING_WEIGHTS_BIN);
     const average = weightValues(model);
     const sizes = model.weights.map((w) => w.read().size);
     setWeightValues(

@@ -17,11 +17,12 @@
  * (12, 20 and 24 epochs) took the U-Net's |ΔHC| 2.80 → 2.51 → 2.50 mm and MRE 17.5 → 20.9 →
  * 15.8 px, Dice 0.970 → 0.972, all with the ellipse inlier band of 1.5 mask px used then). With
  * a weight average (ema.decay 0.99) and 36 epochs, U-Net at 256 px took 53.2 min beside another
- * run: val loss 0.0577 → 0.0536, Dice 0.972 → 0.974, |ΔHC| 2.25 → 2.15 mm, but landmark MRE
- * 14.5 → 16.3 px (inlier band 3). Likewise heatmaps, 80 epochs with ema.decay 0.998 (44.9 min):
- * 19.0 → 15.4 px, |ΔHC| 3.09 → 2.58 mm; DeepLabV3+, 30 epochs with 0.99 (29.3 min): 17.4 → 15.2
- * px, Dice 0.968 → 0.972, |ΔHC| 2.49 → 2.33 mm. The estimates below, from a loaded machine, were conservative by
- * 2–4×.
+ * run: val loss 0.0577 → 0.0536, Dice 0.972 → 0.974, |ΔHC| 2.25 → 2.14 mm; landmark MRE 14.5 →
+ * 16.1 px, all from one near-vertical head listed in the other order (105_HC; order-free MRE 14.5 →
+ * 14.1; shipped float16 models, notebook 07). Likewise heatmaps, 80 epochs with ema.decay 0.998
+ * (44.9 min): 19.0 → 15.4 px, |ΔHC| 3.09 → 2.58 mm; DeepLabV3+, 30 epochs with 0.99 (29.3 min):
+ * 17.4 → 15.2 px, Dice 0.968 → 0.972, |ΔHC| 2.49 → 2.33 mm. The estimates below, from a loaded
+ * machine, were conservative by 2–4×.
  *
  * Sizing (2026-11-30, cpu-dnnl, 2 threads, 192 px, batch 16, training steps only). The machine was
  * shared by other jobs (load 5–12), so wall-clock rates varied up to 8×; the fastest rate seen, in

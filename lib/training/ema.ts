@@ -49,10 +49,7 @@ export class WeightEma {
     }
   }
 
-  getState(): { updates: number; shadow: Float32Array[] } {
-    return { updates: this.n, shadow: this.shadow.map((s) => s.slice()) };
-  }
-
+  /** Restore an average saved with the checkpoint (the weights `withAverage` showed, and `updates`). */
   setState(state: { updates: number; shadow: Float32Array[] }): void {
     if (state.shadow.length !== this.shadow.length) {
       throw new Error(
