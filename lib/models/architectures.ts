@@ -97,6 +97,7 @@ export const coordRegression: Architecture = {
     return [coordHead(ctx, deepest, {
       hidden: decoderChannels(opts, [256]),
       dropout: opts.dropout,
+      outputDropout: opts.outputDropout,
       numLandmarks: opts.numLandmarks,
       name: "coords",
     })];
@@ -315,6 +316,7 @@ export const multitask: Architecture = {
         coordHead(ctx, deepest, {
           hidden: [256],
           dropout: opts.dropout,
+          outputDropout: opts.outputDropout,
           numLandmarks: opts.numLandmarks,
           name: "coords",
         }),

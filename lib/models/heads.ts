@@ -7,11 +7,13 @@ export interface CoordHeadOptions {
   /** Hidden dense widths between the pooled feature and the 2·numLandmarks outputs. */
   hidden: number[];
   dropout: number;
+  /** Rate of the dropout before the linear output; `dropout` when omitted, none when 0. */
+  outputDropout?: number;
   numLandmarks: number;
   name: string;
 }
 
-/** Global average pool → (dropout → dense ReLU)* → dropout → linear `[B, 2·numLandmarks]`. */
+/** Global average pool → (dropout → dense ReLU)* → [dropout →] linear `[B, 2·numLandmarks]`. */
 export function coordHead(
   ctx: BuildContext,
   x: tf.SymbolicTensor,
@@ -37,14 +39,17 @@ export function coordHead(
       y,
     );
   });
-  y = apply(
-    new SeededDropout({
-      name: `${opts.name}_dropout_out`,
-      rate: opts.dropout,
-      seed: ctx.nextSeed(),
-    }),
-    y,
-  );
+  const outputRate = opts.outputDropout ?? opts.dropout;
+  if (outputRate > 0) {
+    y = apply(
+      new SeededDropout({
+        name: `${opts.name}_dropout_out`,
+        rate: outputRate,
+        seed: ctx.nextSeed(),
+      }),
+      y,
+    );
+  }
   return apply(
     tf.layers.dense({
       name: opts.name,

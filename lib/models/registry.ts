@@ -117,6 +117,17 @@ export function resolveModelOptions(
       resolved.dropout,
     );
   }
+  if (
+    resolved.outputDropout !== undefined &&
+    !(resolved.outputDropout >= 0 && resolved.outputDropout < 1)
+  ) {
+    throw new InputError(
+      `${name}: outputDropout must be in [0, 1)`,
+      undefined,
+      undefined,
+      resolved.outputDropout,
+    );
+  }
   if (typeof resolved.encoder !== "string") {
     throw new InputError(`${name}: encoder is required`, undefined, undefined, resolved.encoder);
   }

@@ -24,6 +24,13 @@ export interface ModelOptions {
   outputStride?: number;
   /** Dropout rate before the dense / logit layers of a head. */
   dropout?: number;
+  /**
+   * Coordinate heads: dropout rate right before the linear output layer (default: `dropout`). On
+   * the inputs of a linear regression output, dropout acts like a ridge penalty that pulls every
+   * prediction towards the mean, i.e. it narrows the prediction spread; 0 keeps the dropout before
+   * the hidden dense layers only.
+   */
+  outputDropout?: number;
   /** Maximum stochastic-depth rate of EfficientNet blocks (scaled linearly with block index). */
   dropConnect?: number;
   /** Seeds every initializer and the drop-connect noise. */

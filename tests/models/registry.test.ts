@@ -170,6 +170,7 @@ Deno.test("options: bad values are InputErrors naming the value", () => {
     ["heatmap-unet", { outputStride: 8 }],
     ["deeplabv3plus", { outputStride: 32, inputSize: 64, encoder: "resnet18-w0.25" }],
     ["coord-regression", { dropout: 1 }],
+    ["coord-regression", { outputDropout: -0.1 }],
     ["unet", { encoder: "resnet19" }],
     ["heatmap-unet", { encoder: "resnet18-w0.25", encoderDepth: 1, outputStride: 4 }],
     ["heatmap-fcn", { encoder: "plain4", encoderDepth: 1, outputStride: 4 }],
@@ -183,6 +184,28 @@ Deno.test("options: bad values are InputErrors naming the value", () => {
     );
   }
   assert.throws(() => createModel("no-such-model"), InputError);
+});
+
+Deno.test("coordinate head: outputDropout sets or removes the dropout before the linear output", () => {
+  const dropouts = (opts: Partial<ModelOptions>) => {
+    const m = createModel("coord-regression", {
+      inputSize: 32,
+      encoder: "resnet18-w0.25",
+      decoderChannels: [8],
+      dropout: 0.3,
+      ...opts,
+    });
+    const rates = m.layers.filter((l) => l.name.includes("dropout"))
+      .map((l) => [l.name, (l.getConfig() as { rate: number }).rate]);
+    m.dispose();
+    return rates;
+  };
+  assert.deepEqual(dropouts({}), [["coords_dropout1", 0.3], ["coords_dropout_out", 0.3]]);
+  assert.deepEqual(dropouts({ outputDropout: 0.1 }), [
+    ["coords_dropout1", 0.3],
+    ["coords_dropout_out", 0.1],
+  ]);
+  assert.deepEqual(dropouts({ outputDropout: 0 }), [["coords_dropout1", 0.3]]);
 });
 
 Deno.test("registerModel adds presets and refuses duplicates / unknown architectures", () => {
