@@ -93,6 +93,37 @@ export function ellipseToLandmarks(e: Ellipse): Landmarks {
 }
 
 /**
+ * The landmarks moved onto the axis ends of one ellipse, for models that place the four points
+ * independently (one heatmap channel each): both pairs get the mean of the four points as their
+ * midpoint and perpendicular directions, and each keeps its own length and end order. The OFD
+ * direction u is the least-squares one, maximising (d₁·u)² + (d₂·v)² with v ⟂ u over the half-axes
+ * d₁ = (OFD2 − OFD1)/2 and d₂ = (BPD2 − BPD1)/2; in complex numbers 2θ = arg(d₁² − d₂²), so each
+ * pair's direction counts with its squared length and a near-round head's short pair hardly moves
+ * it. Exact axis ends come back unchanged; two parallel pairs of equal length keep the OFD direction.
+ */
+export function perpendicularAxes(l: Landmarks): Landmarks {
+  const [o1, o2, b1, b2] = l;
+  const cx = (o1.x + o2.x + b1.x + b2.x) / 4;
+  const cy = (o1.y + o2.y + b1.y + b2.y) / 4;
+  const d1 = { x: (o2.x - o1.x) / 2, y: (o2.y - o1.y) / 2 };
+  const d2 = { x: (b2.x - b1.x) / 2, y: (b2.y - b1.y) / 2 };
+  // d₁² − d₂² as a complex number: (x² − y², 2xy) of each.
+  const re = d1.x * d1.x - d1.y * d1.y - (d2.x * d2.x - d2.y * d2.y);
+  const im = 2 * d1.x * d1.y - 2 * d2.x * d2.y;
+  const theta = re === 0 && im === 0 ? Math.atan2(d1.y, d1.x) : Math.atan2(im, re) / 2;
+  const u = { x: Math.cos(theta), y: Math.sin(theta) };
+  const v = { x: -u.y, y: u.x };
+  const a = Math.hypot(d1.x, d1.y) * (d1.x * u.x + d1.y * u.y < 0 ? -1 : 1);
+  const b = Math.hypot(d2.x, d2.y) * (d2.x * v.x + d2.y * v.y < 0 ? -1 : 1);
+  return [
+    { x: cx - a * u.x, y: cy - a * u.y },
+    { x: cx + a * u.x, y: cy + a * u.y },
+    { x: cx - b * v.x, y: cy - b * v.y },
+    { x: cx + b * v.x, y: cy + b * v.y },
+  ];
+}
+
+/**
  * The ellipse whose axes the landmarks mark: centre = mean of the two axis midpoints (hand labels
  * rarely share a midpoint exactly), semi-axes = half the OFD and BPD lengths, angle = OFD
  * direction. If the BPD is the longer pair, it becomes the `a` axis so that a ≥ b holds.

@@ -8,6 +8,7 @@ import {
   ellipseToLandmarks,
   insideEllipse,
   landmarksToEllipse,
+  perpendicularAxes,
   wrapAngle,
 } from "../../lib/geometry/ellipse.ts";
 
@@ -93,4 +94,68 @@ Deno.test("wrapAngle folds into [0, π)", () => {
     1,
   ]];
   for (const [x, y] of cases) assert.ok(Math.abs(wrapAngle(x) - y) < 1e-12, `${x}`);
+});
+
+Deno.test("perpendicularAxes: exact axis ends unchanged; a shifted BPD moves both pairs to the common centre", () => {
+  const rng = new Rng(3);
+  for (let i = 0; i < 50; i++) {
+    const e: Ellipse = {
+      cx: rng.uniform(100, 700),
+      cy: rng.uniform(100, 400),
+      a: rng.uniform(80, 300),
+      b: rng.uniform(40, 79),
+      angle: rng.uniform(0, Math.PI),
+    };
+    const l = ellipseToLandmarks(e);
+    perpendicularAxes(l).forEach((p, k) => {
+      assert.ok(Math.hypot(p.x - l[k].x, p.y - l[k].y) < 1e-9, `case ${i} point ${k}`);
+    });
+  }
+  // Hand-computed: perpendicular pairs whose midpoints differ by (2, 0) meet at their mean (1, 0).
+  const got = perpendicularAxes([{ x: -10, y: 0 }, { x: 10, y: 0 }, { x: 2, y: -5 }, {
+    x: 2,
+    y: 5,
+  }]);
+  const want = [{ x: -9, y: 0 }, { x: 11, y: 0 }, { x: 1, y: -5 }, { x: 1, y: 5 }];
+  got.forEach((p, k) => assert.ok(Math.hypot(p.x - want[k].x, p.y - want[k].y) < 1e-12, `${k}`));
+});
+
+Deno.test("perpendicularAxes: direction is the least-squares one (brute force), lengths and end order kept", () => {
+  const rng = new Rng(11);
+  for (let i = 0; i < 30; i++) {
+    const pt = () => ({ x: rng.uniform(-50, 50), y: rng.uniform(-50, 50) });
+    const l = [pt(), pt(), pt(), pt()] as const;
+    const d1 = { x: (l[1].x - l[0].x) / 2, y: (l[1].y - l[0].y) / 2 };
+    const d2 = { x: (l[3].x - l[2].x) / 2, y: (l[3].y - l[2].y) / 2 };
+    const score = (t: number) =>
+      (d1.x * Math.cos(t) + d1.y * Math.sin(t)) ** 2 +
+      (-d2.x * Math.sin(t) + d2.y * Math.cos(t)) ** 2;
+    let best = 0;
+    for (let k = 1; k < 200000; k++) {
+      if (score((Math.PI * k) / 200000) > score(best)) best = (Math.PI * k) / 200000;
+    }
+    const p = perpendicularAxes([...l]);
+    const theta = Math.atan2(p[1].y - p[0].y, p[1].x - p[0].x);
+    const diff = Math.abs(wrapAngle(theta - best));
+    assert.ok(Math.min(diff, Math.PI - diff) < 1e-4, `case ${i}: ${theta} vs ${best}`);
+    // Lengths kept; each end stays on its own side (no swap within a pair).
+    const len = (a: { x: number; y: number }, b: { x: number; y: number }) =>
+      Math.hypot(a.x - b.x, a.y - b.y);
+    assert.ok(Math.abs(len(p[0], p[1]) - len(l[0], l[1])) < 1e-9);
+    assert.ok(Math.abs(len(p[2], p[3]) - len(l[2], l[3])) < 1e-9);
+    assert.ok(
+      (p[1].x - p[0].x) * d1.x + (p[1].y - p[0].y) * d1.y >= 0,
+      `case ${i}: OFD ends swapped`,
+    );
+    assert.ok(
+      (p[3].x - p[2].x) * d2.x + (p[3].y - p[2].y) * d2.y >= 0,
+      `case ${i}: BPD ends swapped`,
+    );
+    // Perpendicular, common midpoint.
+    assert.ok(
+      Math.abs((p[1].x - p[0].x) * (p[3].x - p[2].x) + (p[1].y - p[0].y) * (p[3].y - p[2].y)) <
+        1e-6,
+    );
+    assert.ok(Math.abs(p[0].x + p[1].x - p[2].x - p[3].x) < 1e-9);
+  }
 });

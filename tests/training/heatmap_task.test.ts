@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { InputError } from "../../lib/core/errors.ts";
 import type { Landmarks } from "../../lib/core/types.ts";
 import { isCanonical } from "../../lib/data/landmark_order.ts";
+import { perpendicularAxes } from "../../lib/geometry/ellipse.ts";
 import { targetPeak } from "../../lib/heatmap/mod.ts";
 import { evalPipeline } from "../../lib/transforms/pipeline.ts";
 import { buildBatch, memorySource } from "../../lib/training/data.ts";
@@ -108,6 +109,29 @@ Deno.test("decoding re-canonicalises swapped channels and carries each point's c
     assert.ok(Math.abs(p.confidence[0] - 1) < 1e-3 && Math.abs(p.confidence[1] - 0.5) < 1e-3);
   });
   tf.dispose([swapped, batch.inputs, ...batch.targets]);
+});
+
+Deno.test("axes: perpendicular moves decoded points onto one ellipse's axes; free keeps them as decoded", async () => {
+  // Targets drawn at landmarks whose BPD is shifted off the OFD's midpoint by (2.5, −1.5) px.
+  const samples = phantomSamples(2, 11, 90, 52).map((s) => ({
+    ...s,
+    landmarks: s.landmarks.map((p, k) => k >= 2 ? { x: p.x + 2.5, y: p.y - 1.5 } : p) as Landmarks,
+  }));
+  for (const s of samples) assert.ok(maxError(perpendicularAxes(s.landmarks), s.landmarks) > 1);
+  for (const axes of ["free", "perpendicular"] as const) {
+    const config = heatmapConfig(48, 1, { sigma: 1.5, axes });
+    const task = createTask(config);
+    const pipe = evalPipeline(config);
+    const batch = await buildBatch(memorySource(samples, pipe), [0, 1], pipe, task);
+    const preds = await task.decode(batch.targets, batch.metas);
+    preds.forEach((p, i) => {
+      const planted = samples[i].landmarks;
+      const want = axes === "free" ? planted : perpendicularAxes(planted);
+      assert.ok(maxError(p.landmarks, want) < 0.1, `${axes} sample ${i}`);
+      assert.ok(isCanonical(p.landmarks));
+    });
+    tf.dispose([batch.inputs, ...batch.targets]);
+  }
 });
 
 Deno.test("heatmap metrics: refined beats integer argmax; SDR and HC error from exact targets", async () => {
