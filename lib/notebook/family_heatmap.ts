@@ -180,16 +180,17 @@ export async function predictedHeatmapsPng(r: FamilyRun, indices: readonly numbe
 
 /**
  * What each decoding step gains on the validation images, all scored the same way in original
- * pixels: each channel's integer argmax; the same peaks refined to sub-pixel; and the four peaks
- * chosen together (lib/heatmap/configuration.ts), refined. The last is the default decoder.
+ * pixels: each channel's integer argmax; the same peaks refined to sub-pixel; the four peaks chosen
+ * together (lib/heatmap/configuration.ts), refined; and those moved onto perpendicular axes with a
+ * common midpoint (taskOptions.axes). The last is the default decoder.
  */
 export async function subpixelGainRows(r: FamilyRun): Promise<Row[]> {
   const channel = await predictHeatmaps(
     r.weightsDir,
-    { ...r.config, taskOptions: { ...r.config.taskOptions, select: "argmax" } },
+    { ...r.config, taskOptions: { ...r.config.taskOptions, select: "argmax", axes: "free" } },
     r.val.samples,
     8,
-    [{ select: "configuration" }],
+    [{ select: "configuration" }, { select: "configuration", axes: "perpendicular" }],
   );
   const scoreOf = (pick: (h: RawHeatmaps) => Landmarks) =>
     evaluate(channel.map((h, i) => ({
@@ -203,6 +204,7 @@ export async function subpixelGainRows(r: FamilyRun): Promise<Row[]> {
   const argmax = scoreOf((h) => h.prediction.argmaxLandmarks);
   const refined = scoreOf((h) => h.prediction.landmarks);
   const chosen = scoreOf((h) => h.alternatives[0].landmarks);
+  const onAxes = scoreOf((h) => h.alternatives[1].landmarks);
   const decode = String((r.config.taskOptions as { decode?: string }).decode ?? "quadratic");
   const gain = (model: string, a: typeof argmax, b: typeof argmax): Row => ({
     model,
@@ -214,7 +216,9 @@ export async function subpixelGainRows(r: FamilyRun): Promise<Row[]> {
     { ...headlineRow("integer argmax per channel", argmax) },
     { ...headlineRow(`argmax per channel, refined (${decode})`, refined) },
     { ...headlineRow(`peaks chosen together, refined (${decode})`, chosen) },
+    { ...headlineRow("chosen together, refined, on perpendicular axes", onAxes) },
     gain("sub-pixel gain (integer − refined)", argmax, refined),
     gain("configuration gain (per channel − together)", refined, chosen),
+    gain("axes gain (free − perpendicular)", chosen, onAxes),
   ];
 }

@@ -68,11 +68,14 @@ Deno.test("subpixelGainRows: the default decoder reproduces the Predictor's scor
   const { runs } = await fixture;
   const hm = runs.heatmap;
   const rows = await subpixelGainRows(hm);
-  assert.equal(rows.length, 5);
-  const [argmax, refined, chosen, subpixel, configuration] = rows.map((r) => r["MRE px"] as number);
-  assert.ok(Math.abs(chosen - hm.evaluation.landmarks.px.radial.mean) < 1e-9);
+  assert.equal(rows.length, 7);
+  const [argmax, refined, chosen, onAxes, subpixel, configuration, axes] = rows.map((r) =>
+    r["MRE px"] as number
+  );
+  assert.ok(Math.abs(onAxes - hm.evaluation.landmarks.px.radial.mean) < 1e-9);
   assert.equal(subpixel, argmax - refined);
   assert.equal(configuration, refined - chosen);
+  assert.equal(axes, chosen - onAxes);
   const png = await predictedHeatmapsPng(hm, [0]);
   assert.deepEqual([...png.slice(0, 4)], PNG_MAGIC);
 });
