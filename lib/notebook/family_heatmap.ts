@@ -181,8 +181,8 @@ export async function predictedHeatmapsPng(r: FamilyRun, indices: readonly numbe
 /**
  * What each decoding step gains on the validation images, all scored the same way in original
  * pixels: each channel's integer argmax; the same peaks refined to sub-pixel; the four peaks chosen
- * together (lib/heatmap/configuration.ts), refined; and those moved onto perpendicular axes with a
- * common midpoint (taskOptions.axes). The last is the default decoder.
+ * together (lib/heatmap/configuration.ts), refined (the default decoder); and those moved onto
+ * perpendicular axes with a common midpoint (taskOptions.axes = "perpendicular").
  */
 export async function subpixelGainRows(r: FamilyRun): Promise<Row[]> {
   const channel = await predictHeatmaps(

@@ -72,7 +72,7 @@ Deno.test("subpixelGainRows: the default decoder reproduces the Predictor's scor
   const [argmax, refined, chosen, onAxes, subpixel, configuration, axes] = rows.map((r) =>
     r["MRE px"] as number
   );
-  assert.ok(Math.abs(onAxes - hm.evaluation.landmarks.px.radial.mean) < 1e-9);
+  assert.ok(Math.abs(chosen - hm.evaluation.landmarks.px.radial.mean) < 1e-9);
   assert.equal(subpixel, argmax - refined);
   assert.equal(configuration, refined - chosen);
   assert.equal(axes, chosen - onAxes);
