@@ -21,8 +21,12 @@
  * 16.1 px, all from one near-vertical head listed in the other order (105_HC; order-free MRE 14.5 →
  * 14.1; shipped float16 models, notebook 07). Likewise heatmaps, 80 epochs with ema.decay 0.998
  * (44.9 min): 19.0 → 15.4 px, |ΔHC| 3.09 → 2.58 mm; DeepLabV3+, 30 epochs with 0.99 (29.3 min):
- * 17.4 → 15.2 px, Dice 0.968 → 0.972, |ΔHC| 2.49 → 2.33 mm. The estimates below, from a loaded
- * machine, were conservative by 2–4×.
+ * 17.4 → 15.2 px, Dice 0.968 → 0.972, |ΔHC| 2.49 → 2.33 mm. U-Net at 256 px with 48 epochs on
+ * BOTH threads, alone on the machine (65 s an epoch, 52.2 min; 2 threads run a segmentation epoch
+ * only ~1.3× faster than one, so two one-thread runs side by side are the better use of the
+ * cores): best epoch 43, val loss 0.0536 → 0.0515, Dice 0.974 → 0.975, shipped |ΔHC| 2.14 → 2.13
+ * mm, MRE 16.1 → 16.3 px, SDR 2 mm 0.67 → 0.66: no real change, so the 36-epoch model stays.
+ * The estimates below, from a loaded machine, were conservative by 2–4×.
  *
  * Sizing (2026-11-30, cpu-dnnl, 2 threads, 192 px, batch 16, training steps only). The machine was
  * shared by other jobs (load 5–12), so wall-clock rates varied up to 8×; the fastest rate seen, in
