@@ -39,7 +39,10 @@ import { runMain } from "./run_main.ts";
  * Since the `cpu` coordinate config trains with dynamicOrder (evening of 2026-11-30), the demo's
  * coordinate regression reaches 21.1 mm instead (14.6 mm with dynamicOrder 0 in the same
  * checkout): in a run this short the pair order, chosen against near-mean early predictions, is
- * still noisy. On HC18 over 150 epochs it was 19.8 against 20.1 px. Whole demo: 4.7 min.
+ * still noisy. On HC18 over 150 epochs it was 19.8 against 20.1 px. Whole demo: 4.7 min. Without
+ * the dropout before the coordinate head's linear output (1 Dec, `outputDropout: 0` in `cpu`, which
+ * `quick` extends): coordinate regression 12.2 mm, the others unchanged; 5.1 min on one thread
+ * beside a training run.
  */
 export const DEMO_SCHEDULE: Readonly<Record<string, { epochs: number; steps: number }>> = {
   coord: { epochs: 20, steps: 90 },
