@@ -81,7 +81,7 @@ const ENTRIES: Record<string, Entry> = {
   // Without the dropout right before the linear output (model.options.outputDropout=0; the hidden
   // dense layer keeps its 0.3): at 192 px, best 19.2 px (epoch 104), spread 0.93/0.93 in 37.2 min,
   // but the last ten epochs at 20.6–22.2 px; at 224 px and 130 epochs (now the default), best
-  // 19.1 px (epoch 118), spread 0.97/0.96, the last six epochs within 19.2–19.7 px, 44.4 min (both
+  // 19.1 px (epoch 118), spread 0.97/0.96, the last six epochs within 19.2–19.7 px, 44.8 min (both
   // one thread beside another run). Dropout on a linear output's inputs acts as a ridge penalty
   // that pulls every prediction towards the mean; the train loss fell 0.10 → 0.07 with it gone.
   // Seed check of this config (--seed 1): best 18.1 px (epoch 107), spread 0.97/0.94, the last ten
