@@ -37,7 +37,7 @@ export interface EllipseCaseErrors {
 }
 
 /** Direction of OFD1 → OFD2 in [0, π), or NaN when the two ends coincide. */
-function ofdDirection(l: Landmarks): number {
+export function ofdDirection(l: Landmarks): number {
   const dx = l[1].x - l[0].x;
   const dy = l[1].y - l[0].y;
   return dx === 0 && dy === 0 ? NaN : wrapAngle(Math.atan2(dy, dx));
@@ -66,6 +66,17 @@ export function ellipseCaseErrors(pred: Landmarks, truth: Landmarks): EllipseCas
     tiltDeg: (Math.min(truthDir, Math.PI - truthDir) * 180) / Math.PI,
     mrePx: mean(r),
   };
+}
+
+/**
+ * Signed turn from the true to the predicted OFD direction, modulo 180°, in [−90°, 90°) (positive
+ * is clockwise on screen, image y pointing down); NaN when either OFD has zero length. The sign is
+ * what lets two models' errors on the same image be correlated (lib/metrics/model_agreement.ts).
+ */
+export function signedAngleErrorDeg(pred: Landmarks, truth: Landmarks): number {
+  const d = ofdDirection(pred) - ofdDirection(truth);
+  const wrapped = ((d + Math.PI / 2) % Math.PI + Math.PI) % Math.PI - Math.PI / 2;
+  return (wrapped * 180) / Math.PI;
 }
 
 export interface RoundnessBin {

@@ -1,6 +1,6 @@
 /**
- * Paired comparison of two models on the same images (Wilcoxon signed-rank test) and bootstrap
- * confidence intervals.
+ * Paired comparison of two models on the same images (Wilcoxon signed-rank test), Spearman's
+ * rank correlation and bootstrap confidence intervals.
  *
  * The Wilcoxon test follows R's `wilcox.test(x, y, paired = TRUE)` (equal to scipy's
  * `wilcoxon(..., correction=True)` wherever both use the same method): zero differences are
@@ -35,6 +35,27 @@ export function averageRanks(values: readonly number[]): number[] {
     i = j + 1;
   }
   return ranks;
+}
+
+/**
+ * Spearman's rank correlation: Pearson's r of the average ranks (so ties are handled as scipy's
+ * `spearmanr` does). Pairs with a NaN on either side are dropped; NaN when fewer than two pairs
+ * remain or either side is constant.
+ */
+export function spearman(x: readonly number[], y: readonly number[]): number {
+  if (x.length !== y.length) throw new RangeError(`spearman: ${x.length} vs ${y.length} values`);
+  const keep = x.flatMap((v, i) => (Number.isNaN(v) || Number.isNaN(y[i]) ? [] : [i]));
+  if (keep.length < 2) return NaN;
+  const rx = averageRanks(keep.map((i) => x[i]));
+  const ry = averageRanks(keep.map((i) => y[i]));
+  const m = (keep.length + 1) / 2; // the mean of ranks 1..n, ties included
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let k = 0; k < keep.length; k++) {
+    sxy += (rx[k] - m) * (ry[k] - m);
+    sxx += (rx[k] - m) ** 2;
+    syy += (ry[k] - m) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
 /** Number of subsets of {1..n} with each rank sum s = 0..n(n+1)/2: the exact null counts. */

@@ -24,6 +24,15 @@ import {
   roundnessBinLabel,
   tiltBinLabel,
 } from "../metrics/ellipse_errors.ts";
+import {
+  angleErrorCorrelations,
+  consensus,
+  type ErrorCorrelation,
+  type LandmarkSource,
+  type PairAgreement,
+  pairAgreement,
+  pairAgreements,
+} from "../metrics/model_agreement.ts";
 import type { ProgressSink } from "../training/progress.ts";
 import type { Figure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
@@ -118,6 +127,88 @@ export function tiltErrorRows(runs: readonly Pick<FamilyRun, "family" | "evaluat
       })),
     };
   });
+}
+
+/** How close the families come to each other and to the labels (lib/metrics/model_agreement.ts). */
+export interface AgreementStudy {
+  /** Labels against each family, then every pair of families. */
+  pairs: PairAgreement[];
+  /** Spearman's ρ of every pair of families' signed OFD angle errors. */
+  correlations: ErrorCorrelation[];
+  /** Labels against the coordinate-wise mean of all families (absent for fewer than two). */
+  consensus?: PairAgreement;
+}
+
+export function agreementStudy(
+  runs: readonly Pick<FamilyRun, "family" | "evaluation">[],
+): AgreementStudy {
+  const labels: LandmarkSource = {
+    name: "labels",
+    byId: new Map(runs[0]?.evaluation.cases.map((c) => [c.id, c.truth]) ?? []),
+  };
+  const models: LandmarkSource[] = runs.map((r) => ({
+    name: r.family,
+    byId: new Map(r.evaluation.cases.map((c) => [c.id, c.pred])),
+  }));
+  return {
+    pairs: pairAgreements([labels, ...models]),
+    correlations: angleErrorCorrelations(labels, models),
+    ...(models.length > 1
+      ? { consensus: pairAgreement(labels, consensus(`mean of ${models.length}`, models)) }
+      : {}),
+  };
+}
+
+/** One row per pair of sources: images, then median and mean MRE, angle and centre distance. */
+export function agreementRows(study: AgreementStudy): Row[] {
+  return [...study.pairs, ...(study.consensus ? [study.consensus] : [])].map((p) => ({
+    pair: `${p.a} – ${p.b}`,
+    n: p.n,
+    "MRE px median": p.mrePx.median,
+    "MRE px mean": p.mrePx.mean,
+    "angle ° median": p.angleDeg.median,
+    "angle ° mean": p.angleDeg.mean,
+    "centre px median": p.centrePx.median,
+  }));
+}
+
+/** One row per pair of families: Spearman's ρ of their signed OFD angle errors. */
+export function angleCorrelationRows(study: AgreementStudy): Row[] {
+  return study.correlations.map((c) => ({
+    "A vs B": `${c.a} vs ${c.b}`,
+    n: c.n,
+    "Spearman ρ": c.rho,
+  }));
+}
+
+/**
+ * The study in three sentences, from its own numbers: how far the families are from each other
+ * and from the labels (medians), how their angle errors correlate, and what averaging them gives.
+ */
+export function agreementMarkdown(study: AgreementStudy, bestMrePx: number): string {
+  const range = (v: number[], digits = 1) =>
+    v.length ? `${fmt(Math.min(...v), digits)}–${fmt(Math.max(...v), digits)}` : "–";
+  const toLabels = study.pairs.filter((p) => p.a === "labels").map((p) => p.mrePx.median);
+  const between = study.pairs.filter((p) => p.a !== "labels").map((p) => p.mrePx.median);
+  const lines = [
+    `- Median MRE between two families: ${range(between)} px; between a family and the labels: ` +
+    `${range(toLabels)} px.`,
+  ];
+  if (study.correlations.length) {
+    lines.push(
+      `- Their signed OFD angle errors against the labels correlate with Spearman's ρ = ` +
+        `${range(study.correlations.map((c) => c.rho), 2)} over the pairs of families.`,
+    );
+  }
+  if (study.consensus) {
+    const c = study.consensus;
+    lines.push(
+      `- Averaging the ${toLabels.length} families' points scores MRE ${fmt(c.mrePx.mean, 1)} px ` +
+        `(median ${fmt(c.mrePx.median, 1)}) against the labels; the best single family ` +
+        `${fmt(bestMrePx, 1)} px.`,
+    );
+  }
+  return lines.join("\n");
 }
 
 /**

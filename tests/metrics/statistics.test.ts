@@ -5,6 +5,7 @@ import {
   bootstrapCi,
   normalSf,
   signedRankCounts,
+  spearman,
   wilcoxonSignedRank,
 } from "../../lib/metrics/statistics.ts";
 
@@ -193,4 +194,27 @@ Deno.test("bootstrap CI: seeded, reproducible, brackets the mean; constant data 
     level: 0.95,
   });
   assert.ok(Number.isNaN(bootstrapCi([], { rng: new Rng(1) }).estimate));
+});
+
+// [name, x, y, ρ]; the tied case is scipy.stats.spearmanr's value (41/55), the first by hand:
+// rank differences ±1, ±1, 0 → 1 − 6·4 / (5·24) = 0.8.
+const SPEARMAN_CASES: [string, number[], number[], number][] = [
+  ["two swaps", [1, 2, 3, 4, 5], [2, 1, 4, 3, 5], 0.8],
+  ["ties on both sides", [3.1, -2, 0.5, 0.5, 7, 1.2, -4], [1, 1, 2, 0, 5, 3, -1], 41 / 55],
+  ["reversed order", [10, 20, 30, 40], [4, 3, 2, 1], -1],
+  ["monotone but not linear", [1, 2, 3, 4], [1, 10, 100, 1000], 1],
+  ["NaN pairs dropped", [1, NaN, 2, 3], [5, 0, 6, 7], 1],
+  ["constant side", [1, 2, 3], [4, 4, 4], NaN],
+  ["one pair", [1], [2], NaN],
+];
+for (const [name, x, y, rho] of SPEARMAN_CASES) {
+  Deno.test(`spearman: ${name}`, () => {
+    const r = spearman(x, y);
+    if (Number.isNaN(rho)) assert.ok(Number.isNaN(r), `${r}, expected NaN`);
+    else assert.ok(Math.abs(r - rho) < 1e-12, `${r}, expected ${rho}`);
+  });
+}
+
+Deno.test("spearman: unequal lengths are an error", () => {
+  assert.throws(() => spearman([1, 2], [1]), RangeError);
 });
