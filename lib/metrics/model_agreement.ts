@@ -39,8 +39,9 @@ export interface PairAgreement {
 export interface ErrorCorrelation {
   a: string;
   b: string;
+  /** Images where both errors are defined. */
   n: number;
-  /** Spearman's ρ of the two models' signed OFD angle errors against the truth. */
+  /** Spearman's ρ of the two models' signed errors against the truth. */
   rho: number;
 }
 
@@ -79,26 +80,36 @@ export function pairAgreements(sources: readonly LandmarkSource[]): PairAgreemen
 }
 
 /**
- * For every pair of models, the rank correlation of their signed OFD angle errors against the
- * truth on the images all sources have. Ranks keep a few gross failures (a head turned by 90°)
- * from deciding the value.
+ * For every pair of models, Spearman's ρ of their signed errors against the truth, `error(pred,
+ * truth, id)`, on the images all sources have (NaN errors are left out of that pair). Ranks keep a
+ * few gross failures (a head turned by 90°) from deciding the value.
  */
-export function angleErrorCorrelations(
+export function errorCorrelations(
   truth: LandmarkSource,
   models: readonly LandmarkSource[],
+  error: (pred: Landmarks, truth: Landmarks, id: string) => number,
 ): ErrorCorrelation[] {
   const ids = commonIds([truth, ...models]);
   const errors = models.map((m) =>
-    ids.map((id) => signedAngleErrorDeg(m.byId.get(id)!, truth.byId.get(id)!))
+    ids.map((id) => error(m.byId.get(id)!, truth.byId.get(id)!, id))
   );
   return models.flatMap((a, i) =>
     models.slice(i + 1).map((b, k) => ({
       a: a.name,
       b: b.name,
-      n: ids.length,
+      n: errors[i].filter((e, j) => !Number.isNaN(e) && !Number.isNaN(errors[i + 1 + k][j]))
+        .length,
       rho: spearman(errors[i], errors[i + 1 + k]),
     }))
   );
+}
+
+/** `errorCorrelations` of the signed OFD angle errors (lib/metrics/ellipse_errors.ts). */
+export function angleErrorCorrelations(
+  truth: LandmarkSource,
+  models: readonly LandmarkSource[],
+): ErrorCorrelation[] {
+  return errorCorrelations(truth, models, signedAngleErrorDeg);
 }
 
 /**

@@ -5,7 +5,8 @@
  * phantom runs notebooks 03–06 trained.
  */
 import { join } from "node:path";
-import { LANDMARK_NAMES } from "../core/types.ts";
+import { LANDMARK_NAMES, type Landmarks } from "../core/types.ts";
+import { measuresFromLandmarks } from "../geometry/measures.ts";
 import { exists } from "../core/fs.ts";
 import {
   comparisonFigures,
@@ -28,6 +29,7 @@ import {
   angleErrorCorrelations,
   consensus,
   type ErrorCorrelation,
+  errorCorrelations,
   type LandmarkSource,
   type PairAgreement,
   pairAgreement,
@@ -135,6 +137,8 @@ export interface AgreementStudy {
   pairs: PairAgreement[];
   /** Spearman's ρ of every pair of families' signed OFD angle errors. */
   correlations: ErrorCorrelation[];
+  /** The same for their signed HC errors (images with a pixel size). */
+  hcCorrelations: ErrorCorrelation[];
   /** Labels against the coordinate-wise mean of all families (absent for fewer than two). */
   consensus?: PairAgreement;
 }
@@ -150,9 +154,17 @@ export function agreementStudy(
     name: r.family,
     byId: new Map(r.evaluation.cases.map((c) => [c.id, c.pred])),
   }));
+  const pixelSize = new Map(runs[0]?.evaluation.cases.map((c) => [c.id, c.pixelSizeMm]) ?? []);
+  const hcError = (pred: Landmarks, truth: Landmarks, id: string) => {
+    const mm = pixelSize.get(id);
+    return mm === undefined
+      ? NaN
+      : measuresFromLandmarks(pred, mm).hcMm - measuresFromLandmarks(truth, mm).hcMm;
+  };
   return {
     pairs: pairAgreements([labels, ...models]),
     correlations: angleErrorCorrelations(labels, models),
+    hcCorrelations: errorCorrelations(labels, models, hcError),
     ...(models.length > 1
       ? { consensus: pairAgreement(labels, consensus(`mean of ${models.length}`, models)) }
       : {}),
@@ -172,12 +184,13 @@ export function agreementRows(study: AgreementStudy): Row[] {
   }));
 }
 
-/** One row per pair of families: Spearman's ρ of their signed OFD angle errors. */
-export function angleCorrelationRows(study: AgreementStudy): Row[] {
-  return study.correlations.map((c) => ({
+/** One row per pair of families: Spearman's ρ of their signed OFD angle and HC errors. */
+export function errorCorrelationRows(study: AgreementStudy): Row[] {
+  return study.correlations.map((c, i) => ({
     "A vs B": `${c.a} vs ${c.b}`,
     n: c.n,
-    "Spearman ρ": c.rho,
+    "ρ angle": c.rho,
+    "ρ HC": study.hcCorrelations[i]?.rho ?? NaN,
   }));
 }
 
@@ -195,9 +208,11 @@ export function agreementMarkdown(study: AgreementStudy, bestMrePx: number): str
     `${range(toLabels)} px.`,
   ];
   if (study.correlations.length) {
+    const hc = study.hcCorrelations.map((c) => c.rho).filter((r) => !Number.isNaN(r));
     lines.push(
-      `- Their signed OFD angle errors against the labels correlate with Spearman's ρ = ` +
-        `${range(study.correlations.map((c) => c.rho), 2)} over the pairs of families.`,
+      `- Their signed errors against the labels correlate over the pairs of families: ` +
+        `Spearman's ρ = ${range(study.correlations.map((c) => c.rho), 2)} for the OFD angle` +
+        (hc.length ? `, ${range(hc, 2)} for HC.` : "."),
     );
   }
   if (study.consensus) {

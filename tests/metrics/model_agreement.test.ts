@@ -6,11 +6,17 @@ import {
   angleErrorCorrelations,
   commonIds,
   consensus,
+  errorCorrelations,
   type LandmarkSource,
   pairAgreement,
   pairAgreements,
 } from "../../lib/metrics/model_agreement.ts";
-import { agreementMarkdown, agreementRows, agreementStudy } from "../../lib/notebook/comparison.ts";
+import {
+  agreementMarkdown,
+  agreementRows,
+  agreementStudy,
+  errorCorrelationRows,
+} from "../../lib/notebook/comparison.ts";
 
 const DEG = Math.PI / 180;
 
@@ -161,6 +167,9 @@ Deno.test("agreementStudy (notebook 07): labels against each family, family pair
   close(rows[3]["MRE px mean"] as number, turned / 2, "mean of 2");
   close(rows[3]["angle ° mean"] as number, 5, "mean of 2 angle");
   assert.equal(study.correlations.length, 1);
+  // No pixel sizes here, so no HC errors to correlate.
+  assert.deepEqual(study.hcCorrelations.map((c) => [c.n, c.rho]), [[0, NaN]]);
+  assert.deepEqual(errorCorrelationRows(study).map((r) => r["A vs B"]), ["unet vs deeplab"]);
   assert.equal(study.correlations[0].n, 2);
   close(study.correlations[0].rho, 1, "both families' angle errors rise from a to b");
   const md = agreementMarkdown(study, 3.5);
@@ -168,4 +177,18 @@ Deno.test("agreementStudy (notebook 07): labels against each family, family pair
   assert.match(md, /Averaging the 2 families' points scores MRE 3\.1 px/);
   assert.match(md, /best single family 3\.5 px/);
   assert.equal(agreementStudy([fam("unet", 1)]).consensus, undefined, "one family, no mean");
+});
+
+Deno.test("errorCorrelations: any signed error; NaN errors leave the pair, n counts the rest", () => {
+  const ids = ["a", "b", "c", "d"];
+  const labels = source("labels", ids.map((id) => [id, T]));
+  // The error is read off the predicted OFD1's x: 60 + error.
+  const by = (name: string, errs: number[]) =>
+    source(name, ids.map((id, i) => [id, shift(T, errs[i], 0)]));
+  const x = (pred: Landmarks, truth: Landmarks) =>
+    pred[0].x === truth[0].x + 99 ? NaN : pred[0].x - truth[0].x;
+  const r = errorCorrelations(labels, [by("p", [1, 2, 3, 99]), by("q", [2, 1, 3, 4])], x);
+  // Ranks of (1, 2, 3) and (2, 1, 3): one swap, ρ = 1 − 6·2 / (3·8) = 0.5.
+  assert.deepEqual(r.map((e) => [e.a, e.b, e.n]), [["p", "q", 3]]);
+  close(r[0].rho, 0.5, "ρ");
 });
