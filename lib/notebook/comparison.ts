@@ -19,6 +19,7 @@ import type { CvResult } from "../inference/cv.ts";
 import { cvRows } from "../inference/cv.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { compareMre } from "../metrics/comparison.ts";
+import { summarize } from "../metrics/summary.ts";
 import {
   ellipseErrorSummary,
   ROUNDNESS_EDGES,
@@ -141,6 +142,8 @@ export interface AgreementStudy {
   hcCorrelations: ErrorCorrelation[];
   /** Labels against the coordinate-wise mean of all families (absent for fewer than two). */
   consensus?: PairAgreement;
+  /** Mean |ΔHC| of that mean, over the images with a pixel size (NaN without any). */
+  consensusHcAbsMm?: number;
 }
 
 export function agreementStudy(
@@ -161,14 +164,19 @@ export function agreementStudy(
       ? NaN
       : measuresFromLandmarks(pred, mm).hcMm - measuresFromLandmarks(truth, mm).hcMm;
   };
-  return {
+  const study: AgreementStudy = {
     pairs: pairAgreements([labels, ...models]),
     correlations: angleErrorCorrelations(labels, models),
     hcCorrelations: errorCorrelations(labels, models, hcError),
-    ...(models.length > 1
-      ? { consensus: pairAgreement(labels, consensus(`mean of ${models.length}`, models)) }
-      : {}),
   };
+  if (models.length > 1) {
+    const mean = consensus(`mean of ${models.length}`, models);
+    study.consensus = pairAgreement(labels, mean);
+    study.consensusHcAbsMm = summarize(
+      [...mean.byId].map(([id, l]) => Math.abs(hcError(l, labels.byId.get(id)!, id))),
+    ).mean;
+  }
+  return study;
 }
 
 /** One row per pair of sources: images, then median and mean MRE, angle and centre distance. */
@@ -196,9 +204,12 @@ export function errorCorrelationRows(study: AgreementStudy): Row[] {
 
 /**
  * The study in three sentences, from its own numbers: how far the families are from each other
- * and from the labels (medians), how their angle errors correlate, and what averaging them gives.
+ * and from the labels (medians), how their errors correlate, and what averaging them gives against
+ * the best single family of the comparison table.
  */
-export function agreementMarkdown(study: AgreementStudy, bestMrePx: number): string {
+export function agreementMarkdown(study: AgreementStudy, table: readonly Row[]): string {
+  const best = (key: string) =>
+    Math.min(...table.map((r) => r[key]).filter((v): v is number => Number.isFinite(v)));
   const range = (v: number[], digits = 1) =>
     v.length ? `${fmt(Math.min(...v), digits)}–${fmt(Math.max(...v), digits)}` : "–";
   const toLabels = study.pairs.filter((p) => p.a === "labels").map((p) => p.mrePx.median);
@@ -219,8 +230,11 @@ export function agreementMarkdown(study: AgreementStudy, bestMrePx: number): str
     const c = study.consensus;
     lines.push(
       `- Averaging the ${toLabels.length} families' points scores MRE ${fmt(c.mrePx.mean, 1)} px ` +
-        `(median ${fmt(c.mrePx.median, 1)}) against the labels; the best single family ` +
-        `${fmt(bestMrePx, 1)} px.`,
+        `(median ${fmt(c.mrePx.median, 1)}) against the labels, the best single family ` +
+        `${fmt(best("MRE px"), 1)} px` +
+        (Number.isFinite(study.consensusHcAbsMm)
+          ? `; |ΔHC| ${fmt(study.consensusHcAbsMm)} mm against ${fmt(best("|ΔHC| mm"))} mm.`
+          : "."),
     );
   }
   return lines.join("\n");

@@ -172,10 +172,23 @@ Deno.test("agreementStudy (notebook 07): labels against each family, family pair
   assert.deepEqual(errorCorrelationRows(study).map((r) => r["A vs B"]), ["unet vs deeplab"]);
   assert.equal(study.correlations[0].n, 2);
   close(study.correlations[0].rho, 1, "both families' angle errors rise from a to b");
-  const md = agreementMarkdown(study, 3.5);
+  close(study.consensusHcAbsMm!, NaN, "no pixel sizes, no HC");
+  const md = agreementMarkdown(study, [{ "MRE px": 3.5, "|ΔHC| mm": NaN }, { "MRE px": 4 }]);
   assert.match(md, /between two families: 5\.0–5\.0 px/);
   assert.match(md, /Averaging the 2 families' points scores MRE 3\.1 px/);
-  assert.match(md, /best single family 3\.5 px/);
+  assert.match(md, /the best single family 3\.5 px\.$/);
+  // With pixel sizes: shifts and turns keep the head's shape, so the mean's HC is exact.
+  const mm = (family: string, sign: number) => {
+    const f = fam(family, sign);
+    f.evaluation.cases.forEach((c) => (c.pixelSizeMm = 0.1));
+    return f;
+  };
+  const withMm = agreementStudy([mm("unet", 1), mm("deeplab", -1)]);
+  close(withMm.consensusHcAbsMm!, 0, "HC of the mean");
+  assert.match(
+    agreementMarkdown(withMm, [{ "MRE px": 3.5, "|ΔHC| mm": 0.5 }]),
+    /\|ΔHC\| 0\.00 mm against 0\.50 mm\.$/,
+  );
   assert.equal(agreementStudy([fam("unet", 1)]).consensus, undefined, "one family, no mean");
 });
 
