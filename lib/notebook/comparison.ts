@@ -38,6 +38,7 @@ import {
 } from "../metrics/model_agreement.ts";
 import type { ProgressSink } from "../training/progress.ts";
 import type { Figure } from "../viz/figure.ts";
+import { matrixChart } from "../viz/charts.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
 import {
   type FamilyRun,
@@ -190,6 +191,25 @@ export function agreementRows(study: AgreementStudy): Row[] {
     "angle ° mean": p.angleDeg.mean,
     "centre px median": p.centrePx.median,
   }));
+}
+
+/**
+ * The labels and every family against each other: median MRE between two sources (px), as a
+ * matrix chart. The labels' row is each family's error; the rest is how far the families disagree.
+ */
+export function agreementFigure(study: AgreementStudy): Figure {
+  const names = [...new Set(study.pairs.flatMap((p) => [p.a, p.b]))];
+  const m = names.map((a) =>
+    names.map((b) => {
+      if (a === b) return 0;
+      const p = study.pairs.find((q) => (q.a === a && q.b === b) || (q.a === b && q.b === a));
+      return p ? p.mrePx.median : NaN;
+    })
+  );
+  return matrixChart(names, m, {
+    title: "median MRE between two sources (px)",
+    colourTitle: "px",
+  });
 }
 
 /** One row per pair of families: Spearman's ρ of their signed OFD angle and HC errors. */

@@ -339,3 +339,71 @@ export function blandAltmanChart(
     },
   };
 }
+
+/**
+ * A labelled square matrix as coloured cells with their values written in (e.g. distances between
+ * sources). `values[i][j]` is row `labels[i]`, column `labels[j]`; NaN cells stay blank.
+ */
+export function matrixChart(
+  labels: readonly string[],
+  values: readonly (readonly number[])[],
+  o: ChartOptions & { digits?: number; colourTitle?: string },
+): Figure {
+  if (values.length !== labels.length || values.some((r) => r.length !== labels.length)) {
+    throw new RangeError(`matrixChart: need a ${labels.length}×${labels.length} matrix`);
+  }
+  const digits = o.digits ?? 1;
+  const cells = labels.flatMap((row, i) =>
+    labels.map((col, j) => ({ row, col, value: values[i][j] }))
+  ).filter((c) => Number.isFinite(c.value));
+  const side = Math.max(160, 60 * labels.length);
+  const axis = (field: string, title: string) => ({
+    field,
+    type: "nominal",
+    sort: [...labels],
+    title,
+  });
+  const z = values.map((r) => r.map((v) => (Number.isFinite(v) ? v : null)));
+  const text = values.map((r) => r.map((v) => (Number.isFinite(v) ? v.toFixed(digits) : "")));
+  return {
+    title: o.title,
+    vegaLite: {
+      ...vlBase({ ...o, width: o.width ?? side, height: o.height ?? side }),
+      data: { values: cells },
+      encoding: { x: axis("col", o.xLabel ?? ""), y: axis("row", o.yLabel ?? "") },
+      layer: [
+        {
+          mark: "rect",
+          encoding: {
+            color: {
+              field: "value",
+              type: "quantitative",
+              title: o.colourTitle ?? "",
+              scale: { scheme: "blues" },
+            },
+          },
+        },
+        {
+          mark: { type: "text", fontSize: 11 },
+          encoding: { text: { field: "value", type: "quantitative", format: `.${digits}f` } },
+        },
+      ],
+    },
+    plotly: {
+      data: [{
+        type: "heatmap",
+        x: [...labels],
+        y: [...labels],
+        z,
+        text,
+        texttemplate: "%{text}",
+        colorscale: "Blues",
+        colorbar: { title: { text: o.colourTitle ?? "" } },
+      }],
+      layout: plotlyLayout(
+        { ...o, width: o.width ?? side, height: o.height ?? side },
+        { yaxis: { title: { text: o.yLabel ?? "" }, autorange: "reversed" } },
+      ),
+    },
+  };
+}

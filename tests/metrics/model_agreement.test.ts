@@ -12,6 +12,7 @@ import {
   pairAgreements,
 } from "../../lib/metrics/model_agreement.ts";
 import {
+  agreementFigure,
   agreementMarkdown,
   agreementRows,
   agreementStudy,
@@ -173,6 +174,12 @@ Deno.test("agreementStudy (notebook 07): labels against each family, family pair
   assert.equal(study.correlations[0].n, 2);
   close(study.correlations[0].rho, 1, "both families' angle errors rise from a to b");
   close(study.consensusHcAbsMm!, NaN, "no pixel sizes, no HC");
+  const fig = agreementFigure(study).plotly.data[0];
+  assert.deepEqual(fig.x, ["labels", "unet", "deeplab"]);
+  const z = fig.z as number[][];
+  assert.deepEqual(z.map((r, i) => r[i]), [0, 0, 0]);
+  assert.equal(z[1][2], z[2][1], "symmetric");
+  close(z[1][2], rows[2]["MRE px median"] as number, "unet–deeplab cell = its table row");
   const md = agreementMarkdown(study, [{ "MRE px": 3.5, "|ΔHC| mm": NaN }, { "MRE px": 4 }]);
   assert.match(md, /between two families: 5\.0–5\.0 px/);
   assert.match(md, /Averaging the 2 families' points scores MRE 3\.1 px/);

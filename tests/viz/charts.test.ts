@@ -6,6 +6,7 @@ import {
   histogram,
   histogramBins,
   lineChart,
+  matrixChart,
   scatter,
 } from "../../lib/viz/charts.ts";
 import { renderPng, renderSvg, saveFigure } from "../../lib/viz/figure.ts";
@@ -43,12 +44,35 @@ Deno.test("every builder renders a static SVG carrying its title", async () => {
       logY: true,
     }),
     blandAltmanChart([1, 2, 3], [1.5, 2, 2], { title: "T-ba", unit: "mm" }),
+    matrixChart(["a", "b"], [[0, 2.5], [2.5, NaN]], { title: "T-matrix" }),
   ];
   for (const fig of figs) {
     const svg = await renderSvg(fig);
     assert.match(svg, /^<svg/);
     assert.ok(svg.includes(fig.title), fig.title);
   }
+});
+
+Deno.test("matrix chart: one cell per finite value, written in; plotly gets the same grid", async () => {
+  const fig = matrixChart(["labels", "unet", "deeplab"], [
+    [0, 10.5, 10.7],
+    [10.5, 0, 3.14],
+    [10.7, 3.14, NaN],
+  ], { title: "m", digits: 1 });
+  const cells = (fig.vegaLite.data as { values: { row: string; col: string; value: number }[] })
+    .values;
+  assert.equal(cells.length, 8, "the NaN cell is left out");
+  assert.deepEqual(cells.find((c) => c.row === "unet" && c.col === "deeplab"), {
+    row: "unet",
+    col: "deeplab",
+    value: 3.14,
+  });
+  const trace = fig.plotly.data[0];
+  assert.deepEqual(trace.z, [[0, 10.5, 10.7], [10.5, 0, 3.14], [10.7, 3.14, null]]);
+  assert.deepEqual((trace.text as string[][])[1], ["10.5", "0.0", "3.1"]);
+  const svg = await renderSvg(fig);
+  assert.ok(svg.includes("3.1") && svg.includes("10.7"), "values are written into the cells");
+  assert.throws(() => matrixChart(["a", "b"], [[0, 1]], { title: "bad" }), RangeError);
 });
 
 Deno.test("box plot: one plotly trace per group, in order", () => {
