@@ -357,6 +357,9 @@ export function matrixChart(
     labels.map((col, j) => ({ row, col, value: values[i][j] }))
   ).filter((c) => Number.isFinite(c.value));
   const side = Math.max(160, 60 * labels.length);
+  const finiteValues = cells.map((c) => c.value);
+  const [lo, hi] = [Math.min(0, ...finiteValues), Math.max(0, ...finiteValues)];
+  const dark = lo + 0.55 * (hi - lo);
   const axis = (field: string, title: string) => ({
     field,
     type: "nominal",
@@ -385,7 +388,11 @@ export function matrixChart(
         },
         {
           mark: { type: "text", fontSize: 11 },
-          encoding: { text: { field: "value", type: "quantitative", format: `.${digits}f` } },
+          encoding: {
+            text: { field: "value", type: "quantitative", format: `.${digits}f` },
+            // White on the darker half of the colour scale, so every value stays legible.
+            color: { condition: { test: `datum.value > ${dark}`, value: "white" }, value: "black" },
+          },
         },
       ],
     },
