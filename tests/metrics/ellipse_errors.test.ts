@@ -8,34 +8,10 @@ import {
 } from "../../lib/metrics/ellipse_errors.ts";
 import { evaluate } from "../../lib/metrics/evaluation.ts";
 import { ellipseErrorRows, tiltErrorRows } from "../../lib/notebook/comparison.ts";
+import { close, DEG, head, rotate, shift } from "./helpers.ts";
 
-const DEG = Math.PI / 180;
-
-/** Axis-aligned head centred at (100, 50): OFD half-length a along x, BPD half-length b along y. */
-const head = (a: number, b: number): Landmarks => [
-  { x: 100 - a, y: 50 },
-  { x: 100 + a, y: 50 },
-  { x: 100, y: 50 - b },
-  { x: 100, y: 50 + b },
-];
 const T = head(40, 30); // b/a = 0.75
 const ROUND = head(40, 39); // b/a = 0.975
-
-const shift = (l: Landmarks, dx: number, dy: number) =>
-  l.map((p) => ({ x: p.x + dx, y: p.y + dy })) as Landmarks;
-/** Rotation by `deg` about the centre (100, 50), keeping the storage order. */
-const rotate = (l: Landmarks, deg: number) => {
-  const c = Math.cos(deg * DEG), s = Math.sin(deg * DEG);
-  return l.map((p) => ({
-    x: 100 + (p.x - 100) * c - (p.y - 50) * s,
-    y: 50 + (p.x - 100) * s + (p.y - 50) * c,
-  })) as Landmarks;
-};
-
-const close = (actual: number, expected: number, what: string) =>
-  Number.isNaN(expected)
-    ? assert.ok(Number.isNaN(actual), `${what}: ${actual}, expected NaN`)
-    : assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual}, expected ${expected}`);
 
 // [name, pred, truth, centre, |Δa|, |Δb|, angle °, b/a, MRE]
 const CASES: [string, Landmarks, Landmarks, number, number, number, number, number, number][] = [

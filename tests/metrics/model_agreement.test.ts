@@ -18,35 +18,14 @@ import {
   agreementStudy,
   errorCorrelationRows,
 } from "../../lib/notebook/comparison.ts";
+import { close, DEG, head, rotate, shift } from "./helpers.ts";
 
-const DEG = Math.PI / 180;
+const T = head(40, 30);
 
-/** Axis-aligned head centred at (100, 50): OFD half-length 40 along x, BPD half-length 30 along y. */
-const T: Landmarks = [
-  { x: 60, y: 50 },
-  { x: 140, y: 50 },
-  { x: 100, y: 20 },
-  { x: 100, y: 80 },
-];
-const shift = (l: Landmarks, dx: number, dy: number) =>
-  l.map((p) => ({ x: p.x + dx, y: p.y + dy })) as Landmarks;
-/** Rotation by `deg` about the centre (100, 50); positive turns +x towards +y (down on screen). */
-const rotate = (l: Landmarks, deg: number) => {
-  const c = Math.cos(deg * DEG), s = Math.sin(deg * DEG);
-  return l.map((p) => ({
-    x: 100 + (p.x - 100) * c - (p.y - 50) * s,
-    y: 50 + (p.x - 100) * s + (p.y - 50) * c,
-  })) as Landmarks;
-};
 const source = (name: string, entries: [string, Landmarks][]): LandmarkSource => ({
   name,
   byId: new Map(entries),
 });
-const close = (actual: number, expected: number, what: string) =>
-  Number.isNaN(expected)
-    ? assert.ok(Number.isNaN(actual), `${what}: ${actual}, expected NaN`)
-    : assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual}, expected ${expected}`);
-
 // [name, pred, signed angle error °]
 const SIGNED: [string, Landmarks, number][] = [
   ["identity", T, 0],
