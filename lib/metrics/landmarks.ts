@@ -20,16 +20,23 @@ export function radialErrors(pred: Landmarks, truth: Landmarks): number[] {
 }
 
 /**
+ * `l` with the ends of each pair (OFD, BPD) in whichever order puts them nearer to `ref`'s, by
+ * summed distance; kept as given on a tie.
+ */
+export function alignPairs(l: Landmarks, ref: Landmarks): Landmarks {
+  const pair = (i: number, j: number) =>
+    dist(l[j], ref[i]) + dist(l[i], ref[j]) < dist(l[i], ref[i]) + dist(l[j], ref[j])
+      ? [l[j], l[i]]
+      : [l[i], l[j]];
+  return [...pair(0, 1), ...pair(2, 3)] as Landmarks;
+}
+
+/**
  * Radial errors after choosing, independently for the OFD pair and the BPD pair, the assignment
  * of the two predicted ends to the two true ends with the smaller summed error.
  */
 export function pairOrderFreeErrors(pred: Landmarks, truth: Landmarks): number[] {
-  const pair = (i: number, j: number) => {
-    const kept = [dist(pred[i], truth[i]), dist(pred[j], truth[j])];
-    const swapped = [dist(pred[j], truth[i]), dist(pred[i], truth[j])];
-    return swapped[0] + swapped[1] < kept[0] + kept[1] ? swapped : kept;
-  };
-  return [...pair(0, 1), ...pair(2, 3)];
+  return radialErrors(alignPairs(pred, truth), truth);
 }
 
 export function successDetectionRate(errors: readonly number[], threshold: number): number {

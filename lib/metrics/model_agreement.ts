@@ -6,14 +6,16 @@
  * axis) and with any bias every model learns from the same labels. Unrelated models share the last
  * two, not the first. So when they sit much closer to each other than any of them to the labels,
  * and their signed errors against the labels are correlated, the shared part bounds what more of
- * the same training can buy; the mean of the models (`consensus`) shows it directly, since
- * averaging removes only the independent part.
+ * the same training can buy. The mean of k models (`consensus`) shrinks only the independent part
+ * (by about 1/√k for equal, uncorrelated parts) and keeps the shared one.
  *
  * Pair distances reuse lib/metrics/ellipse_errors.ts (centre, OFD direction modulo 180°, MRE in
  * storage order); only images present in every source are compared.
  */
 import type { Landmarks } from "../core/types.ts";
+import { canonicalize } from "../data/landmark_order.ts";
 import { ellipseCaseErrors, type MeanMedian, signedAngleErrorDeg } from "./ellipse_errors.ts";
+import { alignPairs } from "./landmarks.ts";
 import { spearman } from "./statistics.ts";
 import { summarize } from "./summary.ts";
 
@@ -81,8 +83,8 @@ export function pairAgreements(sources: readonly LandmarkSource[]): PairAgreemen
 
 /**
  * For every pair of models, Spearman's ρ of their signed errors against the truth, `error(pred,
- * truth, id)`, on the images all sources have (NaN errors are left out of that pair). Ranks keep a
- * few gross failures (a head turned by 90°) from deciding the value.
+ * truth, id)`, on the images all sources have (NaN errors are left out of that pair). Ranks limit
+ * how much a few gross failures can move the value.
  */
 export function errorCorrelations(
   truth: LandmarkSource,
@@ -113,20 +115,25 @@ export function angleErrorCorrelations(
 }
 
 /**
- * The coordinate-wise mean of the sources' landmarks, per image they all have. Points are averaged
- * in storage order, so an image one source lists in the other order averages two different ends;
- * that is scored as the error it is, as it would be for an ensemble that did the same.
+ * The coordinate-wise mean of the sources' landmarks, per image they all have, as an ensemble
+ * would form it: each source's pair ends are first matched to the first source's (`alignPairs`),
+ * so a source that lists a near-vertical head's ends the other way round does not average two
+ * opposite ends into the centre, and the mean is then put in the canonical order
+ * (lib/data/landmark_order.ts) it is scored in. The labels play no part.
  */
 export function consensus(name: string, sources: readonly LandmarkSource[]): LandmarkSource {
   const byId = new Map<string, Landmarks>();
   for (const id of commonIds(sources)) {
-    const all = sources.map((s) => s.byId.get(id)!);
+    const ref = sources[0].byId.get(id)!;
+    const all = sources.map((s) => alignPairs(s.byId.get(id)!, ref));
     byId.set(
       id,
-      all[0].map((_, k) => ({
-        x: all.reduce((s, l) => s + l[k].x, 0) / all.length,
-        y: all.reduce((s, l) => s + l[k].y, 0) / all.length,
-      })) as Landmarks,
+      canonicalize(
+        ref.map((_, k) => ({
+          x: all.reduce((s, l) => s + l[k].x, 0) / all.length,
+          y: all.reduce((s, l) => s + l[k].y, 0) / all.length,
+        })) as Landmarks,
+      ),
     );
   }
   return { name, byId };

@@ -218,6 +218,7 @@ export function errorCorrelationRows(study: AgreementStudy): Row[] {
     "A vs B": `${c.a} vs ${c.b}`,
     n: c.n,
     "ρ angle": c.rho,
+    "n HC": study.hcCorrelations[i]?.n ?? 0,
     "ρ HC": study.hcCorrelations[i]?.rho ?? NaN,
   }));
 }
@@ -228,10 +229,14 @@ export function errorCorrelationRows(study: AgreementStudy): Row[] {
  * the best single family of the comparison table.
  */
 export function agreementMarkdown(study: AgreementStudy, table: readonly Row[]): string {
-  const best = (key: string) =>
-    Math.min(...table.map((r) => r[key]).filter((v): v is number => Number.isFinite(v)));
-  const range = (v: number[], digits = 1) =>
-    v.length ? `${fmt(Math.min(...v), digits)}–${fmt(Math.max(...v), digits)}` : "–";
+  const best = (key: string) => {
+    const v = table.map((r) => r[key]).filter((x): x is number => Number.isFinite(x));
+    return v.length ? Math.min(...v) : NaN;
+  };
+  const range = (values: number[], digits = 1) => {
+    const v = values.filter((x) => !Number.isNaN(x));
+    return v.length ? `${fmt(Math.min(...v), digits)}–${fmt(Math.max(...v), digits)}` : "–";
+  };
   const toLabels = study.pairs.filter((p) => p.a === "labels").map((p) => p.mrePx.median);
   const between = study.pairs.filter((p) => p.a !== "labels").map((p) => p.mrePx.median);
   const lines = [
@@ -252,7 +257,7 @@ export function agreementMarkdown(study: AgreementStudy, table: readonly Row[]):
       `- Averaging the ${toLabels.length} families' points scores MRE ${fmt(c.mrePx.mean, 1)} px ` +
         `(median ${fmt(c.mrePx.median, 1)}) against the labels, the best single family ` +
         `${fmt(best("MRE px"), 1)} px` +
-        (Number.isFinite(study.consensusHcAbsMm)
+        (Number.isFinite(study.consensusHcAbsMm) && Number.isFinite(best("|ΔHC| mm"))
           ? `; |ΔHC| ${fmt(study.consensusHcAbsMm)} mm against ${fmt(best("|ΔHC| mm"))} mm.`
           : "."),
     );

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Landmarks } from "../../lib/core/types.ts";
 import {
+  alignPairs,
   errorReport,
   LandmarkMetricAccumulator,
   pairOrderFreeErrors,
@@ -77,6 +78,22 @@ Deno.test("pair-order-free errors forgive swapped ends within a pair, not across
   // Keeps the given order when it is the better one.
   const near = shift(truth, 1, 0);
   assert.deepEqual(pairOrderFreeErrors(near, truth), [1, 1, 1, 1]);
+});
+
+Deno.test("alignPairs: each pair's ends in the order nearer the reference; ties keep the order", () => {
+  const swappedBoth: Landmarks = [truth[1], truth[0], truth[3], truth[2]];
+  assert.deepEqual(alignPairs(swappedBoth, truth), truth);
+  assert.deepEqual(alignPairs(truth, swappedBoth), swappedBoth);
+  // Only the BPD pair is nearer the other way round.
+  const bpdSwapped: Landmarks = [truth[0], truth[1], truth[3], truth[2]];
+  assert.deepEqual(alignPairs(bpdSwapped, truth), truth);
+  // Ends placed symmetrically across the reference's OFD: both orders sum to 2·√40001, so it stays.
+  const tied: Landmarks = [{ x: 299, y: 200 }, { x: 301, y: 200 }, truth[2], truth[3]];
+  const vertical: Landmarks = [{ x: 300, y: 0 }, { x: 300, y: 400 }, truth[2], truth[3]];
+  assert.deepEqual(alignPairs(tied, vertical), tied);
+  // Moved one pixel towards the reference's first end, the right-hand point goes first.
+  const nearer: Landmarks = [{ x: 299, y: 200 }, { x: 301, y: 199 }, truth[2], truth[3]];
+  assert.deepEqual(alignPairs(nearer, vertical).slice(0, 2), [nearer[1], nearer[0]]);
 });
 
 Deno.test("SDR and reports on empty input are NaN, not 0", () => {

@@ -33,7 +33,7 @@ const SIGNED: [string, Landmarks, number][] = [
   ["turned −10°", rotate(T, -10), -10],
   ["turned 170° is −10° modulo 180°", rotate(T, 170), -10],
   ["OFD ends swapped is the same direction", [T[1], T[0], T[2], T[3]], 0],
-  ["turned 90° is the range's closed end, −90°", rotate(T, 90), -90],
+  ["turned 95° is −85°", rotate(T, 95), -85],
   ["zero-length OFD", [T[0], T[0], T[2], T[3]], NaN],
 ];
 for (const [name, pred, expected] of SIGNED) {
@@ -108,17 +108,22 @@ Deno.test("angleErrorCorrelations: shared errors give ρ = 1, opposite errors ρ
   assert.deepEqual(angleErrorCorrelations(labels, [a]), []);
 });
 
-Deno.test("consensus: coordinate-wise mean on the common images", () => {
+Deno.test("consensus: coordinate-wise mean on the common images, ends matched, canonical order", () => {
   const up = source("up", [["a", shift(T, 3, 4)], ["b", shift(T, 2, 0)]]);
   const down = source("down", [["a", shift(T, -3, -4)], ["c", T]]);
   const mean = consensus("mean", [up, down]);
   assert.equal(mean.name, "mean");
   assert.deepEqual([...mean.byId.keys()], ["a"]);
   assert.deepEqual(mean.byId.get("a"), T);
-  // Opposite storage orders average the two OFD ends onto the centre: an error, scored as one.
-  const swapped = source("swapped", [["a", [T[1], T[0], T[2], T[3]]]]);
-  const mixed = consensus("mixed", [source("t", [["a", T]]), swapped]).byId.get("a")!;
-  assert.deepEqual([mixed[0], mixed[1]], [{ x: 100, y: 50 }, { x: 100, y: 50 }]);
+  // One source lists both pairs the other way round: matched to the first source before
+  // averaging, so the mean is the head itself, not its ends averaged onto the centre.
+  const swapped: Landmarks = [T[1], T[0], T[3], T[2]];
+  const fromSwapped = consensus("m", [source("t", [["a", T]]), source("s", [["a", swapped]])]);
+  assert.deepEqual(fromSwapped.byId.get("a"), T);
+  // The reference itself swapped: the mean still comes out in the canonical order (OFD1 left,
+  // BPD1 top), which is T's.
+  const fromRef = consensus("m", [source("s", [["a", swapped]]), source("t", [["a", T]])]);
+  assert.deepEqual(fromRef.byId.get("a"), T);
 });
 
 Deno.test("agreementStudy (notebook 07): labels against each family, family pairs, their mean", () => {
@@ -153,6 +158,8 @@ Deno.test("agreementStudy (notebook 07): labels against each family, family pair
   assert.equal(study.correlations[0].n, 2);
   close(study.correlations[0].rho, 1, "both families' angle errors rise from a to b");
   close(study.consensusHcAbsMm!, NaN, "no pixel sizes, no HC");
+  // A table without finite values for a key: the sentence ends without that comparison.
+  assert.match(agreementMarkdown(study, [{ "MRE px": NaN }]), /the best single family – px\.$/);
   const fig = agreementFigure(study).plotly.data[0];
   assert.deepEqual(fig.x, ["labels", "unet", "deeplab"]);
   const z = fig.z as number[][];
