@@ -19,7 +19,7 @@ import type { CvResult } from "../inference/cv.ts";
 import { cvRows } from "../inference/cv.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { compareMre } from "../metrics/comparison.ts";
-import { summarize } from "../metrics/summary.ts";
+import { mean } from "../metrics/summary.ts";
 import {
   ellipseErrorSummary,
   ROUNDNESS_EDGES,
@@ -171,11 +171,11 @@ export function agreementStudy(
     hcCorrelations: errorCorrelations(labels, models, hcError),
   };
   if (models.length > 1) {
-    const mean = consensus(`mean of ${models.length}`, models);
-    study.consensus = pairAgreement(labels, mean);
-    study.consensusHcAbsMm = summarize(
-      [...mean.byId].map(([id, l]) => Math.abs(hcError(l, labels.byId.get(id)!, id))),
-    ).mean;
+    const averaged = consensus(`mean of ${models.length}`, models);
+    study.consensus = pairAgreement(labels, averaged);
+    study.consensusHcAbsMm = mean(
+      [...averaged.byId].map(([id, l]) => Math.abs(hcError(l, labels.byId.get(id)!, id))),
+    );
   }
   return study;
 }

@@ -31,7 +31,7 @@
  * (U-Net 0.0535 → 0.0521, DeepLabV3+ 0.0558 → 0.0551) but not their errors: |ΔHC| 2.15 → 2.15 and
  * 2.33 → 2.23 mm, MRE 16.3 → 15.8 and 15.2 → 16.0 px (a second U-Net seed: 2.19 mm, 16.2 px);
  * the U-Net at 288 px, 28 epochs (48.4 min), gave 2.28 mm and 17.8 px. So the defaults stay (1 Dec;
- * notebook 07 shows why: most of the error left is shared by all four families).
+ * notebook 07 suggests why: much of the error left is shared by all four families).
  * The estimates below, from a loaded machine, were conservative by 2–4×.
  *
  * Sizing (2026-11-30, cpu-dnnl, 2 threads, 192 px, batch 16, training steps only). The machine was
