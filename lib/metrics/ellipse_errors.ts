@@ -94,6 +94,12 @@ export interface MeanMedian {
   median: number;
 }
 
+/** Mean and median of the values, NaN skipped (summary.ts). */
+export function meanMedian(values: readonly number[]): MeanMedian {
+  const s = summarize(values);
+  return { mean: s.mean, median: s.median };
+}
+
 export interface EllipseErrorSummary {
   n: number;
   /** Over all cases (NaN values skipped; NaN when nothing is left). */
@@ -121,10 +127,7 @@ export function ellipseErrorSummary(
     }
   }
   const per = cases.map((c) => ellipseCaseErrors(c.pred, c.truth));
-  const mm = (k: keyof EllipseCaseErrors): MeanMedian => {
-    const s = summarize(per.map((e) => e[k]));
-    return { mean: s.mean, median: s.median };
-  };
+  const mm = (k: keyof EllipseCaseErrors) => meanMedian(per.map((e) => e[k]));
   return {
     n: per.length,
     centrePx: mm("centrePx"),

@@ -14,10 +14,14 @@
  */
 import type { Landmarks } from "../core/types.ts";
 import { canonicalize } from "../data/landmark_order.ts";
-import { ellipseCaseErrors, type MeanMedian, signedAngleErrorDeg } from "./ellipse_errors.ts";
+import {
+  ellipseCaseErrors,
+  type MeanMedian,
+  meanMedian,
+  signedAngleErrorDeg,
+} from "./ellipse_errors.ts";
 import { alignPairs } from "./landmarks.ts";
 import { spearman } from "./statistics.ts";
-import { summarize } from "./summary.ts";
 
 /** One source's landmarks by image id (the labels, or one model's predictions). */
 export interface LandmarkSource {
@@ -52,11 +56,6 @@ export function commonIds(sources: readonly LandmarkSource[]): string[] {
   if (sources.length === 0) return [];
   return [...sources[0].byId.keys()].filter((id) => sources.every((s) => s.byId.has(id))).sort();
 }
-
-const meanMedian = (values: number[]): MeanMedian => {
-  const s = summarize(values);
-  return { mean: s.mean, median: s.median };
-};
 
 /** Distances between two sources over the given images (all common ones by default). */
 export function pairAgreement(
