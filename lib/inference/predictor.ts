@@ -19,7 +19,8 @@ import type { Ellipse, GrayImage, Landmarks, Mask } from "../core/types.ts";
 import { canonicalize } from "../data/landmark_order.ts";
 import { landmarksToEllipse } from "../geometry/ellipse.ts";
 import { type HeadMeasures, measuresFromLandmarks } from "../geometry/measures.ts";
-import { letterboxTransform, unletterboxMask } from "../io/letterbox.ts";
+import { unletterboxMask } from "../io/letterbox.ts";
+import { InputError } from "../core/errors.ts";
 import { hadlockGaFromHc } from "../metrics/clinical.ts";
 import "../models/mod.ts";
 import { loadModel } from "../training/checkpoint.ts";
@@ -36,6 +37,11 @@ export interface InputImage {
   id: string;
   image: GrayImage;
   pixelSizeMm?: number;
+  /**
+   * A first-stage prediction (original pixels) for a head-crop model (`augment.headCrop`), which
+   * looks only at the window around it; coarse_to_fine.ts fills it in. Ignored otherwise.
+   */
+  prior?: Landmarks;
 }
 
 export interface ClinicalMeasures extends HeadMeasures {
@@ -188,10 +194,32 @@ export class Predictor {
     });
   }
 
-  /** CLAHE + letterbox (deterministic); the eval pipeline wants landmarks, so pass the centre. */
-  private preprocess(img: InputImage) {
+  /** Whether the model looks at a window around a first-stage prediction (InputImage.prior). */
+  get needsPrior(): boolean {
+    return this.pipeline.config.augment.headCrop > 0;
+  }
+
+  /**
+   * The landmarks the eval pipeline is given: the prior for a head-crop model (its window is built
+   * around them), else the image centre (a letterbox ignores them).
+   */
+  private anchor(img: InputImage): Landmarks {
+    if (this.needsPrior) {
+      if (!img.prior) {
+        throw new InputError(
+          `${img.id}: this model crops around a first-stage prediction; load it with ` +
+            "CoarseToFine (lib/inference/coarse_to_fine.ts) or pass InputImage.prior",
+        );
+      }
+      return img.prior;
+    }
     const c = { x: (img.image.width - 1) / 2, y: (img.image.height - 1) / 2 };
-    return this.pipeline.preprocess({ image: img.image, landmarks: [c, c, c, c] });
+    return [c, c, c, c];
+  }
+
+  /** CLAHE + letterbox or head window (deterministic). */
+  private preprocess(img: InputImage) {
+    return this.pipeline.preprocess({ image: img.image, landmarks: this.anchor(img) });
   }
 
   private finishImage(img: InputImage, preds: Prediction[], tta: boolean): ImagePrediction {
@@ -222,7 +250,10 @@ export class Predictor {
     }
     const modelMask = preds[0].modelMask;
     if (modelMask) {
-      extra.mask = unletterboxMask(modelMask, letterboxTransform(width, height, this.inputSize));
+      extra.mask = unletterboxMask(
+        modelMask,
+        this.pipeline.inputTransform(width, height, this.anchor(img)),
+      );
     }
     const out: ImagePrediction = {
       id: img.id,

@@ -52,6 +52,39 @@ export function letterboxTransform(
   };
 }
 
+/**
+ * The same kind of map for a square window of the image: its centre (cx, cy) (image pixel
+ * coordinates) lands on the model input's centre and `side` image pixels span the `size` model
+ * pixels. Parts of the window outside the image are padding. With the whole image as the window
+ * (centre ((W − 1)/2, (H − 1)/2), side max(W, H)) this is `letterboxTransform`.
+ */
+export function windowTransform(
+  srcWidth: number,
+  srcHeight: number,
+  size: number,
+  window: { cx: number; cy: number; side: number },
+): LetterboxTransform {
+  const { cx, cy, side } = window;
+  if (!(srcWidth > 0 && srcHeight > 0 && size > 0 && side > 0) || !isFinite(cx + cy + side)) {
+    throw new RangeError(
+      `window: bad geometry ${srcWidth}×${srcHeight} → ${size}, centre (${cx}, ${cy}), side ${side}`,
+    );
+  }
+  const scale = size / side;
+  const padX = size / 2 - (cx + 0.5) * scale;
+  const padY = size / 2 - (cy + 0.5) * scale;
+  return {
+    srcWidth,
+    srcHeight,
+    size,
+    scale,
+    padX,
+    padY,
+    toModel: (p) => ({ x: (p.x + 0.5) * scale - 0.5 + padX, y: (p.y + 0.5) * scale - 0.5 + padY }),
+    toImage: (p) => ({ x: (p.x + 0.5 - padX) / scale - 0.5, y: (p.y + 0.5 - padY) / scale - 0.5 }),
+  };
+}
+
 /** Apply a point map to all four landmarks (scaling and translation never swap ends). */
 export function mapLandmarks(l: Landmarks, f: (p: Point) => Point): Landmarks {
   return [f(l[0]), f(l[1]), f(l[2]), f(l[3])];
@@ -198,6 +231,18 @@ function inverseMaps(t: LetterboxTransform): [[number, number], [number, number]
   ];
 }
 
+/** Resample a grey image into the model square of `t` (a letterbox or a window); padding gets `fill`. */
+export function toModelImage(img: GrayImage, t: LetterboxTransform, fill = 0): GrayImage {
+  const [xs, ys] = forwardMaps(t);
+  return resampleTent(img, t.size, t.size, xs, ys, fill);
+}
+
+/** Resample a mask into the model square of `t` (nearest neighbour); padding is 0. */
+export function toModelMask(mask: Mask, t: LetterboxTransform): Mask {
+  const [xs, ys] = forwardMaps(t);
+  return resampleNearest(mask, t.size, t.size, xs, ys);
+}
+
 /** Letterbox a grey image into size × size; padding gets `fill`. */
 export function letterboxImage(
   img: GrayImage,
@@ -205,8 +250,7 @@ export function letterboxImage(
   fill = 0,
 ): { image: GrayImage; transform: LetterboxTransform } {
   const transform = letterboxTransform(img.width, img.height, size);
-  const [xs, ys] = forwardMaps(transform);
-  return { image: resampleTent(img, size, size, xs, ys, fill), transform };
+  return { image: toModelImage(img, transform, fill), transform };
 }
 
 /** Letterbox a mask (nearest neighbour); padding is 0. */
@@ -215,8 +259,7 @@ export function letterboxMask(
   size: number,
 ): { mask: Mask; transform: LetterboxTransform } {
   const transform = letterboxTransform(mask.width, mask.height, size);
-  const [xs, ys] = forwardMaps(transform);
-  return { mask: resampleNearest(mask, size, size, xs, ys), transform };
+  return { mask: toModelMask(mask, transform), transform };
 }
 
 /** A model-space grey map (e.g. a probability map) back to the original image grid. */

@@ -85,17 +85,30 @@ const SEED: Override = {
   epochs: 150,
 };
 
+/**
+ * The second stage of coarse-to-fine (lib/inference/coarse_to_fine.ts): the same model and schedule
+ * on a square window of 1.35 × the head's longer axis around it, so a small head fills the input
+ * instead of a letterboxed fifth of it. Training windows come from the labels; the half-size shift
+ * keeps the axis ends inside the frame under the scale and rotation draws (0.37 × 1.15 + 0.05 <
+ * 0.5). Its own validation metrics use labelled windows too and so are optimistic; the two-stage
+ * score comes from CoarseToFine on the first stage's prediction.
+ */
+const FINE: Override = { augment: { headCrop: 1.35, shiftLimit: 0.05 } };
+
 interface Family {
   name: string;
   task: RunConfig["task"];
   what: string;
   cpu: { model: string; override: Override; note: string };
   seed?: { model: string; options?: Record<string, unknown> };
+  /** Registers `<name>/fine`, the coarse-to-fine second stage. */
+  fine?: boolean;
 }
 
 const FAMILIES: Family[] = [
   {
     name: "heatmap",
+    fine: true,
     task: "heatmap",
     what: "Payer-style heatmap regression (Gaussian targets, L2, sub-pixel decoding)",
     cpu: {
@@ -115,6 +128,7 @@ const FAMILIES: Family[] = [
   },
   {
     name: "unet",
+    fine: true,
     task: "segmentation",
     what: "U-Net cranium segmentation, Dice + BCE, ellipse post-processing",
     cpu: {
@@ -133,6 +147,7 @@ const FAMILIES: Family[] = [
   },
   {
     name: "deeplab",
+    fine: true,
     task: "segmentation",
     what: "DeepLabV3+ cranium segmentation, Dice + BCE, ellipse post-processing",
     cpu: {
@@ -182,6 +197,14 @@ for (const f of FAMILIES) {
     description: `${f.what}: smoke run on phantoms at 64 px, about a minute.`,
     override: QUICK,
   });
+  if (f.fine) {
+    registerConfig(`${f.name}/fine`, {
+      extends: `${f.name}/cpu`,
+      description: `${f.what}: the cpu config on a window around the head (coarse-to-fine ` +
+        "second stage; needs a first-stage model at inference).",
+      override: FINE,
+    });
+  }
   if (f.seed) {
     registerConfig(`${f.name}/seed`, {
       extends: `${f.name}/cpu`,

@@ -1,7 +1,8 @@
 /**
  * The named pipelines the trainer calls per sample. Training and validation share one code path:
  *
- *   preprocess (deterministic: CLAHE at native resolution, letterbox to S×S)
+ *   preprocess (deterministic: CLAHE at native resolution, letterbox to S×S, or with headCrop a
+ *              window around the head)
  *   → augment  (training: random geometric, ultrasound and intensity transforms; eval: none)
  *   → finish   (normalise into a `[S, S, C]` model input)
  *
@@ -19,10 +20,12 @@ import type { GrayImage, Landmarks, Mask } from "../core/types.ts";
 import { InputError } from "../core/errors.ts";
 import { canonicalize } from "../data/landmark_order.ts";
 import {
-  letterboxImage,
-  letterboxMask,
+  type LetterboxTransform,
   letterboxTransform,
   mapLandmarks,
+  toModelImage,
+  toModelMask,
+  windowTransform,
 } from "../io/letterbox.ts";
 import { clahe } from "./clahe.ts";
 import { compose, oneOf } from "./compose.ts";
@@ -71,6 +74,12 @@ export interface AugmentConfig {
   noiseP: number;
   /** Redraws before a geometric transform is skipped for pushing a landmark out. */
   maxTries: number;
+  /**
+   * Coarse-to-fine (lib/inference/coarse_to_fine.ts): > 0 replaces the whole-image letterbox by a
+   * square window around the head, side = headCrop × the longer axis the sample's landmarks span,
+   * centred on their mean (training: the labels; inference: a first-stage prediction). 0 = off.
+   */
+  headCrop: number;
 }
 
 export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = {
@@ -96,6 +105,7 @@ export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = {
   coarseDropoutP: 0.2,
   noiseP: 0.4,
   maxTries: 10,
+  headCrop: 0,
 };
 
 export interface PipelineConfig {
@@ -174,7 +184,12 @@ export interface ModelSample {
 
 export interface Pipeline {
   readonly config: ResolvedPipelineConfig;
-  /** Deterministic CLAHE + letterbox to S×S; the result can be cached across epochs. */
+  /**
+   * Original image → model square: the letterbox, or with `headCrop` the window around
+   * `landmarks` (the labels in training, a first-stage prediction at inference).
+   */
+  inputTransform(width: number, height: number, landmarks: Landmarks): LetterboxTransform;
+  /** Deterministic CLAHE + letterbox (or head window) to S×S; the result can be cached across epochs. */
   preprocess(sample: { image: GrayImage; landmarks: Landmarks; mask?: Mask }): AugSample;
   /** The random part (identity in eval). Takes a preprocessed sample. */
   readonly augment: Transform;
@@ -189,19 +204,59 @@ export function sampleRng(seed: number, epoch: number, index: number): Rng {
   return new Rng(seed).fork(epoch).fork(index);
 }
 
+/** Resample a sample into the model square of `t`, recording the exact point map. */
+function intoModel(s: AugSample, t: LetterboxTransform, label: string): AugSample {
+  const map: PointMap = { label, forward: t.toModel, inverse: t.toImage };
+  return {
+    image: toModelImage(s.image, t),
+    mask: s.mask ? toModelMask(s.mask, t) : undefined,
+    landmarks: canonicalize(mapLandmarks(s.landmarks, t.toModel)),
+    maps: [...s.maps, map],
+    skipped: s.skipped,
+  };
+}
+
 /** Letterbox into size × size (A's resampler: tent filter, exact maps); a no-op if already that size. */
 export function letterbox(size: number): Transform {
   return transform(`letterbox(${size})`, (s) => {
     if (s.image.width === size && s.image.height === size) return s;
-    const t = letterboxTransform(s.image.width, s.image.height, size);
-    const map: PointMap = { label: `letterbox(${size})`, forward: t.toModel, inverse: t.toImage };
-    return {
-      image: letterboxImage(s.image, size).image,
-      mask: s.mask ? letterboxMask(s.mask, size).mask : undefined,
-      landmarks: canonicalize(mapLandmarks(s.landmarks, t.toModel)),
-      maps: [...s.maps, map],
-      skipped: s.skipped,
-    };
+    return intoModel(
+      s,
+      letterboxTransform(s.image.width, s.image.height, size),
+      `letterbox(${size})`,
+    );
+  });
+}
+
+/**
+ * The head window of `headCrop`: centred on the landmarks' mean (the ellipse centre, for axis
+ * ends), side = margin × the longer of the two axes. Throws when the points span no head, e.g. a
+ * crop model called without a first-stage prediction.
+ */
+export function headWindow(
+  landmarks: Landmarks,
+  margin: number,
+): { cx: number; cy: number; side: number } {
+  const [o1, o2, b1, b2] = landmarks;
+  const axis = Math.max(Math.hypot(o1.x - o2.x, o1.y - o2.y), Math.hypot(b1.x - b2.x, b1.y - b2.y));
+  if (!(axis >= 1 && margin > 0)) {
+    throw new InputError(
+      "head crop: the landmarks span no head (a crop model needs first-stage landmarks)",
+      undefined,
+      undefined,
+      { axis, margin },
+    );
+  }
+  const cx = (o1.x + o2.x + b1.x + b2.x) / 4, cy = (o1.y + o2.y + b1.y + b2.y) / 4;
+  return { cx, cy, side: margin * axis };
+}
+
+/** Crop the head window of `headWindow(landmarks, margin)` into size × size. */
+export function headCrop(size: number, margin: number): Transform {
+  const label = `headCrop(${size}, ×${margin})`;
+  return transform(label, (s) => {
+    const w = headWindow(s.landmarks, margin);
+    return intoModel(s, windowTransform(s.image.width, s.image.height, size, w), label);
   });
 }
 
@@ -244,8 +299,12 @@ function buildPipeline(cfg: PipelineConfig, train: boolean): Pipeline {
   const a = config.augment;
   const pre = compose([
     ...(a.clahe ? [claheStep(a.claheClipLimit, a.claheTiles)] : []),
-    letterbox(config.inputSize),
+    a.headCrop > 0 ? headCrop(config.inputSize, a.headCrop) : letterbox(config.inputSize),
   ]);
+  const inputTransform = (width: number, height: number, landmarks: Landmarks) =>
+    a.headCrop > 0
+      ? windowTransform(width, height, config.inputSize, headWindow(landmarks, a.headCrop))
+      : letterboxTransform(width, height, config.inputSize);
   const augment = train && a.enabled ? augmentChain(a) : transform("identity", (s) => s);
   const normaliseCfg = { mode: a.normalise, mean: a.datasetMean, std: a.datasetStd };
   // preprocess draws nothing; a fixed generator satisfies the Transform signature.
@@ -261,6 +320,7 @@ function buildPipeline(cfg: PipelineConfig, train: boolean): Pipeline {
   });
   return {
     config,
+    inputTransform,
     preprocess,
     augment,
     finish,
