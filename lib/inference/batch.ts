@@ -19,7 +19,8 @@ import type { GrayImage } from "../core/types.ts";
 import { LANDMARK_COLUMNS } from "../data/prototype_csv.ts";
 import { readGray } from "../io/image.ts";
 import { overlayPng } from "../viz/overlay.ts";
-import type { ImagePrediction, InputImage, Predictor } from "./predictor.ts";
+import type { ImagePrediction, InputImage } from "./predictor.ts";
+import type { ImagePredictor } from "./coarse_to_fine.ts";
 import type { TtaOptions } from "./uncertainty.ts";
 
 export interface FileResult {
@@ -49,7 +50,7 @@ async function decodeFile(path: string): Promise<GrayImage | Error> {
 }
 
 export async function predictFiles(
-  predictor: Predictor,
+  predictor: ImagePredictor,
   files: readonly string[],
   opts: PredictFilesOptions = {},
 ): Promise<FileResult[]> {

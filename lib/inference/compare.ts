@@ -35,7 +35,8 @@ import { saveFigure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
 import { InterruptedError } from "./interrupt.ts";
 import { FAMILIES, readRunConfig } from "./model_dir.ts";
-import { type ImagePrediction, Predictor } from "./predictor.ts";
+import { type ImagePrediction, type PredictOptions, Predictor } from "./predictor.ts";
+import type { ImagePredictor } from "./coarse_to_fine.ts";
 import { auroc } from "./uncertainty.ts";
 
 export const DEMO_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
@@ -140,15 +141,16 @@ async function readRunJson(runDir: string): Promise<RunJson | undefined> {
 
 /** Predict `records` with timing and score them; masks are compared on the original grid. */
 export async function scorePredictor(
-  predictor: Predictor,
+  predictor: ImagePredictor,
   samples: readonly Sample[],
   records: readonly SampleRecord[],
   seed = 0,
+  opts: PredictOptions = {},
 ): Promise<{ evaluation: EvalResult; predictions: ImagePrediction[]; msPerImage: number }> {
   const inputs = samples.map((s) => ({ id: s.id, image: s.image, pixelSizeMm: s.pixelSizeMm }));
-  await predictor.predict(inputs.slice(0, predictor.batchSize)); // warm-up: kernels, buffers
+  await predictor.predict(inputs.slice(0, predictor.batchSize), opts); // warm-up: kernels, buffers
   const t0 = performance.now();
-  const predictions = await predictor.predict(inputs);
+  const predictions = await predictor.predict(inputs, opts);
   const msPerImage = (performance.now() - t0) / Math.max(1, inputs.length);
   const cases: EvalCase[] = predictions.map((p, i) => ({
     id: p.id,
@@ -232,7 +234,7 @@ export async function scoreCheckpoint(
  * (px: > 2 % of the image width) scored by 1 − confidence.
  */
 export async function confidenceStudy(
-  predictor: Predictor,
+  predictor: ImagePredictor,
   samples: readonly Sample[],
 ): Promise<ConfidenceStudy> {
   const preds = await predictor.predict(

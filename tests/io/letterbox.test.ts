@@ -5,8 +5,11 @@ import {
   letterboxImage,
   letterboxMask,
   letterboxTransform,
+  toModelImage,
+  toModelMask,
   unletterboxImage,
   unletterboxMask,
+  windowTransform,
 } from "../../lib/io/letterbox.ts";
 
 function blob(w: number, h: number, c: Point, sigma: number): GrayImage {
@@ -123,4 +126,59 @@ Deno.test("unletterboxImage brings a model-space dot back to its image position"
   assert.equal(back.height, 540);
   const c = centroid(back);
   assert.ok(Math.hypot(c.x - p.x, c.y - p.y) < 0.05, JSON.stringify(c));
+});
+
+Deno.test("windowTransform: the whole image as the window is the letterbox", () => {
+  const a = letterboxTransform(800, 540, 256);
+  const b = windowTransform(800, 540, 256, { cx: 399.5, cy: 269.5, side: 800 });
+  assert.equal(b.scale, a.scale);
+  assert.ok(Math.abs(b.padX - a.padX) < 1e-12 && Math.abs(b.padY - a.padY) < 1e-12);
+  for (const p of [{ x: -0.5, y: -0.5 }, { x: 123.25, y: 77 }, { x: 799.5, y: 539.5 }]) {
+    const [u, v] = [a.toModel(p), b.toModel(p)];
+    assert.ok(Math.abs(u.x - v.x) < 1e-9 && Math.abs(u.y - v.y) < 1e-9);
+  }
+});
+
+Deno.test("windowTransform: hand-computed window, exact round trip", () => {
+  // 400 image px around (200, 100) onto 200 model px: scale ½, the centre on model (99.5, 99.5),
+  // the window's edges x = 0 and 400 (y = −100 and 300) on the model's −½ and 199.5.
+  const t = windowTransform(800, 540, 200, { cx: 200, cy: 100, side: 400 });
+  assert.equal(t.scale, 0.5);
+  assert.deepEqual(t.toModel({ x: 200, y: 100 }), { x: 99.5, y: 99.5 });
+  assert.deepEqual(t.toModel({ x: 0, y: -100 }), { x: -0.5, y: -0.5 });
+  assert.deepEqual(t.toModel({ x: 400, y: 300 }), { x: 199.5, y: 199.5 });
+  const p = { x: 251.3, y: 17.9 };
+  const q = t.toImage(t.toModel(p));
+  assert.ok(Math.abs(q.x - p.x) < 1e-9 && Math.abs(q.y - p.y) < 1e-9);
+  assert.throws(() => windowTransform(800, 540, 200, { cx: 1, cy: 1, side: 0 }), RangeError);
+});
+
+Deno.test("toModelImage on a window: the blob lands where toModel says; outside the image is fill", () => {
+  const img = blob(800, 540, { x: 250, y: 120 }, 12);
+  const t = windowTransform(800, 540, 200, { cx: 200, cy: 100, side: 400 });
+  const c = centroid(toModelImage(img, t));
+  assert.ok(Math.abs(c.x - 124.5) < 0.05 && Math.abs(c.y - 109.5) < 0.05, JSON.stringify(c));
+  // Centre (50, 270): the image's left edge x = −½ lands on model x = 74.25, so columns 0–74
+  // read outside the image and get the fill value.
+  const flat: GrayImage = { width: 800, height: 540, data: new Float32Array(800 * 540).fill(100) };
+  const out = toModelImage(flat, windowTransform(800, 540, 200, { cx: 50, cy: 270, side: 400 }), 7);
+  assert.equal(out.data[100 * 200 + 74], 7);
+  assert.ok(Math.abs(out.data[100 * 200 + 75] - 100) < 1e-4);
+});
+
+Deno.test("toModelMask / unletterboxMask on a window: pixels outside the window come back empty", () => {
+  const mask: Mask = { width: 120, height: 90, data: new Uint8Array(120 * 90).fill(1) };
+  const t = windowTransform(120, 90, 32, { cx: 60, cy: 45, side: 40 });
+  const inModel = toModelMask(mask, t);
+  assert.ok(inModel.data.every((v) => v === 1));
+  const back = unletterboxMask(inModel, t);
+  // The window spans x, y ∈ [40, 80] and [25, 65] (pixel centres strictly inside are kept).
+  for (let y = 0; y < 90; y++) {
+    for (let x = 0; x < 120; x++) {
+      const inside = x > 40 && x < 80 && y > 25 && y < 65;
+      const outside = x < 40 || x > 80 || y < 25 || y > 65;
+      if (inside) assert.equal(back.data[y * 120 + x], 1, `(${x}, ${y})`);
+      if (outside) assert.equal(back.data[y * 120 + x], 0, `(${x}, ${y})`);
+    }
+  }
 });

@@ -10,6 +10,7 @@ import { datasetStats, normalise } from "../../lib/transforms/normalise.ts";
 import {
   DEFAULT_AUGMENT,
   evalPipeline,
+  headWindow,
   resolvePipelineConfig,
   sampleRng,
   trainPipeline,
@@ -174,4 +175,36 @@ Deno.test("augmentation disabled: train pipeline equals eval pipeline", () => {
   const train = trainPipeline({ ...CFG, augment: { enabled: false } }).run(p, new Rng(3));
   const ev = evalPipeline(CFG).run(p, new Rng(3));
   assert.deepEqual(train.input.data, ev.input.data);
+});
+
+Deno.test("headWindow: hand-computed centre and side; a degenerate set of points is an InputError", () => {
+  const l: Landmarks = [{ x: 100, y: 200 }, { x: 300, y: 200 }, { x: 200, y: 140 }, {
+    x: 200,
+    y: 260,
+  }];
+  assert.deepEqual(headWindow(l, 1.35), { cx: 200, cy: 200, side: 270 });
+  const c = { x: 5, y: 5 };
+  assert.throws(() => headWindow([c, c, c, c], 1.35), InputError);
+});
+
+Deno.test("headCrop pipeline: the head fills the input at 1/margin, centred; maps back exactly", () => {
+  const p = phantom(4);
+  const cfg = { ...CFG, augment: { headCrop: 1.25 } };
+  const pipe = evalPipeline(cfg);
+  const out = pipe.run(p, new Rng(0));
+  const [o1, o2] = out.landmarks;
+  // The phantom's OFD is its longer axis: 96 / 1.25 model px long, its midpoint the model centre.
+  assert.ok(Math.abs(Math.hypot(o2.x - o1.x, o2.y - o1.y) - 96 / 1.25) < 1e-9);
+  const mx = out.landmarks.reduce((s, q) => s + q.x, 0) / 4;
+  const my = out.landmarks.reduce((s, q) => s + q.y, 0) / 4;
+  assert.ok(Math.abs(mx - 47.5) < 1e-9 && Math.abs(my - 47.5) < 1e-9);
+  assert.ok(sameUpToOrder(mapToSource(out.maps, out.landmarks) as Landmarks, p.landmarks, 1e-9));
+  // inputTransform is the map the pipeline recorded.
+  const t = pipe.inputTransform(p.image.width, p.image.height, p.landmarks);
+  const q = t.toModel(p.landmarks[0]);
+  const r = mapToTarget(out.maps, [p.landmarks[0]])[0];
+  assert.ok(Math.abs(q.x - r.x) < 1e-12 && Math.abs(q.y - r.y) < 1e-12);
+  // Without headCrop the same call is the letterbox.
+  const lb = evalPipeline(CFG).inputTransform(p.image.width, p.image.height, p.landmarks);
+  assert.equal(lb.scale, 96 / Math.max(p.image.width, p.image.height));
 });

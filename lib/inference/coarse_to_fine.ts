@@ -1,0 +1,65 @@
+/**
+ * Coarse-to-fine prediction (issue #7's "multi-stage" option): a whole-image model finds the head,
+ * then a head-crop model (`<family>/fine`, `augment.headCrop`) looks again at a square window of
+ * 1.35 × the head's longer axis around that first answer, at the same input size. A head that
+ * spans 300 of 800 pixels fills the second model's input instead of a letterboxed strip of it.
+ *
+ *   image → coarse Predictor (letterbox, one pass) → landmarks → fine Predictor with them as
+ *   `InputImage.prior` (window, optional TTA) → landmarks, ellipse, measures in original pixels
+ *
+ * Both stages decode through their own exact inverse maps, so the result is in original pixels like
+ * any Predictor's. The first stage runs without TTA: its job is the window, which a few pixels of
+ * error do not change. A first-stage failure sends the second stage to the wrong place; the
+ * fine model cannot recover a head outside its window.
+ */
+import type { ImagePrediction, InputImage, PredictOptions, Predictor } from "./predictor.ts";
+import { InputError } from "../core/errors.ts";
+
+/** What scoring needs from a predictor: one model or a chain of two. */
+export interface ImagePredictor {
+  readonly batchSize: number;
+  predict(images: readonly InputImage[], opts?: PredictOptions): Promise<ImagePrediction[]>;
+  countParams(): number;
+  dispose(): void;
+}
+
+export class CoarseToFine implements ImagePredictor {
+  constructor(readonly coarse: Predictor, readonly fine: Predictor) {
+    if (coarse.needsPrior) {
+      throw new InputError(
+        `coarse-to-fine: the first stage (${coarse.dir}) is itself a head-crop model`,
+      );
+    }
+    if (!fine.needsPrior) {
+      throw new InputError(
+        `coarse-to-fine: the second stage (${fine.dir}) is not a head-crop model ` +
+          "(train it with a <family>/fine config)",
+      );
+    }
+  }
+
+  get batchSize(): number {
+    return this.fine.batchSize;
+  }
+
+  countParams(): number {
+    return this.coarse.countParams() + this.fine.countParams();
+  }
+
+  /** The second stage's predictions; `opts` (TTA) applies to it alone. */
+  async predict(
+    images: readonly InputImage[],
+    opts: PredictOptions = {},
+  ): Promise<ImagePrediction[]> {
+    const first = await this.coarse.predict(images);
+    return await this.fine.predict(
+      images.map((img, i) => ({ ...img, prior: first[i].landmarks })),
+      opts,
+    );
+  }
+
+  dispose(): void {
+    this.coarse.dispose();
+    this.fine.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { InputError } from "../../lib/core/errors.ts";
+import { main } from "../../lib/cli/score.ts";
+import { tinyRun } from "../inference/helpers.ts";
+
+const coarse = await tinyRun();
+// The same images and split as `coarse`, and one on another split.
+const fine = await tinyRun("heatmap/quick", {
+  augment: { headCrop: 1.35 },
+  data: { ...coarse.outcome.config.data },
+});
+const otherSplit = await tinyRun("heatmap/quick", { augment: { headCrop: 1.35 } });
+
+async function scoreJson(args: string[]): Promise<Record<string, unknown>> {
+  const out = join(coarse.root, `score-${crypto.randomUUID()}.json`);
+  assert.equal(await main([...args, "--out", out, "--backend", "cpu"]), 0);
+  return JSON.parse(await Deno.readTextFile(out));
+}
+
+Deno.test("score CLI: one model, and a coarse → fine pair, on the run's validation images", async () => {
+  const one = await scoreJson(["--model", coarse.outcome.checkpointDir]);
+  const pair = await scoreJson([
+    "--model",
+    coarse.outcome.checkpointDir,
+    "--refine",
+    fine.outcome.checkpointDir,
+  ]);
+  for (const r of [one, pair]) {
+    assert.equal(r.images, 2); // 8 phantoms, 25 % validation
+    const m = r.metrics as Record<string, number>;
+    assert.ok(Number.isFinite(m.mre_px) && m.mre_px >= 0);
+  }
+  assert.equal(pair.refine, fine.outcome.checkpointDir);
+  assert.ok(
+    (pair.metrics as { params: number }).params > (one.metrics as { params: number }).params,
+  );
+});
+
+Deno.test("score CLI: stages from different splits, or no --model, are refused", async () => {
+  await assert.rejects(
+    () =>
+      main([
+        "--model",
+        coarse.outcome.checkpointDir,
+        "--refine",
+        otherSplit.outcome.checkpointDir,
+        "--backend",
+        "cpu",
+      ]),
+    (e: unknown) => e instanceof InputError && /different splits/.test(e.message),
+  );
+  await assert.rejects(() => main([]), InputError);
+});
