@@ -12,7 +12,7 @@ import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { cvText, runCrossValidation } from "../inference/cv.ts";
 import { InterruptedError, withInterrupt } from "../inference/interrupt.ts";
-import { FAMILIES, isFamily } from "../inference/model_dir.ts";
+import { FAMILIES, isFamily, standaloneFamilies } from "../inference/model_dir.ts";
 import { describeModel } from "../models/mod.ts";
 import type { RunConfig } from "../training/config.ts";
 import { autoProgress } from "../training/progress.ts";
@@ -21,7 +21,7 @@ import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task cv --model M [options]
 
-  --model M         a family (${Object.keys(FAMILIES).join(", ")}) or a registry model name
+  --model M         a family (${standaloneFamilies().join(", ")}) or a registry model name
                     (lib/models, e.g. coord-effb0-w0.5) trained with --config
   --config NAME     run config (default: the family's cpu config, or "cpu"); for a family, a bare
                     variant such as "quick" means <family>/quick
@@ -43,6 +43,14 @@ function timestamp(d = new Date()): string {
 export async function cvConfig(model: string, configName?: string): Promise<RunConfig> {
   if (isFamily(model)) {
     const family = FAMILIES[model];
+    if (family.firstStage) {
+      throw new InputError(
+        `${model} is a coarse-to-fine second stage and is not cross-validated alone`,
+        "--model",
+        undefined,
+        model,
+      );
+    }
     const name = configName === undefined
       ? family.config("cpu")
       : configName.includes("/")

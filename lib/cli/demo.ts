@@ -20,7 +20,7 @@ import {
   writeComparison,
 } from "../inference/compare.ts";
 import { InterruptedError, withInterrupt } from "../inference/interrupt.ts";
-import { FAMILIES } from "../inference/model_dir.ts";
+import { FAMILIES, standaloneFamilies } from "../inference/model_dir.ts";
 import { exists } from "../core/fs.ts";
 import { DATASET_FILE } from "../data/dataset.ts";
 import { writePhantomDataset } from "../data/phantom_dataset.ts";
@@ -80,7 +80,7 @@ evaluates all of them on the same validation split and prints a comparison table
 |ΔHC|, Dice, ms/image, parameters, training time). About 5 minutes on an idle 2-core CPU.
 
   --data DIR        dataset folder (e.g. data/hc18 after \`deno task data:hc18\`) instead of phantoms
-  --families LIST   comma-separated subset of: ${Object.keys(FAMILIES).join(", ")}
+  --families LIST   comma-separated subset of: ${standaloneFamilies().join(", ")}
   --variant NAME    config variant of every family (default quick; cpu = the full CPU recipes)
   --epochs N        epochs for every family (default: the demo schedule)
   --run-id ID       output folder results/runs/demo-ID; an existing one is resumed
@@ -112,9 +112,9 @@ export async function main(args: string[]): Promise<number> {
     ? values.families.split(",").map((f) => f.trim())
     : [...DEMO_FAMILIES];
   for (const f of families) {
-    if (!FAMILIES[f]) {
+    if (!FAMILIES[f] || FAMILIES[f].firstStage) {
       throw new InputError(
-        `unknown family; known: ${Object.keys(FAMILIES).join(", ")}`,
+        `unknown family; known: ${standaloneFamilies().join(", ")}`,
         "--families",
         undefined,
         f,

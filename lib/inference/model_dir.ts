@@ -27,6 +27,11 @@ export interface FamilyInfo {
   /** Config name of a variant (`cpu`, `quick`, …) of this family. */
   config(variant: string): string;
   description: string;
+  /**
+   * A coarse-to-fine second stage (head-crop model, lib/inference/coarse_to_fine.ts): the family
+   * whose prediction places its window. Such a model is never trained, scored or shipped alone.
+   */
+  firstStage?: string;
 }
 
 /** The model families the workspace compares; the keys are also the shipped-model names. */
@@ -51,6 +56,18 @@ export const FAMILIES: Readonly<Record<string, FamilyInfo>> = {
     config: (v) => `deeplab/${v}`,
     description: "DeepLabV3+ segmentation → robust ellipse fit → axis ends",
   },
+  "heatmap-fine": {
+    task: "heatmap",
+    config: (v) => `heatmap-fine/${v}`,
+    description: "heatmap regression on a window around the heatmap model's head (coarse-to-fine)",
+    firstStage: "heatmap",
+  },
+  "unet-fine": {
+    task: "segmentation",
+    config: (v) => `unet-fine/${v}`,
+    description: "U-Net segmentation on a window around the U-Net's head (coarse-to-fine)",
+    firstStage: "unet",
+  },
   multitask: {
     task: "multitask",
     config: (v) => `multitask/${v}`,
@@ -64,6 +81,11 @@ export type ShippedFamily = (typeof SHIPPED_FAMILIES)[number];
 
 export function isFamily(name: string): boolean {
   return Object.hasOwn(FAMILIES, name);
+}
+
+/** The families that train and predict on their own (every one but the second stages). */
+export function standaloneFamilies(): string[] {
+  return Object.keys(FAMILIES).filter((f) => !FAMILIES[f].firstStage);
 }
 
 /** The family a config belongs to: its name prefix (`unet/cpu`), else its task. */
@@ -92,7 +114,7 @@ async function hasModel(dir: string): Promise<boolean> {
  * config file. Throws InputError saying what was looked for.
  */
 export async function locateModel(spec: string, cwd = Deno.cwd()): Promise<ModelLocation> {
-  if ((SHIPPED_FAMILIES as readonly string[]).includes(spec)) {
+  if ((SHIPPED_FAMILIES as readonly string[]).includes(spec) || FAMILIES[spec]?.firstStage) {
     const dir = join(SHIPPED_ROOT, spec);
     if (!await hasModel(dir) || !await exists(join(dir, "config.json"))) {
       throw new InputError(

@@ -22,6 +22,7 @@ import type { Landmarks, Point } from "../core/types.ts";
 import { quantile } from "../metrics/summary.ts";
 import { FAMILIES, locateModel, PROJECT_ROOT, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
 import { type InputImage, Predictor } from "./predictor.ts";
+import { CoarseToFine, type ImagePredictor } from "./coarse_to_fine.ts";
 
 const dist = (p: Point, q: Point) => Math.hypot(p.x - q.x, p.y - q.y);
 
@@ -332,7 +333,9 @@ export function modelCardMarkdown(c: ModelCard): string {
     "## Use",
     "",
     "```",
-    `deno task predict --model ${c.family} --input <image or folder> --out predictions.csv`,
+    `deno task predict --model ${
+      FAMILIES[c.family]?.firstStage ? `${FAMILIES[c.family].firstStage} --refine ` : ""
+    }${c.family} --input <image or folder> --out predictions.csv`,
     "```",
     "",
     "## Data",
@@ -415,7 +418,11 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
   const where = await locateModel(spec);
   const config = await readRunConfig(where.configPath);
   const val = await validationSet(config);
-  const predictor = await Predictor.fromDir(where.weightsDir, config);
+  // A second stage is scored, and its float16 copy verified, behind the shipped first stage.
+  const firstStage = FAMILIES[family]?.firstStage;
+  const coarse = firstStage ? await Predictor.load(firstStage) : undefined;
+  const fine = await Predictor.fromDir(where.weightsDir, config);
+  const predictor: ImagePredictor = coarse ? new CoarseToFine(coarse, fine) : fine;
   const scored = await scorePredictor(predictor, val.samples, val.records, config.seed);
   const study = await confidenceStudy(predictor, val.samples);
   const run = await Deno.readTextFile(join(where.configPath, "..", "run.json")).then(
@@ -431,11 +438,13 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
     run,
     study,
   );
+  const priors = coarse ? await coarse.predict(val.samples) : undefined;
   predictor.dispose();
-  const verifyImages = val.samples.map((s) => ({
+  const verifyImages = val.samples.map((s, i) => ({
     id: s.id,
     image: s.image,
     landmarks: s.landmarks,
+    ...(priors ? { prior: priors[i].landmarks } : {}),
   }));
   const card = await shipCheckpoint(spec, family, metrics, {
     verifyImages,

@@ -133,6 +133,39 @@ export function tiltErrorRows(runs: readonly Pick<FamilyRun, "family" | "evaluat
   });
 }
 
+/**
+ * One row per run: n, true OFD range and MRE per third of the images by true OFD length (small,
+ * middle, large heads), thirds cut on the first run's images and applied by id to the others. A
+ * letterboxed input gives a small head few pixels; this is where a head-crop second stage pays.
+ */
+export function headSizeRows(runs: readonly Pick<FamilyRun, "family" | "evaluation">[]): Row[] {
+  if (runs.length === 0) return [];
+  const ofd = (l: Landmarks) => Math.hypot(l[1].x - l[0].x, l[1].y - l[0].y);
+  const sorted = [...runs[0].evaluation.cases].sort((a, b) => ofd(a.truth) - ofd(b.truth));
+  const n = sorted.length;
+  const thirds = ["small", "middle", "large"].map((name, k) => ({
+    name,
+    cases: sorted.slice(Math.round((k * n) / 3), Math.round(((k + 1) * n) / 3)),
+  }));
+  return runs.map((r) => {
+    const mreById = new Map(r.evaluation.landmarks.images.map((i) => [i.id, i.mrePx]));
+    return {
+      family: r.family,
+      ...Object.fromEntries(thirds.flatMap(({ name, cases }) => {
+        const lengths = cases.map((c) => ofd(c.truth));
+        return [
+          [`${name} n`, cases.length],
+          [
+            `${name} OFD px`,
+            cases.length ? `${Math.round(lengths[0])}–${Math.round(lengths.at(-1)!)}` : "–",
+          ],
+          [`${name} MRE px`, mean(cases.map((c) => mreById.get(c.id) ?? NaN))],
+        ];
+      })),
+    };
+  });
+}
+
 /** How close the families come to each other and to the labels (lib/metrics/model_agreement.ts). */
 export interface AgreementStudy {
   /** Labels against each family, then every pair of families. */

@@ -31,6 +31,7 @@ import { loadDataset, loadSample } from "../data/dataset.ts";
 import { familyConfig, scorePredictor, type ValidationSet } from "../inference/compare.ts";
 import { FAMILIES, SHIPPED_ROOT } from "../inference/model_dir.ts";
 import { type ImagePrediction, Predictor } from "../inference/predictor.ts";
+import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
 import type { RunConfig } from "../training/config.ts";
 import type { EpochRecord, ProgressSink } from "../training/progress.ts";
@@ -99,6 +100,8 @@ export interface FamilyRunOptions {
   overrides?: Record<string, string>;
   /** Validation images already loaded (another family on the same split): reused when the ids match. */
   val?: ValidationSet;
+  /** For a second stage (FamilyInfo `firstStage`): the first stage's run, whose model places the window. */
+  firstStage?: FamilyRun;
   backend?: BackendReport;
   progress?: ProgressSink;
   log?: (line: string) => void;
@@ -237,13 +240,33 @@ function localDataDir(config: RunConfig, run: RunInfo): string {
   return kind === "hc18" || kind === "phantoms" ? kind : config.data.dir;
 }
 
-async function score(
+/**
+ * The predictor a family run is scored with: its own model, or for a second stage (FamilyInfo
+ * `firstStage`) that model behind the first stage's run, as `deno task predict --refine` chains them.
+ */
+async function predictorFor(
+  family: string,
   config: RunConfig,
   weightsDir: string,
-  reuse: ValidationSet | undefined,
+  firstStage: FamilyRun | undefined,
+): Promise<ImagePredictor> {
+  const fine = await Predictor.fromDir(weightsDir, config);
+  if (!familyInfo(family).firstStage) return fine;
+  // loadFamilyRun checked that firstStage is the right family's run.
+  return new CoarseToFine(
+    await Predictor.fromDir(firstStage!.weightsDir, firstStage!.config),
+    fine,
+  );
+}
+
+async function score(
+  family: string,
+  config: RunConfig,
+  weightsDir: string,
+  opts: FamilyRunOptions,
 ) {
-  const val = await validationImages(config, reuse);
-  const predictor = await Predictor.fromDir(weightsDir, config);
+  const val = await validationImages(config, opts.val);
+  const predictor = await predictorFor(family, config, weightsDir, opts.firstStage);
   try {
     const scored = await scorePredictor(predictor, val.samples, val.records, config.seed);
     return { ...scored, val, params: predictor.countParams() };
@@ -267,7 +290,7 @@ async function loadPublished(family: string, opts: FamilyRunOptions): Promise<Fa
   const config: RunConfig = { ...saved, data: { ...saved.data, dir: localDataDir(saved, run) } };
   if (config.data.dir === "hc18") await dataDir(); // imports HC18 into data/hc18 on first use
   const history = await readHistory(dir);
-  const scored = await score(config, weightsDir, opts.val);
+  const scored = await score(family, config, weightsDir, opts);
   const card = await Deno.readTextFile(join(weightsDir, "card.json")).then(
     (t) => JSON.parse(t) as { source?: { runId?: string | null } },
     () => undefined,
@@ -379,7 +402,7 @@ async function loadQuick(family: string, opts: FamilyRunOptions, why = ""): Prom
   const weightsDir = join(checkpointsRoot, runId, "best");
   // Score with the config the run saved: it holds what training derived (e.g. target statistics).
   const saved = await readJson<RunConfig>(join(runDir, "config.json"));
-  const scored = await score(saved, weightsDir, opts.val);
+  const scored = await score(family, saved, weightsDir, opts);
   const note = `${why ? why + "\n\n" : ""}**Quick run** \`${runId}\` (config \`${config.name}\`, ` +
     `${config.epochs} epochs × ${config.stepsPerEpoch || "all"} steps on ${
       run.data?.images ?? "?"
@@ -410,7 +433,24 @@ async function loadQuick(family: string, opts: FamilyRunOptions, why = ""): Prom
  * else the quick phantom run (trained now, or reused with `reuse`).
  */
 export async function loadFamilyRun(family: string, opts: FamilyRunOptions): Promise<FamilyRun> {
-  familyInfo(family);
+  const { firstStage } = familyInfo(family);
+  if (firstStage && opts.firstStage?.family !== firstStage) {
+    throw new InputError(
+      `${family} is a second stage: pass the ${firstStage} run as firstStage`,
+      undefined,
+      undefined,
+      opts.firstStage?.family,
+    );
+  }
+  const run = await loadRun(family, opts);
+  if (!firstStage) return run;
+  const note = `${run.note} Scored as the second stage behind the ${firstStage} model of ` +
+    `the ${opts.firstStage!.source} run above, which places each window (coarse-to-fine); ` +
+    "its training curves' validation windows come from the labels instead.";
+  return { ...run, note };
+}
+
+async function loadRun(family: string, opts: FamilyRunOptions): Promise<FamilyRun> {
   if (opts.quick) return await loadQuick(family, opts);
   const missing = await missingPublished(family, opts.publishedRoot, opts.shippedRoot);
   if (missing.length === 0) return await loadPublished(family, opts);

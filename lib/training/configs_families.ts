@@ -8,6 +8,8 @@
  *                   60 minutes on the 2-core CPU with the fast backend (lib/backend, cpu-dnnl).
  *   <family>/quick  smoke run on phantoms at 64 px, 3 × 8 steps, about a minute.
  *   <family>/seed   the full-size model at the seed's input size (512 px), for GPU users.
+ *   <family>-fine/cpu, <family>-fine/quick   (heatmap, unet) the same on a window around the head:
+ *                   the second stage of coarse-to-fine (lib/inference/coarse_to_fine.ts).
  *
  * Measured on HC18 with no other job on the machine (30 Nov, after the NHWC/swish kernels): the
  * heatmap config (half-width encoder) trained 30 epochs in 17.6 min on ONE thread while a
@@ -101,7 +103,7 @@ interface Family {
   what: string;
   cpu: { model: string; override: Override; note: string };
   seed?: { model: string; options?: Record<string, unknown> };
-  /** Registers `<name>/fine`, the coarse-to-fine second stage. */
+  /** Registers `<name>-fine/cpu` and `<name>-fine/quick`, the coarse-to-fine second stage. */
   fine?: boolean;
 }
 
@@ -147,7 +149,6 @@ const FAMILIES: Family[] = [
   },
   {
     name: "deeplab",
-    fine: true,
     task: "segmentation",
     what: "DeepLabV3+ cranium segmentation, Dice + BCE, ellipse post-processing",
     cpu: {
@@ -198,10 +199,15 @@ for (const f of FAMILIES) {
     override: QUICK,
   });
   if (f.fine) {
-    registerConfig(`${f.name}/fine`, {
+    registerConfig(`${f.name}-fine/cpu`, {
       extends: `${f.name}/cpu`,
-      description: `${f.what}: the cpu config on a window around the head (coarse-to-fine ` +
-        "second stage; needs a first-stage model at inference).",
+      description: `${f.what}: ${f.name}/cpu on a window around the head (coarse-to-fine ` +
+        `second stage; needs ${f.name} as the first stage at inference).`,
+      override: FINE,
+    });
+    registerConfig(`${f.name}-fine/quick`, {
+      extends: `${f.name}/quick`,
+      description: `${f.what}: ${f.name}/quick on a window around the head (smoke run).`,
       override: FINE,
     });
   }

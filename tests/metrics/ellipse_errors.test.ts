@@ -7,7 +7,7 @@ import {
   tiltBinLabel,
 } from "../../lib/metrics/ellipse_errors.ts";
 import { evaluate } from "../../lib/metrics/evaluation.ts";
-import { ellipseErrorRows, tiltErrorRows } from "../../lib/notebook/comparison.ts";
+import { ellipseErrorRows, headSizeRows, tiltErrorRows } from "../../lib/notebook/comparison.ts";
 import { close, DEG, head, rotate, shift } from "./helpers.ts";
 
 const T = head(40, 30); // b/a = 0.75
@@ -194,4 +194,27 @@ Deno.test("tiltErrorRows (notebooks 03, 07): n and MRE per tilt bin, one row per
   close(r["tilt 30–50° MRE px"] as number, NaN, "empty bin");
   assert.equal(r["tilt ≥ 50° n"], 1);
   close(r["tilt ≥ 50° MRE px"] as number, 6, "steep bin");
+});
+
+Deno.test("headSizeRows (notebooks 04, 05): MRE per third by true OFD length, thirds from the first run", () => {
+  // Six heads with OFD 40…90 px (head(a, b) has OFD 2a); run A is off by 1…6 px, run B by 2 px.
+  const truths = [20, 25, 30, 35, 40, 45].map((a) => head(a, a * 0.8));
+  const a = evaluate(
+    truths.map((t, i) => ({ id: `${i}`, pred: shift(t, i + 1, 0), truth: t })),
+    { bootstrapResamples: 10 },
+  );
+  // Run B lists the images in another order: bins go by id, not position.
+  const b = evaluate(
+    truths.map((t, i) => ({ id: `${i}`, pred: shift(t, 0, 2), truth: t })).reverse(),
+    { bootstrapResamples: 10 },
+  );
+  const [ra, rb] = headSizeRows([{ family: "A", evaluation: a }, { family: "B", evaluation: b }]);
+  assert.equal(ra["small n"], 2);
+  assert.equal(ra["small OFD px"], "40–50");
+  assert.equal(ra["large OFD px"], "80–90");
+  close(ra["small MRE px"] as number, 1.5, "A small");
+  close(ra["middle MRE px"] as number, 3.5, "A middle");
+  close(ra["large MRE px"] as number, 5.5, "A large");
+  for (const k of ["small", "middle", "large"]) close(rb[`${k} MRE px`] as number, 2, `B ${k}`);
+  assert.deepEqual(headSizeRows([]), []);
 });

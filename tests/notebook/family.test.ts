@@ -19,6 +19,8 @@ import {
   trainingCurveFigures,
 } from "../../lib/notebook/family_views.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
+import { CoarseToFine } from "../../lib/inference/coarse_to_fine.ts";
+import { Predictor } from "../../lib/inference/predictor.ts";
 
 await initBackend({ prefer: "cpu" });
 
@@ -128,6 +130,40 @@ Deno.test("loadFamilyRun: quick run, its reuse, fallback note, and the published
     quick.evaluation.landmarks.images.map((i) => i.mrePx),
   );
   assert.equal(trainingCurveFigures(published.history).length, 2, "no Dice column, no Dice chart");
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("loadFamilyRun: a second stage is scored behind its first stage, and refused without it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "family-test-" });
+  const opts = tinyOptions(root, await tinyData(root));
+  const coarse = await loadFamilyRun("heatmap", opts);
+  await assert.rejects(
+    () => loadFamilyRun("heatmap-fine", opts),
+    (e: unknown) => e instanceof InputError && /second stage/.test(e.message),
+  );
+  await assert.rejects(
+    () => loadFamilyRun("heatmap-fine", { ...opts, firstStage: { ...coarse, family: "unet" } }),
+    InputError,
+  );
+  const fine = await loadFamilyRun("heatmap-fine", {
+    ...opts,
+    firstStage: coarse,
+    val: coarse.val,
+  });
+  assert.equal(fine.config.augment.headCrop, 1.35);
+  assert.ok(fine.note.includes("second stage behind the heatmap model"));
+  // The same numbers as chaining the two checkpoints by hand.
+  const chain = new CoarseToFine(
+    await Predictor.fromDir(coarse.weightsDir, coarse.config),
+    await Predictor.fromDir(fine.weightsDir, fine.config),
+  );
+  try {
+    const want = await chain.predict(coarse.val.samples);
+    assert.deepEqual(fine.predictions.map((p) => p.landmarks), want.map((p) => p.landmarks));
+    assert.equal(fine.params, chain.countParams());
+  } finally {
+    chain.dispose();
+  }
   await Deno.remove(root, { recursive: true });
 });
 

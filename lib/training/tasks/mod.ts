@@ -50,10 +50,12 @@ export async function createTaskAdapter(config: RunConfig): Promise<TaskAdapter>
   return (await loadTask(config.task))(config);
 }
 
-/** Config families named after their model rather than their task. */
+/** Config families named after their model (or coarse-to-fine stage) rather than their task. */
 const FAMILY_TASKS: Readonly<Record<string, TaskName>> = {
   unet: "segmentation",
   deeplab: "segmentation",
+  "heatmap-fine": "heatmap",
+  "unet-fine": "segmentation",
 };
 
 /**
