@@ -1,7 +1,7 @@
 /**
  * Write the HC18 challenge result CSV for the 335 unlabeled test images with a trained model.
  *
- *   deno task hc18:submit --model <coord|heatmap|unet|deeplab|checkpoint dir>
+ *   deno task hc18:submit --model <coord|heatmap|unet|deeplab|checkpoint dir> [--refine <fine>]
  *                         [--data ../shared/data/hc18] [--out results/hc18_submission.csv]
  *                         [--config <config.json>] [--no-tta]
  *
@@ -39,6 +39,7 @@ import {
   SHIPPED_ROOT,
 } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
+import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
 import { countProgress } from "../inference/progress.ts";
 import { ttaVariants } from "../inference/uncertainty.ts";
 import { validateConfig } from "../training/config.ts";
@@ -49,6 +50,8 @@ const HELP = `Usage: deno task hc18:submit --model M [options]
   --model M       shipped model (${SHIPPED_FAMILIES.join(", ")}: checkpoints/<name>/) or a
                   checkpoint folder (checkpoints/runs/<id>, …/best, …/last, or any folder with
                   model.json and its config.json)
+  --refine F      coarse-to-fine: a head-crop second stage (heatmap-fine, unet-fine, or a checkpoint
+                  trained with a <family>-fine config) that looks again around M's prediction
   --data DIR      HC18 folder with test_set/ (default: ../shared/data/hc18 beside the project)
   --out FILE      result CSV (default: results/hc18_submission.csv); QA table beside it (_qa.csv)
   --config FILE   the run's config.json, when it is not next to the checkpoint or in results/runs/
@@ -103,6 +106,7 @@ export async function main(args: string[]): Promise<number> {
     args,
     options: {
       model: { type: "string" },
+      refine: { type: "string" },
       data: { type: "string" },
       out: { type: "string" },
       config: { type: "string" },
@@ -128,14 +132,24 @@ export async function main(args: string[]): Promise<number> {
   const { weightsDir, configPath } = await locateCheckpoint(values.model, values.config);
   const config = await readRunConfig(configPath);
   validateConfig(config);
+  const refine = values.refine ? await locateModel(values.refine) : undefined;
   const cases = (await listHc18TestSet(dataDir)).slice(0, limit);
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
-  const predictor = await Predictor.fromDir(weightsDir, config, { batchSize });
+  const first = await Predictor.fromDir(weightsDir, config, { batchSize });
+  const second = refine
+    ? await Predictor.fromDir(refine.weightsDir, await readRunConfig(refine.configPath), {
+      batchSize,
+    })
+    : undefined;
+  const predictor: ImagePredictor = second ? new CoarseToFine(first, second) : first;
+  const last = second ?? first;
   console.error(
-    `model ${config.model.name} (${predictor.family}, ${config.inputSize} px) from ${weightsDir}, ` +
-      `config ${configPath}; ${cases.length} test images from ${dataDir}` +
-      (tta ? `; TTA (${ttaVariants(config.inputSize).length} variants per image)` : "; no TTA"),
+    `model ${config.model.name} (${first.family}, ${config.inputSize} px) from ${weightsDir}, ` +
+      `config ${configPath}` +
+      (second ? `; refined by ${second.config.model.name} from ${second.dir}` : "") +
+      `; ${cases.length} test images from ${dataDir}` +
+      (tta ? `; TTA (${ttaVariants(last.inputSize).length} variants per image)` : "; no TTA"),
   );
   try {
     const progress = countProgress("hc18:submit");

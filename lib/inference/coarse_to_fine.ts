@@ -10,10 +10,12 @@
  * Both stages decode through their own exact inverse maps, so the result is in original pixels like
  * any Predictor's. The first stage runs without TTA: its job is the window, which a few pixels of
  * error do not change. A first-stage failure sends the second stage to the wrong place; the
- * fine model cannot recover a head outside its window.
+ * fine model cannot recover a head outside its window. No head at all from the first stage
+ * leaves nothing to refine (see `predict`).
  */
 import type { ImagePrediction, InputImage, PredictOptions, Predictor } from "./predictor.ts";
 import { InputError } from "../core/errors.ts";
+import { spansHead } from "../transforms/pipeline.ts";
 
 /** What scoring needs from a predictor: one model or a chain of two. */
 export interface ImagePredictor {
@@ -46,16 +48,30 @@ export class CoarseToFine implements ImagePredictor {
     return this.coarse.countParams() + this.fine.countParams();
   }
 
-  /** The second stage's predictions; `opts` (TTA) applies to it alone. */
+  /**
+   * The second stage's predictions; `opts` (TTA) applies to it alone. Where the first stage found
+   * no head (e.g. an empty mask, whose landmarks collapse onto the image centre) there is no
+   * window to look at: that image keeps the first stage's prediction, with an issue saying so.
+   */
   async predict(
     images: readonly InputImage[],
     opts: PredictOptions = {},
   ): Promise<ImagePrediction[]> {
     const first = await this.coarse.predict(images);
-    return await this.fine.predict(
-      images.map((img, i) => ({ ...img, prior: first[i].landmarks })),
+    const found = images.flatMap((_, i) => (spansHead(first[i].landmarks) ? [i] : []));
+    const second = await this.fine.predict(
+      found.map((i) => ({ ...images[i], prior: first[i].landmarks })),
       opts,
     );
+    const out = first.map((p): ImagePrediction => ({
+      ...p,
+      issues: [
+        ...(p.issues ?? []),
+        "coarse-to-fine: no head from the first stage, kept its answer",
+      ],
+    }));
+    found.forEach((i, k) => (out[i] = second[k]));
+    return out;
   }
 
   dispose(): void {

@@ -228,6 +228,16 @@ export function letterbox(size: number): Transform {
   });
 }
 
+/** The longer of the two axes the landmarks span, px. */
+function longerAxis([o1, o2, b1, b2]: Landmarks): number {
+  return Math.max(Math.hypot(o1.x - o2.x, o1.y - o2.y), Math.hypot(b1.x - b2.x, b1.y - b2.y));
+}
+
+/** Whether the landmarks span a head a window can be built around (an axis of ≥ 1 px). */
+export function spansHead(landmarks: Landmarks): boolean {
+  return longerAxis(landmarks) >= 1;
+}
+
 /**
  * The head window of `headCrop`: centred on the landmarks' mean (the ellipse centre, for axis
  * ends), side = margin × the longer of the two axes. Throws when the points span no head, e.g. a
@@ -238,7 +248,7 @@ export function headWindow(
   margin: number,
 ): { cx: number; cy: number; side: number } {
   const [o1, o2, b1, b2] = landmarks;
-  const axis = Math.max(Math.hypot(o1.x - o2.x, o1.y - o2.y), Math.hypot(b1.x - b2.x, b1.y - b2.y));
+  const axis = longerAxis(landmarks);
   if (!(axis >= 1 && margin > 0)) {
     throw new InputError(
       "head crop: the landmarks span no head (a crop model needs first-stage landmarks)",

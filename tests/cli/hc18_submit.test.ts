@@ -15,6 +15,7 @@ import { ellipseToLandmarks, landmarksToEllipse } from "../../lib/geometry/ellip
 import { measuresFromEllipse } from "../../lib/geometry/measures.ts";
 import { readGray, writeGrayPng } from "../../lib/io/image.ts";
 import { Predictor } from "../../lib/inference/predictor.ts";
+import { CoarseToFine } from "../../lib/inference/coarse_to_fine.ts";
 import { createModel } from "../../lib/models/mod.ts";
 import { evalPipeline } from "../../lib/transforms/pipeline.ts";
 import type { RunConfig } from "../../lib/training/config.ts";
@@ -204,6 +205,41 @@ Deno.test("hc18:submit: a checkpoint trained for two steps, TTA by default and -
       } finally {
         predictor.dispose();
       }
+    });
+
+    await t.step("--refine: rows are the coarse-to-fine chain's ellipses", async () => {
+      // The same weights as a head-crop model: what matters here is the wiring, not accuracy.
+      const fineDir = join(tmp, "fine");
+      await Deno.mkdir(fineDir);
+      for (const f of ["model.json", "weights.bin"]) {
+        await Deno.copyFile(join(runDir, "best", f), join(fineDir, f));
+      }
+      const fineConfig = { ...config, augment: { ...config.augment, headCrop: 1.35 } };
+      await Deno.writeTextFile(join(fineDir, "config.json"), JSON.stringify(fineConfig));
+      assert.equal(await cli(runDir, "refined.csv", "--refine", fineDir, "--no-tta"), 0);
+      const got = await readOutputs(join(tmp, "out", "refined.csv"));
+      const chain = new CoarseToFine(
+        await Predictor.fromDir(join(runDir, "best"), config),
+        await Predictor.fromDir(fineDir, fineConfig),
+      );
+      try {
+        const images = await Promise.all(NAMES.map(async (id, i) => ({
+          id,
+          image: await readGray(join(data, "test_set", id)),
+          pixelSizeMm: PX[i],
+        })));
+        const preds = await chain.predict(images);
+        preds.forEach((p, i) => {
+          const want = submissionRow(NAMES[i], p.ellipse, PX[i]);
+          assertClose(got.rows[i], rowNumbers(want), 1e-12, `refined ${NAMES[i]}`);
+        });
+      } finally {
+        chain.dispose();
+      }
+      await assert.rejects(
+        () => cli(runDir, "x.csv", "--refine", join(tmp, "nowhere")),
+        InputError,
+      );
     });
 
     await t.step(

@@ -56,18 +56,40 @@ Deno.test("coarse-to-fine is the fine model on the coarse model's landmarks; sta
   }
 });
 
-Deno.test("a head-crop segmentation model's mask is on the image grid: the window, nothing outside", async () => {
-  // A model that calls every input pixel foreground (logit +10), so the mask is its window.
-  const model = tf.sequential({
+/** A segmentation "model" whose every pixel has this logit (32 px input, the fine run's channels). */
+function constantLogit(value: number): tf.LayersModel {
+  return tf.sequential({
     layers: [tf.layers.conv2d({
       inputShape: [32, 32, fineRun.outcome.config.channels],
       filters: 1,
       kernelSize: 1,
       kernelInitializer: "zeros",
-      biasInitializer: tf.initializers.constant({ value: 10 }),
+      biasInitializer: tf.initializers.constant({ value }),
     })],
   });
-  const fine = await Predictor.fromModel(model, fineRun.outcome.config);
+}
+
+Deno.test("no head from the first stage: the image keeps its first-stage answer, with an issue", async () => {
+  const wholeImage = { ...fineRun.outcome.config, augment: { headCrop: 0 } };
+  const coarse = await Predictor.fromModel(constantLogit(-10), wholeImage);
+  const fine = await Predictor.fromModel(constantLogit(10), fineRun.outcome.config);
+  const chain = new CoarseToFine(coarse, fine);
+  try {
+    const [first] = await coarse.predict([images[0]]);
+    const [got] = await chain.predict([images[0]]);
+    assert.deepEqual(got.landmarks, first.landmarks);
+    assert.deepEqual(got.issues, [
+      ...(first.issues ?? []),
+      "coarse-to-fine: no head from the first stage, kept its answer",
+    ]);
+  } finally {
+    chain.dispose();
+  }
+});
+
+Deno.test("a head-crop segmentation model's mask is on the image grid: the window, nothing outside", async () => {
+  // A model that calls every input pixel foreground, so the mask is its window.
+  const fine = await Predictor.fromModel(constantLogit(10), fineRun.outcome.config);
   try {
     // A small head near the top-left corner: the window is x, y ∈ [6.5, 33.5] × [−3.5, 23.5].
     const prior: Landmarks = [{ x: 10, y: 10 }, { x: 30, y: 10 }, { x: 20, y: 5 }, {
