@@ -99,3 +99,31 @@ Deno.test("shipCheckpoint: self-describing folder, float16 kernels, loads by pat
     /task coord, family unet is segmentation/,
   );
 });
+
+Deno.test("shipCheckpoint: a second stage is verified on its windows, and its card names both stages", async () => {
+  const run = await tinyRun("heatmap/quick", { augment: { headCrop: 1.35 } });
+  const root = join(run.root, "shipped");
+  const verify = [11, 12].map((s) => {
+    const p = generatePhantom(s, { width: 70, height: 50 });
+    // The labels stand in for a first stage's answer here.
+    return { id: `v${s}.png`, image: p.image, landmarks: p.landmarks, prior: p.landmarks };
+  });
+  const card = await shipCheckpoint(run.outcome.checkpointDir, "heatmap-fine", {}, {
+    root,
+    verifyImages: verify,
+  });
+  assert.equal(card.weights.verifiedImages, 2);
+  assert.ok(card.weights.maxLandmarkShiftPx! < 0.5, `shift ${card.weights.maxLandmarkShiftPx}`);
+  assert.match(
+    await Deno.readTextFile(join(root, "heatmap-fine", "model_card.md")),
+    /deno task predict --model heatmap --refine heatmap-fine/,
+  );
+  // Without windows there is nothing to verify on: the crop model refuses.
+  await assert.rejects(
+    shipCheckpoint(run.outcome.checkpointDir, "heatmap-fine", {}, {
+      root,
+      verifyImages: verify.map(({ prior: _p, ...v }) => v),
+    }),
+    /first-stage/,
+  );
+});
