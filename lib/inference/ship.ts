@@ -449,7 +449,12 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
   const card = await shipCheckpoint(spec, family, metrics, {
     verifyImages,
     notes: "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split " +
-      "(original pixels); tta_auroc: AUROC of error > 2 mm against the TTA confidence (predict's default).",
+      "(original pixels); tta_auroc: AUROC of error > 2 mm against the TTA confidence (predict's default)." +
+      (firstStage
+        ? ` Scored as the second stage behind checkpoints/${firstStage}/, which places each ` +
+          "window (coarse-to-fine); params and ms_per_image count both stages. The run's own " +
+          "validation metrics used windows around the labels and are optimistic."
+        : ""),
   });
   console.log(modelCardMarkdown(card));
 }
