@@ -14,6 +14,7 @@ import {
   sourcesMarkdown,
 } from "../../lib/notebook/comparison.ts";
 import { type FamilyRun, type FamilyRunOptions, loadFamilyRun } from "../../lib/notebook/family.ts";
+import { stageRows } from "../../lib/notebook/coarse_to_fine.ts";
 import { predictedHeatmapsPng, subpixelGainRows } from "../../lib/notebook/family_heatmap.ts";
 import {
   architectureRows,
@@ -120,6 +121,16 @@ Deno.test("comparison: one split, one row per family, Wilcoxon as computed direc
   const direct = wilcoxonSignedRank(mm(runs.coord), mm(runs.heatmap));
   assert.equal(w[0].p, direct.pValue);
   assert.equal(w[0].W, direct.statistic);
+});
+
+Deno.test("stageRows: headline metrics per stage setup, Dice only with masks, ms per image", async () => {
+  const { runs } = await fixture;
+  const [h, u] = stageRows([runs.heatmap, runs.unet]);
+  assert.equal(h.model, "heatmap");
+  assert.equal(h["MRE px"], runs.heatmap.evaluation.landmarks.px.radial.mean);
+  assert.equal("Dice" in h, false);
+  assert.equal(u.Dice, runs.unet.evaluation.segmentation!.dice.mean);
+  assert.equal(u["ms/image"], runs.unet.msPerImage);
 });
 
 Deno.test("loadAllFamilies: without every published run, all families take the reused quick runs", async () => {
