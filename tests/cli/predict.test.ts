@@ -7,6 +7,9 @@ import { generatePhantom } from "../../lib/data/phantom.ts";
 import { main } from "../../lib/cli/predict.ts";
 import { errorsPathFor } from "../../lib/inference/batch.ts";
 import { tinyRun } from "../inference/helpers.ts";
+import { CoarseToFine } from "../../lib/inference/coarse_to_fine.ts";
+import { Predictor } from "../../lib/inference/predictor.ts";
+import { readGray } from "../../lib/io/image.ts";
 
 const run = await tinyRun();
 const model = run.outcome.checkpointDir;
@@ -146,5 +149,41 @@ Deno.test("predict CLI: nothing predictable → exit 1 and no CSV; bad arguments
   await assert.rejects(
     main(["--model", model, "--input", dir, "--out", out, "--pixel-size-csv", sizes]),
     /row 2.*positive/,
+  );
+});
+
+Deno.test("predict CLI: --refine chains a head-crop second stage behind --model", async () => {
+  // The tiny run's weights as a head-crop model: the wiring is under test, not accuracy.
+  const fineDir = join(run.root, "fine");
+  await Deno.mkdir(fineDir, { recursive: true });
+  for (const f of ["model.json", "weights.bin"]) {
+    await Deno.copyFile(join(model, "best", f), join(fineDir, f));
+  }
+  const fineConfig = { ...run.outcome.config, augment: { headCrop: 1.35 } };
+  await Deno.writeTextFile(join(fineDir, "config.json"), JSON.stringify(fineConfig));
+  const dir = join(run.root, "refine-in");
+  await Deno.mkdir(dir, { recursive: true });
+  const raw = { raw: { width: 77, height: 53, channels: 1 as const } };
+  await sharp(grey8(21, 77, 53), raw).png().toFile(join(dir, "a.png"));
+  const out = join(run.root, "refine-out", "pred.csv");
+  const args = ["--model", model, "--input", dir, "--out", out, "--no-tta", "--backend", "cpu"];
+  assert.equal(await main([...args, "--refine", fineDir]), 0);
+  const chain = new CoarseToFine(await Predictor.load(model), await Predictor.load(fineDir));
+  try {
+    const image = await readGray(join(dir, "a.png"));
+    const [want] = await chain.predict([{ id: "a.png", image }]);
+    const [row] = (await readCsv(out)).rows;
+    // The CSV rounds to 3 decimals.
+    const got = row.slice(1, 9).map(Number);
+    want.landmarks.flatMap((p) => [p.x, p.y]).forEach((v, i) =>
+      assert.ok(Math.abs(got[i] - v) <= 5e-4, `column ${i + 1}: ${got[i]} vs ${v}`)
+    );
+  } finally {
+    chain.dispose();
+  }
+  // The stages the wrong way round: the head-crop model cannot be the first.
+  await assert.rejects(
+    () => main([...args.slice(0, 1), fineDir, ...args.slice(2), "--refine", model]),
+    /first stage/,
   );
 });
