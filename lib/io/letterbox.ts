@@ -37,19 +37,12 @@ export function letterboxTransform(
   if (!(srcWidth > 0 && srcHeight > 0 && size > 0)) {
     throw new RangeError(`letterbox: bad sizes ${srcWidth}×${srcHeight} → ${size}`);
   }
-  const scale = size / Math.max(srcWidth, srcHeight);
-  const padX = (size - srcWidth * scale) / 2;
-  const padY = (size - srcHeight * scale) / 2;
-  return {
-    srcWidth,
-    srcHeight,
-    size,
-    scale,
-    padX,
-    padY,
-    toModel: (p) => ({ x: (p.x + 0.5) * scale - 0.5 + padX, y: (p.y + 0.5) * scale - 0.5 + padY }),
-    toImage: (p) => ({ x: (p.x + 0.5 - padX) / scale - 0.5, y: (p.y + 0.5 - padY) / scale - 0.5 }),
-  };
+  // The whole image as the window: centred, its longer side spanning the input.
+  return windowTransform(srcWidth, srcHeight, size, {
+    cx: (srcWidth - 1) / 2,
+    cy: (srcHeight - 1) / 2,
+    side: Math.max(srcWidth, srcHeight),
+  });
 }
 
 /**

@@ -128,15 +128,14 @@ Deno.test("unletterboxImage brings a model-space dot back to its image position"
   assert.ok(Math.hypot(c.x - p.x, c.y - p.y) < 0.05, JSON.stringify(c));
 });
 
-Deno.test("windowTransform: the whole image as the window is the letterbox", () => {
-  const a = letterboxTransform(800, 540, 256);
-  const b = windowTransform(800, 540, 256, { cx: 399.5, cy: 269.5, side: 800 });
-  assert.equal(b.scale, a.scale);
-  assert.ok(Math.abs(b.padX - a.padX) < 1e-12 && Math.abs(b.padY - a.padY) < 1e-12);
-  for (const p of [{ x: -0.5, y: -0.5 }, { x: 123.25, y: 77 }, { x: 799.5, y: 539.5 }]) {
-    const [u, v] = [a.toModel(p), b.toModel(p)];
-    assert.ok(Math.abs(u.x - v.x) < 1e-9 && Math.abs(u.y - v.y) < 1e-9);
-  }
+Deno.test("letterboxTransform is the whole-image window: the hand formula on a portrait image", () => {
+  // 53 × 77 into 32: scale 32/77, padX = (32 − 53·32/77)/2, padY = 0.
+  const t = letterboxTransform(53, 77, 32);
+  assert.equal(t.scale, 32 / 77);
+  assert.ok(Math.abs(t.padX - (32 - (53 * 32) / 77) / 2) < 1e-12);
+  assert.ok(Math.abs(t.padY) < 1e-12);
+  const p = t.toModel({ x: -0.5, y: 76.5 });
+  assert.ok(Math.abs(p.x - (t.padX - 0.5)) < 1e-12 && Math.abs(p.y - 31.5) < 1e-12);
 });
 
 Deno.test("windowTransform: hand-computed window, exact round trip", () => {
