@@ -10,7 +10,19 @@ const fine = await tinyRun("heatmap/quick", {
   augment: { headCrop: 1.35 },
   data: { ...coarse.outcome.config.data },
 });
-const otherSplit = await tinyRun("heatmap/quick", { augment: { headCrop: 1.35 } });
+// The fine model's weights under a config with another validation fraction: another split.
+const otherSplit = join(coarse.root, "other-split");
+await Deno.mkdir(otherSplit);
+for (const f of ["model.json", "weights.bin"]) {
+  await Deno.copyFile(join(fine.outcome.checkpointDir, "best", f), join(otherSplit, f));
+}
+await Deno.writeTextFile(
+  join(otherSplit, "config.json"),
+  JSON.stringify({
+    ...fine.outcome.config,
+    data: { ...fine.outcome.config.data, valFraction: 0.5 },
+  }),
+);
 
 async function scoreJson(args: string[]): Promise<Record<string, unknown>> {
   const out = join(coarse.root, `score-${crypto.randomUUID()}.json`);
@@ -44,7 +56,7 @@ Deno.test("score CLI: stages from different splits, or no --model, are refused",
         "--model",
         coarse.outcome.checkpointDir,
         "--refine",
-        otherSplit.outcome.checkpointDir,
+        otherSplit,
         "--backend",
         "cpu",
       ]),
