@@ -26,7 +26,7 @@ const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [op
   --model M            shipped model (${SHIPPED_FAMILIES.join(", ")}: checkpoints/<name>/) or a
                        checkpoint folder (checkpoints/runs/<id>, …/best, or any folder with
                        model.json and its config.json)
-  --refine F           coarse-to-fine: a head-crop model (trained with a <family>/fine config) that
+  --refine F           coarse-to-fine: a head-crop model (trained with a <family>-fine config) that
                        looks again at a window around M's prediction; M is then the first stage
   --input PATH         one image, or a folder of images (PNG/JPEG/TIFF…, 8 or 16 bit, grey or RGB;
                        HC18 *_Annotation.png files are skipped)

@@ -5,7 +5,7 @@
  *   deno task score --model <family|checkpoint dir> [--refine <head-crop checkpoint>] [--tta]
  *                   [--out results/score-<model>.json]
  *
- * `--refine` names a second-stage model trained with a `<family>/fine` config
+ * `--refine` names a second-stage model trained with a `<family>-fine` config
  * (lib/inference/coarse_to_fine.ts); `--model` is then the first stage. Both must come from runs on
  * the same split, else a validation image could have been a training image for one of them.
  */
@@ -25,7 +25,7 @@ import { runMain } from "./run_main.ts";
 const HELP = `Usage: deno task score --model M [--refine F] [options]
 
   --model M       shipped model (checkpoints/<name>/) or a checkpoint folder, as for predict
-  --refine F      a head-crop second stage (trained with <family>/fine); M is then the first stage
+  --refine F      a head-crop second stage (trained with <family>-fine); M is then the first stage
   --tta           score the test-time-augmented predictions (of the last stage)
   --out FILE      also write the metrics as JSON (default: none)
   --backend NAME  tfjs backend to try first
