@@ -132,16 +132,12 @@ export async function main(args: string[]): Promise<number> {
   const { weightsDir, configPath } = await locateCheckpoint(values.model, values.config);
   const config = await readRunConfig(configPath);
   validateConfig(config);
-  const refine = values.refine ? await locateModel(values.refine) : undefined;
+  if (values.refine) await locateModel(values.refine);
   const cases = (await listHc18TestSet(dataDir)).slice(0, limit);
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
   const first = await Predictor.fromDir(weightsDir, config, { batchSize });
-  const second = refine
-    ? await Predictor.fromDir(refine.weightsDir, await readRunConfig(refine.configPath), {
-      batchSize,
-    })
-    : undefined;
+  const second = values.refine ? await Predictor.load(values.refine, { batchSize }) : undefined;
   const predictor: ImagePredictor = second ? new CoarseToFine(first, second) : first;
   const last = second ?? first;
   console.error(

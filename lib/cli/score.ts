@@ -15,11 +15,10 @@ import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
-import { metricsOf, scorePredictor, validationSet } from "../inference/compare.ts";
-import { locateModel, PROJECT_ROOT, readRunConfig } from "../inference/model_dir.ts";
+import { metricsOf, scorePredictor, splitKey, validationSet } from "../inference/compare.ts";
+import { locateModel, PROJECT_ROOT } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { textTable } from "../notebook/table.ts";
-import type { RunConfig } from "../training/config.ts";
 import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task score --model M [--refine F] [options]
@@ -30,17 +29,6 @@ const HELP = `Usage: deno task score --model M [--refine F] [options]
   --out FILE      also write the metrics as JSON (default: none)
   --backend NAME  tfjs backend to try first
   --help          this text`;
-
-async function load(spec: string): Promise<Predictor> {
-  const where = await locateModel(spec);
-  return await Predictor.fromDir(where.weightsDir, await readRunConfig(where.configPath));
-}
-
-/** The fields that decide which images are validation images. */
-function splitOf(config: RunConfig): string {
-  const d = config.data;
-  return JSON.stringify([d.dir, d.valFraction, d.splitSeed, d.folds, d.fold, d.limit]);
-}
 
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -63,14 +51,15 @@ export async function main(args: string[]): Promise<number> {
   if (values.refine) await locateModel(values.refine);
   console.error(formatBackendReport(await initBackend({ prefer: values.backend })));
 
-  const first = await load(values.model);
-  const second = values.refine ? await load(values.refine) : undefined;
-  if (second && splitOf(first.config) !== splitOf(second.config)) {
-    throw new InputError(
-      `--model and --refine were trained on different splits: ${splitOf(first.config)} vs ${
-        splitOf(second.config)
-      }`,
-    );
+  const first = await Predictor.load(values.model);
+  const second = values.refine ? await Predictor.load(values.refine) : undefined;
+  if (second) {
+    const [a, b] = [await splitKey(first.config), await splitKey(second.config)];
+    if (a.key !== b.key) {
+      throw new InputError(
+        `--model and --refine were trained on different splits: ${a.key} vs ${b.key}`,
+      );
+    }
   }
   const predictor: ImagePredictor = second ? new CoarseToFine(first, second) : first;
   const config = (second ?? first).config;

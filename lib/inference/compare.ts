@@ -171,7 +171,8 @@ export interface ValidationSet {
   samples: Sample[];
 }
 
-async function splitKey(config: RunConfig): Promise<{ key: string; dir: string }> {
+/** The data folder and split settings of a config; equal keys = the same validation images. */
+export async function splitKey(config: RunConfig): Promise<{ key: string; dir: string }> {
   const { dir } = await resolveDataDir(config);
   const d = config.data;
   return {

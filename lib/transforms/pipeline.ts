@@ -261,13 +261,26 @@ export function headWindow(
   return { cx, cy, side: margin * axis };
 }
 
+/** The map of an image of width × height into the size × size head window around `landmarks`. */
+function headWindowTransform(
+  width: number,
+  height: number,
+  size: number,
+  landmarks: Landmarks,
+  margin: number,
+): LetterboxTransform {
+  return windowTransform(width, height, size, headWindow(landmarks, margin));
+}
+
 /** Crop the head window of `headWindow(landmarks, margin)` into size × size. */
 export function headCrop(size: number, margin: number): Transform {
   const label = `headCrop(${size}, ×${margin})`;
-  return transform(label, (s) => {
-    const w = headWindow(s.landmarks, margin);
-    return intoModel(s, windowTransform(s.image.width, s.image.height, size, w), label);
-  });
+  return transform(label, (s) =>
+    intoModel(
+      s,
+      headWindowTransform(s.image.width, s.image.height, size, s.landmarks, margin),
+      label,
+    ));
 }
 
 /** CLAHE as a transform (whole grey levels out). */
@@ -313,7 +326,7 @@ function buildPipeline(cfg: PipelineConfig, train: boolean): Pipeline {
   ]);
   const inputTransform = (width: number, height: number, landmarks: Landmarks) =>
     a.headCrop > 0
-      ? windowTransform(width, height, config.inputSize, headWindow(landmarks, a.headCrop))
+      ? headWindowTransform(width, height, config.inputSize, landmarks, a.headCrop)
       : letterboxTransform(width, height, config.inputSize);
   const augment = train && a.enabled ? augmentChain(a) : transform("identity", (s) => s);
   const normaliseCfg = { mode: a.normalise, mean: a.datasetMean, std: a.datasetStd };
