@@ -34,6 +34,13 @@ export interface EllipseCaseErrors {
   tiltDeg: number;
   /** Mean radial error of the four landmarks in storage order (as lib/metrics/landmarks.ts). */
   mrePx: number;
+  /**
+   * The MRE of the prediction turned about its centre onto the labelled OFD direction (modulo
+   * 180°, `signedAngleErrorDeg`): what is left when the direction error is taken out. A prediction
+   * whose pairs are listed the other way round stays so (that is order, not direction). Equals
+   * `mrePx` when either OFD has no direction.
+   */
+  alignedMrePx: number;
 }
 
 /** Direction of OFD1 → OFD2 in [0, π), or NaN when the two ends coincide. */
@@ -65,7 +72,22 @@ export function ellipseCaseErrors(pred: Landmarks, truth: Landmarks): EllipseCas
     roundness: t.a > 0 ? t.b / t.a : NaN,
     tiltDeg: (Math.min(truthDir, Math.PI - truthDir) * 180) / Math.PI,
     mrePx: mean(r),
+    alignedMrePx: mean(radialErrors(turnOntoTruth(pred, truth), truth)),
   };
+}
+
+/** `pred` turned about the mean of its points by minus its signed OFD angle error. */
+function turnOntoTruth(pred: Landmarks, truth: Landmarks): Landmarks {
+  const d = signedAngleErrorDeg(pred, truth);
+  if (Number.isNaN(d)) return pred;
+  const phi = (-d * Math.PI) / 180;
+  const c = Math.cos(phi), s = Math.sin(phi);
+  const cx = pred.reduce((acc, p) => acc + p.x, 0) / 4;
+  const cy = pred.reduce((acc, p) => acc + p.y, 0) / 4;
+  return pred.map((p) => ({
+    x: cx + c * (p.x - cx) - s * (p.y - cy),
+    y: cy + s * (p.x - cx) + c * (p.y - cy),
+  })) as unknown as Landmarks;
 }
 
 /**
@@ -108,6 +130,7 @@ export interface EllipseErrorSummary {
   dBPx: MeanMedian;
   angleDeg: MeanMedian;
   mrePx: MeanMedian;
+  alignedMrePx: MeanMedian;
   /** One bin per interval between the edges; a case whose roundness is NaN is in none. */
   bins: RoundnessBin[];
   /** The same by tilt (`tiltEdges`); a case whose tilt is NaN is in none. */
@@ -135,6 +158,7 @@ export function ellipseErrorSummary(
     dBPx: mm("dBPx"),
     angleDeg: mm("angleDeg"),
     mrePx: mm("mrePx"),
+    alignedMrePx: mm("alignedMrePx"),
     bins: binCases(per, "roundness", edges),
     tiltBins: binCases(per, "tiltDeg", tiltEdges),
     cases: per,

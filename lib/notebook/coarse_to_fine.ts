@@ -2,8 +2,15 @@
  * Notebooks 04 and 05: a family's one-stage run beside its coarse-to-fine chain (the first run's
  * model places a head window for the second stage, lib/inference/coarse_to_fine.ts), scored on the
  * same validation images: the second stage's training, the headline metrics, MRE by head size and
- * a paired test.
+ * a paired test; and the framing study, how far the second stage reads the head's size off its
+ * window.
  */
+import type { GrayImage, Landmarks } from "../core/types.ts";
+import { measuresFromLandmarks } from "../geometry/measures.ts";
+import type { ImagePredictor } from "../inference/coarse_to_fine.ts";
+import { Predictor } from "../inference/predictor.ts";
+import { radialErrors } from "../metrics/landmarks.ts";
+import { mean } from "../metrics/summary.ts";
 import { showFigure, showMarkdown, showTable } from "./display.ts";
 import type { FamilyRun } from "./family.ts";
 import { headlineRow, runSummaryMarkdown, trainingCurveFigures } from "./family_views.ts";
@@ -19,7 +26,10 @@ export function stageRows(runs: readonly FamilyRun[]): Row[] {
   }));
 }
 
-/** Display the comparison of `first` (one stage) and `fine` (loaded with firstStage = first). */
+/**
+ * Display the comparison of `first` (one stage) and `fine` (loaded with firstStage = first), then
+ * the framing study of the second stage on the same images (`framingRows`).
+ */
 export async function showCoarseToFine(first: FamilyRun, fine: FamilyRun): Promise<void> {
   await showMarkdown(runSummaryMarkdown(fine));
   for (const fig of trainingCurveFigures(fine.history)) await showFigure(fig);
@@ -36,4 +46,85 @@ export async function showCoarseToFine(first: FamilyRun, fine: FamilyRun): Promi
     digits: 1,
   });
   await showTable(pairwiseWilcoxonRows(stages), { caption: "paired Wilcoxon test", digits: 4 });
+  const predictor = await Predictor.fromDir(fine.weightsDir, fine.config);
+  try {
+    const rows = await framingRows(
+      predictor,
+      fine.val.samples,
+      first.predictions.map((p) => p.landmarks),
+    );
+    await showTable(rows, {
+      caption: "framing: the second stage with windows around the labelled heads, scaled, and " +
+        "around the first stage's answers",
+      digits: 3,
+    });
+  } finally {
+    predictor.dispose();
+  }
+}
+
+/** Window scales of the framing study: the labelled window shrunk and grown by 5 and 10 %. */
+export const FRAMING_SCALES: readonly number[] = [0.9, 0.95, 1, 1.05, 1.1];
+
+/** The four points scaled by `f` about their mean: the head window's side scales by `f`. */
+function scaledAboutCentre(l: Landmarks, f: number): Landmarks {
+  const cx = (l[0].x + l[1].x + l[2].x + l[3].x) / 4;
+  const cy = (l[0].y + l[1].y + l[2].y + l[3].y) / 4;
+  return l.map((p) => ({ x: cx + f * (p.x - cx), y: cy + f * (p.y - cy) })) as Landmarks;
+}
+
+/**
+ * How far a head-crop second stage reads the head's size off its window rather than the image:
+ * the images predicted with windows around the labelled heads scaled by each of `scales`, then
+ * around the first stage's answers. One row per window: mean signed and absolute HC error (mm,
+ * images with a pixel size), MRE (px). A model that measured the skull alone would keep its HC
+ * bias at every scale; one that took the frame's word for it follows the window (a window 5 % too
+ * small, a head up to 5 % too small). The labelled window at scale 1 also tells the model the
+ * head's size to within its training draws, so that row is optimistic.
+ */
+export async function framingRows(
+  fine: ImagePredictor,
+  samples: readonly {
+    id: string;
+    image: GrayImage;
+    landmarks: Landmarks;
+    pixelSizeMm?: number;
+  }[],
+  firstStage: readonly Landmarks[],
+  scales: readonly number[] = FRAMING_SCALES,
+): Promise<Row[]> {
+  if (firstStage.length !== samples.length) {
+    throw new RangeError(
+      `framingRows: ${firstStage.length} first-stage answers for ${samples.length} images`,
+    );
+  }
+  const windows: [string, Landmarks[]][] = [
+    ...scales.map((f): [string, Landmarks[]] => [
+      `labels × ${f}`,
+      samples.map((s) => scaledAboutCentre(s.landmarks, f)),
+    ]),
+    ["first stage", [...firstStage]],
+  ];
+  const rows: Row[] = [];
+  for (const [window, priors] of windows) {
+    const preds = await fine.predict(samples.map((s, i) => ({
+      id: s.id,
+      image: s.image,
+      pixelSizeMm: s.pixelSizeMm,
+      prior: priors[i],
+    })));
+    const hc = samples.flatMap((s, i) =>
+      s.pixelSizeMm === undefined ? [] : [
+        measuresFromLandmarks(preds[i].landmarks, s.pixelSizeMm).hcMm -
+        measuresFromLandmarks(s.landmarks, s.pixelSizeMm).hcMm,
+      ]
+    );
+    rows.push({
+      window,
+      "HC bias mm": mean(hc),
+      "|ΔHC| mm": mean(hc.map(Math.abs)),
+      "MRE px": mean(samples.map((s, i) => mean(radialErrors(preds[i].landmarks, s.landmarks)))),
+    });
+  }
+  return rows;
 }

@@ -90,8 +90,8 @@ export function comparisonTableRows(runs: readonly FamilyRun[]): Row[] {
 
 /**
  * One row per family: its landmark error split into the head ellipse's centre, semi-axis lengths
- * and OFD direction (means over the images), then n, MRE and angle error per b/a bin of the truth
- * (lib/metrics/ellipse_errors.ts).
+ * and OFD direction (means over the images), the MRE with the direction error taken out, then n,
+ * MRE and angle error per b/a bin of the truth (lib/metrics/ellipse_errors.ts).
  */
 export function ellipseErrorRows(
   runs: readonly Pick<FamilyRun, "family" | "evaluation">[],
@@ -107,6 +107,7 @@ export function ellipseErrorRows(
       "angle °": s.angleDeg.mean,
       "angle ° median": s.angleDeg.median,
       "MRE px": s.mrePx.mean,
+      "MRE px, labelled direction": s.alignedMrePx.mean,
       ...Object.fromEntries(s.bins.flatMap((b) => {
         const l = roundnessBinLabel(b);
         return [[`${l} n`, b.n], [`${l} MRE px`, b.mrePx], [`${l} angle °`, b.angleDeg]];

@@ -5,7 +5,9 @@
  * letterbox to S×S), a random `augment` and a `finish` (normalise into the model input). The
  * source caches the preprocessed S×S sample, so every image is decoded, equalised and resampled
  * once per run and augmentation runs on S² pixels instead of 800×540: at S = 256 that is 256 KiB
- * per image (about 200 MiB for HC18) instead of 1.7 MiB for the decoded original. Predictions are
+ * per image (about 200 MiB for HC18) instead of 1.7 MiB for the decoded original. A head-crop
+ * second stage with random training windows (`augment.windowScaleLimit`) caches the equalised
+ * original instead, since its crop is drawn anew every time. Predictions are
  * decoded through the sample's recorded point maps (letterbox, plus any eval-time geometric
  * transform), so metrics are in original pixels all the same.
  */

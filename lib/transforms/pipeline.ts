@@ -80,6 +80,17 @@ export interface AugmentConfig {
    * centred on their mean (training: the labels; inference: a first-stage prediction). 0 = off.
    */
   headCrop: number;
+  /**
+   * Training windows of a head-crop model drawn per sample (every sample, p = 1) in the original
+   * image: side × (1 ± windowScaleLimit), centre moved by up to ± windowShiftLimit × side on each
+   * axis. 0 and 0 (default) crop the labelled window itself. Why draw them: the windows a second
+   * stage sees at inference come from a first stage and are never exactly the labelled one, while a
+   * cached labelled window that shiftScaleRotate leaves untouched (1 − shiftScaleRotateP of the
+   * samples) is a point mass at "the head spans exactly 1/headCrop of the input", which a model
+   * learns to read its size from. Drawn here, the surroundings are real image, not fill.
+   */
+  windowScaleLimit: number;
+  windowShiftLimit: number;
 }
 
 export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = {
@@ -106,6 +117,8 @@ export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = {
   noiseP: 0.4,
   maxTries: 10,
   headCrop: 0,
+  windowScaleLimit: 0,
+  windowShiftLimit: 0,
 };
 
 export interface PipelineConfig {
@@ -157,6 +170,9 @@ export function resolvePipelineConfig(cfg: PipelineConfig): ResolvedPipelineConf
         value,
       );
     }
+    if (key.startsWith("window") && !((value as number) >= 0 && (value as number) < 1)) {
+      throw new InputError(`augment.${key}: must be in [0, 1)`, undefined, undefined, value);
+    }
     target[key] = value;
   }
   if (!NORMALISE_MODES.includes(augment.normalise)) {
@@ -189,7 +205,10 @@ export interface Pipeline {
    * `landmarks` (the labels in training, a first-stage prediction at inference).
    */
   inputTransform(width: number, height: number, landmarks: Landmarks): LetterboxTransform;
-  /** Deterministic CLAHE + letterbox (or head window) to S×S; the result can be cached across epochs. */
+  /**
+   * Deterministic CLAHE + letterbox (or head window) to S×S; the result can be cached across
+   * epochs. A training pipeline with random head windows stops after CLAHE (native size).
+   */
   preprocess(sample: { image: GrayImage; landmarks: Landmarks; mask?: Mask }): AugSample;
   /** The random part (identity in eval). Takes a preprocessed sample. */
   readonly augment: Transform;
@@ -283,6 +302,33 @@ export function headCrop(size: number, margin: number): Transform {
     ));
 }
 
+/**
+ * A random head window per sample (training): `headWindow(landmarks, margin)` with its side scaled
+ * by 1 ± scaleLimit and its centre moved by up to ± shiftLimit × side on each axis, all uniform,
+ * cropped from the original-resolution image into size × size.
+ */
+export function jitteredHeadCrop(
+  size: number,
+  margin: number,
+  scaleLimit: number,
+  shiftLimit: number,
+): Transform {
+  const label = `jitteredHeadCrop(${size}, ×${margin}, ±${scaleLimit * 100}%, ±${
+    shiftLimit * 100
+  }%)`;
+  return transform(label, (s, rng) => {
+    const w = headWindow(s.landmarks, margin);
+    const side = w.side * (1 + rng.uniform(-scaleLimit, scaleLimit));
+    const cx = w.cx + rng.uniform(-shiftLimit, shiftLimit) * w.side;
+    const cy = w.cy + rng.uniform(-shiftLimit, shiftLimit) * w.side;
+    return intoModel(
+      s,
+      windowTransform(s.image.width, s.image.height, size, { cx, cy, side }),
+      label,
+    );
+  });
+}
+
 /** CLAHE as a transform (whole grey levels out). */
 export function claheStep(clipLimit = 2, tiles = 8): Transform {
   return transform(`clahe(${clipLimit}, ${tiles}×${tiles})`, (s) => ({
@@ -320,15 +366,25 @@ export function augmentChain(a: AugmentConfig): Transform {
 function buildPipeline(cfg: PipelineConfig, train: boolean): Pipeline {
   const config = resolvePipelineConfig(cfg);
   const a = config.augment;
+  // Random training windows are cut in `augment`, so `preprocess` (cached) stops at native CLAHE.
+  const randomWindow = train && a.enabled && a.headCrop > 0 &&
+    (a.windowScaleLimit > 0 || a.windowShiftLimit > 0);
   const pre = compose([
     ...(a.clahe ? [claheStep(a.claheClipLimit, a.claheTiles)] : []),
-    a.headCrop > 0 ? headCrop(config.inputSize, a.headCrop) : letterbox(config.inputSize),
+    ...(randomWindow ? [] : [
+      a.headCrop > 0 ? headCrop(config.inputSize, a.headCrop) : letterbox(config.inputSize),
+    ]),
   ]);
   const inputTransform = (width: number, height: number, landmarks: Landmarks) =>
     a.headCrop > 0
       ? headWindowTransform(width, height, config.inputSize, landmarks, a.headCrop)
       : letterboxTransform(width, height, config.inputSize);
-  const augment = train && a.enabled ? augmentChain(a) : transform("identity", (s) => s);
+  const augment = !(train && a.enabled) ? transform("identity", (s) => s) : randomWindow
+    ? compose([
+      jitteredHeadCrop(config.inputSize, a.headCrop, a.windowScaleLimit, a.windowShiftLimit),
+      augmentChain(a),
+    ])
+    : augmentChain(a);
   const normaliseCfg = { mode: a.normalise, mean: a.datasetMean, std: a.datasetStd };
   // preprocess draws nothing; a fixed generator satisfies the Transform signature.
   const preprocess = (s: { image: GrayImage; landmarks: Landmarks; mask?: Mask }) =>

@@ -6,6 +6,9 @@ import { generatePhantom } from "../../lib/data/phantom.ts";
 import { CoarseToFine } from "../../lib/inference/coarse_to_fine.ts";
 import { Predictor } from "../../lib/inference/predictor.ts";
 import { headWindow } from "../../lib/transforms/pipeline.ts";
+import { measuresFromLandmarks } from "../../lib/geometry/measures.ts";
+import { framingRows } from "../../lib/notebook/coarse_to_fine.ts";
+import type { Row } from "../../lib/notebook/table.ts";
 import { tinyRun } from "./helpers.ts";
 
 // A whole-image first stage and a head-crop U-Net second stage, each a real 2-step training run.
@@ -110,5 +113,96 @@ Deno.test("a head-crop segmentation model's mask is on the image grid: the windo
     }
   } finally {
     fine.dispose();
+  }
+});
+
+/**
+ * A segmentation "model" blind to the image: logit +10 on the central 16 × 16 square of its 32-px
+ * frame, −10 around it. Whatever the window holds, its "head" is a fixed share of the window.
+ */
+function frameReader(): tf.LayersModel {
+  const c = fineRun.outcome.config.channels;
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [32, 32, c],
+        filters: 1,
+        kernelSize: 1,
+        kernelInitializer: "zeros",
+        biasInitializer: "ones",
+      }),
+      tf.layers.cropping2D({ cropping: [[8, 8], [8, 8]] }),
+      tf.layers.zeroPadding2d({ padding: [[8, 8], [8, 8]] }),
+      tf.layers.conv2d({
+        filters: 1,
+        kernelSize: 1,
+        kernelInitializer: tf.initializers.constant({ value: 20 }),
+        biasInitializer: tf.initializers.constant({ value: -10 }),
+      }),
+    ],
+  });
+}
+
+/** A segmentation "model" that reads the image: logit = 10 × (normalised grey), bright = head. */
+function imageReader(): tf.LayersModel {
+  const c = fineRun.outcome.config.channels;
+  return tf.sequential({
+    layers: [tf.layers.conv2d({
+      inputShape: [32, 32, c],
+      filters: 1,
+      kernelSize: 1,
+      kernelInitializer: tf.initializers.constant({ value: 10 / c }),
+      biasInitializer: "zeros",
+    })],
+  });
+}
+
+Deno.test("framingRows: a frame reader's HC follows the window, an image reader's does not; the first stage's window is its own row", async () => {
+  // A bright 40 × 30 head in the middle of a dark 240 × 240 image: every window (side ≤ 1.1 · 1.35
+  // · 80 = 119 px) stays inside it.
+  const truth: Landmarks = [{ x: 80, y: 120 }, { x: 160, y: 120 }, { x: 120, y: 90 }, {
+    x: 120,
+    y: 150,
+  }];
+  const data = new Float32Array(240 * 240);
+  for (let y = 0; y < 240; y++) {
+    for (let x = 0; x < 240; x++) {
+      if (((x - 120) / 40) ** 2 + ((y - 120) / 30) ** 2 <= 1) data[y * 240 + x] = 255;
+    }
+  }
+  const samples = [{
+    id: "head.png",
+    image: { width: 240, height: 240, data },
+    landmarks: truth,
+    pixelSizeMm: 0.1,
+  }];
+  const trueHc = measuresFromLandmarks(truth, 0.1).hcMm;
+  const hcOf = (rows: Row[]) => rows.map((r) => (r["HC bias mm"] as number) + trueHc);
+
+  const frame = await Predictor.fromModel(frameReader(), fineRun.outcome.config);
+  const image = await Predictor.fromModel(imageReader(), fineRun.outcome.config);
+  try {
+    const rows = await framingRows(frame, samples, [truth], [0.9, 1, 1.1]);
+    assert.deepEqual(rows.map((r) => r.window), [
+      "labels × 0.9",
+      "labels × 1",
+      "labels × 1.1",
+      "first stage",
+    ]);
+    const hc = hcOf(rows);
+    assert.ok(
+      Math.abs(hc[0] / hc[1] - 0.9) < 0.01 && Math.abs(hc[2] / hc[1] - 1.1) < 0.01,
+      `${hc}`,
+    );
+    assert.equal(rows[0]["|ΔHC| mm"], Math.abs(rows[0]["HC bias mm"] as number));
+    assert.deepEqual({ ...rows[3], window: "" }, { ...rows[1], window: "" });
+
+    // The image reader finds the painted head at every scale, to within its 32-px mask's grain.
+    const steady = hcOf(await framingRows(image, samples, [truth], [0.9, 1, 1.1]));
+    for (const h of steady) assert.ok(Math.abs(h / trueHc - 1) < 0.03, `${steady} vs ${trueHc}`);
+    await assert.rejects(() => framingRows(frame, samples, []), RangeError);
+  } finally {
+    frame.dispose();
+    image.dispose();
   }
 });

@@ -44,6 +44,27 @@ const CASES: [string, Landmarks, Landmarks, number, number, number, number, numb
   ["all truth points coincide", T, head(0, 0), 0, 40, 30, NaN, NaN, 35],
 ];
 
+// MRE after turning the prediction onto the labelled OFD direction (modulo 180°), per case name.
+const ALIGNED: Record<string, number> = {
+  "identity": 0,
+  "shift by (3, 4)": 5,
+  "rotation by 10°": 0,
+  // Turned back by 10° it lies on the truth's axis the other way round: every end 2 r away.
+  "rotation by 170° is 10° modulo 180°": (2 * 80 + 2 * 60) / 4,
+  // A tie: the signed error is −90° ([−90°, 90°)), and turning by +90° lands the other way round.
+  "rotation by 90°": (2 * 80 + 2 * 60) / 4,
+  // Order, not direction: no turn.
+  "OFD1/OFD2 swapped": 40,
+  "scaled axes 44 × 27": 3.5,
+  // Turned by +90°: the 60-px OFD lies along x, ends swapped (30 + 40 = 70 px each), the 80-px
+  // BPD along y, each end 10 px from its truth.
+  "OFD labels on the short axis": (70 + 70 + 10 + 10) / 4,
+  "near-round truth": 10,
+  // No direction to turn: the MRE.
+  "zero-length predicted OFD": 20,
+  "all truth points coincide": 35,
+};
+
 for (const [name, pred, truth, centre, dA, dB, angle, roundness, mre] of CASES) {
   Deno.test(`ellipseCaseErrors: ${name}`, () => {
     const e = ellipseCaseErrors(pred, truth);
@@ -53,6 +74,7 @@ for (const [name, pred, truth, centre, dA, dB, angle, roundness, mre] of CASES) 
     close(e.angleDeg, angle, "angle");
     close(e.roundness, roundness, "b/a");
     close(e.mrePx, mre, "MRE");
+    close(e.alignedMrePx, ALIGNED[name], "aligned MRE");
   });
 }
 
@@ -73,6 +95,9 @@ Deno.test("ellipseErrorSummary: overall means and medians, bins by the truth's b
   close(s.angleDeg.median, 0, "angle median");
   close(s.mrePx.mean, (0 + 5 + ROUND_90_MRE) / 3, "MRE mean");
   close(s.mrePx.median, 5, "MRE median");
+  // The tied 90° turn lands the other way round: every end of the near-round head 2 r away.
+  close(s.alignedMrePx.mean, (0 + 5 + (2 * 80 + 2 * 78) / 4) / 3, "aligned MRE mean");
+  close(s.alignedMrePx.median, 5, "aligned MRE median");
   // b/a = 0.75 sits on an edge and goes up: bins are [lo, hi).
   assert.deepEqual(s.bins.map((b) => [b.lo, b.hi, b.n]), [
     [-Infinity, 0.75, 0],
@@ -171,6 +196,7 @@ Deno.test("ellipseErrorRows (notebook 07): one row per family from its evaluatio
   close(r["angle °"] as number, 30, "angle °");
   close(r["angle ° median"] as number, 0, "angle ° median");
   close(r["MRE px"] as number, evaluation.landmarks.px.radial.mean, "MRE px as evaluate scores it");
+  close(r["MRE px, labelled direction"] as number, (0 + 5 + 79) / 3, "aligned MRE");
   assert.equal(r["b/a < 0.75 n"], 0);
   close(r["b/a < 0.75 MRE px"] as number, NaN, "empty bin");
   assert.equal(r["b/a 0.75–0.85 n"], 2);

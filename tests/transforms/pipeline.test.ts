@@ -10,7 +10,9 @@ import { datasetStats, normalise } from "../../lib/transforms/normalise.ts";
 import {
   DEFAULT_AUGMENT,
   evalPipeline,
+  headCrop,
   headWindow,
+  jitteredHeadCrop,
   resolvePipelineConfig,
   sampleRng,
   trainPipeline,
@@ -207,4 +209,65 @@ Deno.test("headCrop pipeline: the head fills the input at 1/margin, centred; map
   // Without headCrop the same call is the letterbox.
   const lb = evalPipeline(CFG).inputTransform(p.image.width, p.image.height, p.landmarks);
   assert.equal(lb.scale, 96 / Math.max(p.image.width, p.image.height));
+});
+
+Deno.test("jitteredHeadCrop: no jitter is the labelled window; with jitter, scale and centre stay in their bounds and vary", () => {
+  const p = phantom(5);
+  const sample = toAugSample(p);
+  const exact = headCrop(96, 1.5)(sample, new Rng(0));
+  const still = jitteredHeadCrop(96, 1.5, 0, 0)(sample, new Rng(9));
+  assert.deepEqual(still.image.data, exact.image.data);
+  assert.deepEqual(still.landmarks, exact.landmarks);
+
+  const ofd = Math.hypot(p.landmarks[1].x - p.landmarks[0].x, p.landmarks[1].y - p.landmarks[0].y);
+  const w = headWindow(p.landmarks, 1.5); // the phantom's OFD is its longer axis: side = 1.5 OFD
+  const lengths = new Set<string>();
+  for (let i = 0; i < 30; i++) {
+    const out = jitteredHeadCrop(96, 1.5, 0.2, 0.05)(sample, new Rng(i));
+    const [o1, o2] = out.landmarks;
+    const len = Math.hypot(o2.x - o1.x, o2.y - o1.y); // = 96 · OFD / side
+    const side = (96 * ofd) / len;
+    assert.ok(side >= w.side * 0.8 - 1e-9 && side <= w.side * 1.2 + 1e-9, `side ${side}`);
+    // The labelled centre sits at most 0.05 · (labelled side) from the window centre, per axis.
+    const t = mapToTarget(out.maps, [{ x: w.cx, y: w.cy }])[0];
+    const limit = (0.05 * w.side * 96) / side + 1e-9;
+    assert.ok(
+      Math.abs(t.x - 47.5) <= limit && Math.abs(t.y - 47.5) <= limit,
+      `centre ${t.x}, ${t.y}`,
+    );
+    assert.ok(sameUpToOrder(mapToSource(out.maps, out.landmarks) as Landmarks, p.landmarks, 1e-9));
+    lengths.add(len.toFixed(6));
+  }
+  assert.equal(lengths.size, 30, "every draw frames the head differently");
+});
+
+Deno.test("train pipeline with random head windows: preprocess stops at native size, augment crops, eval keeps the labelled window", () => {
+  const p = phantom(6);
+  const cfg = { ...CFG, augment: { headCrop: 1.5, windowScaleLimit: 0.2, windowShiftLimit: 0.05 } };
+  const train = trainPipeline(cfg);
+  const pre = train.preprocess(p);
+  assert.equal(pre.image.width, p.image.width);
+  assert.equal(pre.image.height, p.image.height);
+  assert.equal(pre.maps.length, 0);
+  const out = train.finish(train.augment(pre, sampleRng(0, 0, 1)));
+  assert.equal(out.input.width, 96);
+  assert.equal(out.mask?.width, 96);
+  assert.ok(sameUpToOrder(mapToSource(out.maps, out.landmarks) as Landmarks, p.landmarks, 1e-3));
+  // Evaluation and a disabled augmentation crop the labelled window, as without the limits.
+  const ev = evalPipeline(cfg).run(p, new Rng(0));
+  assert.deepEqual(
+    ev.input.data,
+    evalPipeline({ ...CFG, augment: { headCrop: 1.5 } }).run(p, new Rng(0)).input.data,
+  );
+  const off = trainPipeline({ ...cfg, augment: { ...cfg.augment, enabled: false } }).run(
+    p,
+    new Rng(0),
+  );
+  assert.deepEqual(off.input.data, ev.input.data);
+  for (const bad of [-0.1, 1]) {
+    assert.throws(
+      () => resolvePipelineConfig({ ...CFG, augment: { windowScaleLimit: bad } }),
+      InputError,
+    );
+  }
 });
