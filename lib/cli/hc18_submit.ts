@@ -50,8 +50,9 @@ const HELP = `Usage: deno task hc18:submit --model M [options]
   --model M       shipped model (${SHIPPED_FAMILIES.join(", ")}: checkpoints/<name>/) or a
                   checkpoint folder (checkpoints/runs/<id>, …/best, …/last, or any folder with
                   model.json and its config.json)
-  --refine F      coarse-to-fine: a head-crop second stage (heatmap-fine, unet-fine, or a checkpoint
-                  trained with a <family>-fine config) that looks again around M's prediction
+  --refine F      coarse-to-fine: a head-crop second stage (heatmap-fine, unet-fine, deeplab-fine,
+                  or a checkpoint trained with a <family>-fine config) that looks again around
+                  M's prediction
   --data DIR      HC18 folder with test_set/ (default: ../shared/data/hc18 beside the project)
   --out FILE      result CSV (default: results/hc18_submission.csv); QA table beside it (_qa.csv)
   --config FILE   the run's config.json, when it is not next to the checkpoint or in results/runs/

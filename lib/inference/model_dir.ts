@@ -68,6 +68,12 @@ export const FAMILIES: Readonly<Record<string, FamilyInfo>> = {
     description: "U-Net segmentation on a window around the U-Net's head (coarse-to-fine)",
     firstStage: "unet",
   },
+  "deeplab-fine": {
+    task: "segmentation",
+    config: (v) => `deeplab-fine/${v}`,
+    description: "DeepLabV3+ segmentation on a window around DeepLabV3+'s head (coarse-to-fine)",
+    firstStage: "deeplab",
+  },
   multitask: {
     task: "multitask",
     config: (v) => `multitask/${v}`,

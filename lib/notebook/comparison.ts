@@ -17,6 +17,7 @@ import {
 } from "../inference/compare.ts";
 import type { CvResult } from "../inference/cv.ts";
 import { cvRows } from "../inference/cv.ts";
+import { FAMILIES } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { compareMre } from "../metrics/comparison.ts";
 import { mean } from "../metrics/summary.ts";
@@ -601,6 +602,45 @@ export async function loadAllFamilies(
     );
   }
   return { runs, note };
+}
+
+/**
+ * The coarse-to-fine chains behind `runs`: for every family with a second stage (FAMILIES'
+ * `firstStage`) whose first stage is among `runs`, that second stage loaded behind the first
+ * stage's run (the published one, or the quick run reused, as its notebook 04 or 05 left it).
+ * The chain is named `<first> → <second>`; its params count both stages, its training time
+ * the second stage alone. A published first stage gets only published second stages: a quick
+ * phantom second stage behind an HC18 model would score nothing meaningful.
+ */
+export async function loadChains(
+  runs: readonly FamilyRun[],
+  opts: Omit<FamilyRunOptions, "val" | "reuse" | "progress" | "firstStage" | "quick"> & {
+    progressFor?: (family: string) => ProgressSink;
+  } = {},
+): Promise<FamilyRun[]> {
+  const { progressFor, ...rest } = opts;
+  const chains: FamilyRun[] = [];
+  for (const [name, info] of Object.entries(FAMILIES)) {
+    const first = runs.find((r) => r.family === info.firstStage);
+    if (!first) continue;
+    if (first.source === "published") {
+      const missing = await missingPublished(name, opts.publishedRoot, opts.shippedRoot);
+      if (missing.length) {
+        opts.log?.(`${name}: no published run (${missing.join(", ")}), no chain shown`);
+        continue;
+      }
+    }
+    const fine = await loadFamilyRun(name, {
+      ...rest,
+      quick: first.source === "quick",
+      reuse: true,
+      firstStage: first,
+      val: first.val,
+      progress: progressFor?.(name),
+    });
+    chains.push({ ...fine, family: `${first.family} → ${name}` });
+  }
+  return chains;
 }
 
 /** One line per family: where its numbers come from, and whether the split is shared. */

@@ -90,18 +90,32 @@ const SEED: Override = {
 /**
  * The second stage of coarse-to-fine (lib/inference/coarse_to_fine.ts): the same model and schedule
  * on a square window of `headCrop` × the head's longer axis around it, so a small head fills the
- * input instead of a letterboxed fifth of it. Training windows come from the labels; a small shift
- * keeps the axis ends inside the frame under the scale and rotation draws (heatmaps: 0.37 × 1.15 +
- * 0.05 < 0.5). Its own validation metrics use labelled windows too, which tell it the head's size,
+ * input instead of a letterboxed fifth of it. Its own validation metrics use labelled windows,
  * and so are optimistic; the two-stage score comes from CoarseToFine on the first stage's answer.
- * Measured on HC18 (one thread beside another run; chain scores, one call per stage): heatmaps,
- * 1.35 × and the usual ±15 % scale, 47.2 min: 15.38 → 14.94 px, |ΔHC| 2.58 → 2.59 mm. U-Net, the
- * same: 58.5 min, 16.14 → 14.52 px, |ΔHC| 2.14 → 2.03 mm, Dice 0.974 → 0.977; with a wider window
- * (1.5 ×) and ±30 % scale, so the window's size says less about the head's, 56.7 min: 12.75 px,
- * |ΔHC| 2.02 mm, Dice 0.977 (shipped as unet-fine).
+ *
+ * How the training windows vary matters. First (`UNET_FINE`): the labelled window, cached, then
+ * zoomed and shifted by shiftScaleRotate, which leaves 1 − shiftScaleRotateP = 20 % of the samples
+ * framed exactly at 1/headCrop. The model learned to read the head's size off that frame: on HC18
+ * its HC followed a window scaled by 0.95 / 1.05 by −1.0 / +0.9 mm (framingRows, notebooks 04-05).
+ * Now (`windowDraws`): every sample's window is drawn in the original image, side × (1 ± s),
+ * centre ± 5 % of the side, so no framing is special and the surroundings are real image; rotation
+ * stays with shiftScaleRotate. The drawn U-Net's HC stays within 0.15 mm over windows scaled by
+ * 0.9–1.1. Measured on HC18 (chain scores, one call per stage, one thread beside another run):
+ * - heatmaps, 1.35 ×: labelled windows ±15 % zoom, 47.2 min: 15.38 → 14.94 px, |ΔHC| 2.58 → 2.59
+ *   mm; drawn windows ±15 %, 43.1 min: 15.34 px, |ΔHC| 2.46 mm (shipped as heatmap-fine);
+ * - U-Net, 1.5 ×: labelled windows ±30 % zoom, 56.7 min: 16.14 → 12.71 px, |ΔHC| 2.14 → 2.03 mm,
+ *   Dice 0.977 (shipped as unet-fine); drawn windows ±25 %, 53.7 min: 15.36 px (13.29 px without
+ *   pair order), |ΔHC| 1.97 mm, Dice 0.977.
  */
-const HEATMAP_FINE: Override = { augment: { headCrop: 1.35, shiftLimit: 0.05 } };
+const windowDraws = (scale: number) => ({
+  shiftLimit: 0,
+  scaleLimit: 0,
+  windowScaleLimit: scale,
+  windowShiftLimit: 0.05,
+});
+const HEATMAP_FINE: Override = { augment: { headCrop: 1.35, ...windowDraws(0.15) } };
 const UNET_FINE: Override = { augment: { headCrop: 1.5, shiftLimit: 0.05, scaleLimit: 0.3 } };
+const DEEPLAB_FINE: Override = { augment: { headCrop: 1.5, ...windowDraws(0.25) } };
 
 interface Family {
   name: string;
@@ -155,6 +169,7 @@ const FAMILIES: Family[] = [
   },
   {
     name: "deeplab",
+    fine: DEEPLAB_FINE,
     task: "segmentation",
     what: "DeepLabV3+ cranium segmentation, Dice + BCE, ellipse post-processing",
     cpu: {

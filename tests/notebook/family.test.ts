@@ -18,6 +18,7 @@ import {
   plantedFaultAudit,
   trainingCurveFigures,
 } from "../../lib/notebook/family_views.ts";
+import { loadChains } from "../../lib/notebook/comparison.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
 import { CoarseToFine } from "../../lib/inference/coarse_to_fine.ts";
 import { Predictor } from "../../lib/inference/predictor.ts";
@@ -164,6 +165,38 @@ Deno.test("loadFamilyRun: a second stage is scored behind its first stage, and r
   } finally {
     chain.dispose();
   }
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("loadChains (notebook 07): one chain per second stage whose first stage is loaded, quick runs reused", async () => {
+  const root = await Deno.makeTempDir({ prefix: "family-test-" });
+  const opts = tinyOptions(root, await tinyData(root));
+  const coarse = await loadFamilyRun("heatmap", opts);
+  const coord = await loadFamilyRun("coord", { ...opts, val: coarse.val });
+  const { quick: _q, ...rest } = opts;
+  const chains = await loadChains([coord, coarse], rest);
+  assert.deepEqual(chains.map((c) => c.family), ["heatmap → heatmap-fine"]);
+  const [chain] = chains;
+  assert.equal(chain.source, "quick");
+  assert.deepEqual(chain.val.records.map((r) => r.id), coarse.val.records.map((r) => r.id));
+  // Scored behind the heatmap run, as loadFamilyRun does with that first stage.
+  const fine = await loadFamilyRun("heatmap-fine", {
+    ...opts,
+    reuse: true,
+    firstStage: coarse,
+    val: coarse.val,
+  });
+  assert.equal(fine.run.runId, chain.run.runId, "the quick second stage is reused, not retrained");
+  assert.deepEqual(
+    fine.predictions.map((p) => p.landmarks),
+    chain.predictions.map((p) => p.landmarks),
+  );
+  assert.deepEqual(await loadChains([coord], rest), []);
+  // A published first stage without a published second stage: no chain, and a line saying so.
+  const lines: string[] = [];
+  const published = { ...coarse, source: "published" as const };
+  assert.deepEqual(await loadChains([published], { ...rest, log: (l) => lines.push(l) }), []);
+  assert.ok(lines.some((l) => l.startsWith("heatmap-fine: no published run")), lines.join("\n"));
   await Deno.remove(root, { recursive: true });
 });
 

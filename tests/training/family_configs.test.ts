@@ -56,3 +56,29 @@ Deno.test("family configs: quick runs use phantoms and few steps; seed runs the 
   assert.equal(deeplab.model.options.outputStride, 16);
   await assert.rejects(() => resolveConfig("unet/gpu"), /unknown config "unet\/gpu"/);
 });
+
+Deno.test("second-stage configs: the first stage's model and size on a head window; how windows vary", async () => {
+  // name → head window, drawn window scale (0: the labelled window, zoomed by shiftScaleRotate).
+  const stages: [string, number, number][] = [
+    ["heatmap-fine", 1.35, 0.15],
+    ["unet-fine", 1.5, 0],
+    ["deeplab-fine", 1.5, 0.25],
+  ];
+  for (const [fine, crop, draw] of stages) {
+    for (const variant of ["cpu", "quick"]) {
+      const c = await resolveConfig(`${fine}/${variant}`);
+      const first = await resolveConfig(`${fine.replace("-fine", "")}/${variant}`);
+      assert.equal(c.model.name, first.model.name, fine);
+      assert.equal(c.inputSize, first.inputSize, fine);
+      assert.equal(c.task, first.task, fine);
+      assert.equal(c.augment.headCrop, crop, fine);
+      assert.equal(c.augment.windowScaleLimit ?? 0, draw, fine);
+      if (draw > 0) {
+        // Drawn windows replace the zoom and shift; rotation stays.
+        assert.equal(c.augment.windowShiftLimit, 0.05, fine);
+        assert.equal(c.augment.scaleLimit, 0, fine);
+        assert.equal(c.augment.shiftLimit, 0, fine);
+      }
+    }
+  }
+});

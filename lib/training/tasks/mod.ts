@@ -56,6 +56,7 @@ const FAMILY_TASKS: Readonly<Record<string, TaskName>> = {
   deeplab: "segmentation",
   "heatmap-fine": "heatmap",
   "unet-fine": "segmentation",
+  "deeplab-fine": "segmentation",
 };
 
 /**
