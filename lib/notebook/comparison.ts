@@ -643,6 +643,17 @@ export async function loadChains(
   return chains;
 }
 
+/**
+ * One paired Wilcoxon row per chain from `loadChains`: the chain against its first stage alone
+ * (found in `runs` by the chain's `<first> → <second>` name), each pair tested on its own.
+ */
+export function chainWilcoxonRows(runs: readonly FamilyRun[], chains: readonly FamilyRun[]): Row[] {
+  return chains.flatMap((chain) => {
+    const first = runs.find((r) => chain.family.startsWith(`${r.family} → `));
+    return first ? pairwiseWilcoxonRows([first, chain]) : [];
+  });
+}
+
 /** One line per family: where its numbers come from, and whether the split is shared. */
 export function sourcesMarkdown(runs: readonly FamilyRun[], note = ""): string {
   const lines = runs.map((r) =>

@@ -18,7 +18,7 @@ import {
   plantedFaultAudit,
   trainingCurveFigures,
 } from "../../lib/notebook/family_views.ts";
-import { loadChains } from "../../lib/notebook/comparison.ts";
+import { chainWilcoxonRows, loadChains } from "../../lib/notebook/comparison.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
 import { CoarseToFine } from "../../lib/inference/coarse_to_fine.ts";
 import { Predictor } from "../../lib/inference/predictor.ts";
@@ -192,6 +192,10 @@ Deno.test("loadChains (notebook 07): one chain per second stage whose first stag
     chain.predictions.map((p) => p.landmarks),
   );
   assert.deepEqual(await loadChains([coord], rest), []);
+  // One paired test per chain, against its own first stage.
+  const tests = chainWilcoxonRows([coord, coarse], chains);
+  assert.equal(tests.length, 1);
+  assert.equal(tests[0]["A vs B"], "heatmap vs heatmap → heatmap-fine");
   // A published first stage without a published second stage: no chain, and a line saying so.
   const lines: string[] = [];
   const published = { ...coarse, source: "published" as const };
