@@ -1,5 +1,5 @@
 /**
- * Notebooks 04 and 05: a family's one-stage run beside its coarse-to-fine chain (the first run's
+ * Notebooks 04–06: a family's one-stage run beside its coarse-to-fine chain (the first run's
  * model places a head window for the second stage, lib/inference/coarse_to_fine.ts), scored on the
  * same validation images: the second stage's training, the headline metrics, MRE by head size and
  * a paired test; and the framing study, how far the second stage reads the head's size off its
