@@ -99,8 +99,8 @@ const SEED: Override = {
  * its HC followed a window scaled by 0.95 / 1.05 by −1.0 / +0.9 mm (framingRows, notebooks 04-05).
  * Now (`windowDraws`): every sample's window is drawn in the original image, side × (1 ± s),
  * centre ± 5 % of the side, so no framing is special and the surroundings are real image; rotation
- * stays with shiftScaleRotate. The drawn U-Net's HC stays within 0.15 mm over windows scaled by
- * 0.9–1.1. Measured on HC18 (chain scores, one call per stage, one thread beside another run):
+ * stays with shiftScaleRotate. The drawn U-Net stages' HC bias stays within a 0.31 mm band over
+ * windows scaled by 0.9–1.1. Measured on HC18 (chain scores, one call per stage, one thread beside another run):
  * - heatmaps, 1.35 ×: labelled windows ±15 % zoom, 47.2 min: 15.38 → 14.94 px, |ΔHC| 2.58 → 2.59
  *   mm; drawn windows ±15 %, 43.1 min: 15.34 px, |ΔHC| 2.46 mm (shipped as heatmap-fine);
  * - U-Net, 1.5 ×: labelled windows ±30 % zoom, 56.7 min: 16.14 → 12.71 px, |ΔHC| 2.14 → 2.03 mm,
