@@ -1,9 +1,9 @@
 /**
  * Coarse-to-fine prediction (issue #7's "multi-stage" option): a whole-image model finds the head,
- * then a head-crop model (`<family>-fine/cpu`, `augment.headCrop`) looks again at a square window of
- * `headCrop` × the head's longer axis (1.35 for heatmaps, 1.5 for the U-Net) around that first
- * answer, at the same input size. A head that spans 300 of 800 pixels then fills most of the
- * second model's input instead of a letterboxed strip of it.
+ * then a head-crop model (`<family>-fine/cpu`, `augment.headCrop`) looks again at a square window
+ * of `headCrop` × the head's longer axis (1.35 for heatmaps, 1.5 for the segmentation nets) around
+ * that first answer, at the same input size. A head that spans 300 of 800 pixels then fills most of
+ * the second model's input instead of a letterboxed strip of it.
  *
  *   image → coarse Predictor (letterbox, one pass) → landmarks → fine Predictor with them as
  *   `InputImage.prior` (window, optional TTA) → landmarks, ellipse, measures in original pixels

@@ -72,18 +72,20 @@ export function ellipseCaseErrors(pred: Landmarks, truth: Landmarks): EllipseCas
     roundness: t.a > 0 ? t.b / t.a : NaN,
     tiltDeg: (Math.min(truthDir, Math.PI - truthDir) * 180) / Math.PI,
     mrePx: mean(r),
-    alignedMrePx: mean(radialErrors(turnOntoTruth(pred, truth), truth)),
+    alignedMrePx: mean(radialErrors(turnOntoTruth(pred, truth, p), truth)),
   };
 }
 
-/** `pred` turned about the mean of its points by minus its signed OFD angle error. */
-function turnOntoTruth(pred: Landmarks, truth: Landmarks): Landmarks {
+/** `pred` turned about its centre (`landmarksToEllipse(pred)`) by minus its signed OFD angle error. */
+function turnOntoTruth(
+  pred: Landmarks,
+  truth: Landmarks,
+  { cx, cy }: { cx: number; cy: number },
+): Landmarks {
   const d = signedAngleErrorDeg(pred, truth);
   if (Number.isNaN(d)) return pred;
   const phi = (-d * Math.PI) / 180;
   const c = Math.cos(phi), s = Math.sin(phi);
-  const cx = pred.reduce((acc, p) => acc + p.x, 0) / 4;
-  const cy = pred.reduce((acc, p) => acc + p.y, 0) / 4;
   return pred.map((p) => ({
     x: cx + c * (p.x - cx) - s * (p.y - cy),
     y: cy + s * (p.x - cx) + c * (p.y - cy),

@@ -6,6 +6,7 @@
  * window.
  */
 import type { GrayImage, Landmarks } from "../core/types.ts";
+import { landmarksToEllipse } from "../geometry/ellipse.ts";
 import { measuresFromLandmarks } from "../geometry/measures.ts";
 import type { ImagePredictor } from "../inference/coarse_to_fine.ts";
 import { Predictor } from "../inference/predictor.ts";
@@ -66,10 +67,9 @@ export async function showCoarseToFine(first: FamilyRun, fine: FamilyRun): Promi
 /** Window scales of the framing study: the labelled window shrunk and grown by 5 and 10 %. */
 export const FRAMING_SCALES: readonly number[] = [0.9, 0.95, 1, 1.05, 1.1];
 
-/** The four points scaled by `f` about their mean: the head window's side scales by `f`. */
+/** The four points scaled by `f` about their centre: the head window's side scales by `f`. */
 function scaledAboutCentre(l: Landmarks, f: number): Landmarks {
-  const cx = (l[0].x + l[1].x + l[2].x + l[3].x) / 4;
-  const cy = (l[0].y + l[1].y + l[2].y + l[3].y) / 4;
+  const { cx, cy } = landmarksToEllipse(l);
   return l.map((p) => ({ x: cx + f * (p.x - cx), y: cy + f * (p.y - cy) })) as Landmarks;
 }
 
