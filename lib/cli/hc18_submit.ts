@@ -58,7 +58,8 @@ const HELP = `Usage: deno task hc18:submit --model M [options]
   --config FILE   the run's config.json, when it is not next to the checkpoint or in results/runs/
   --no-tta        one model call per image instead of test-time augmentation (default: the
                   image, its mirror and two shifts, combined as ellipses, as \`deno task predict\`;
-                  4× the model calls, and on HC18 validation lower MRE and |ΔHC| for every family)
+                  4× the model calls; on HC18 validation it lowers |ΔHC| for three families of
+                  four, see README)
   --batch N       images per model call (default: the run's batch size, at most 16)
   --limit N       only the first N test images (smoke runs)
   --backend NAME  tfjs backend to try first

@@ -8,7 +8,10 @@
  * a near-round head every turn scores about alike and the best one is noise (its `gain` is small).
  *
  * It reads only the image and the ellipse, no model, so it separates what the annotation and the
- * image disagree on from what a model gets wrong (notebook 07, `skullDirectionStudy`).
+ * image disagree on from what a model gets wrong (notebook 07, `skullDirectionStudy`). One image's
+ * turn is a hint, not a verdict: another bright echo along the skull (the uterine wall, a strong
+ * midline) can pull it by 10–20°, as on HC18's `022_HC`. So it serves correlations over many
+ * images, not a per-row check in the label audit (lib/data/audit.ts).
  */
 import type { Ellipse, GrayImage } from "../core/types.ts";
 

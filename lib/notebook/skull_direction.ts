@@ -155,6 +155,7 @@ export function skullDirectionMarkdown(study: SkullDirectionStudy): string {
   const sel = (s: Subset) => study.images.filter((im) => s.keep(im) && Number.isFinite(im.turnDeg));
   const medTurn = (s: Subset) => quantile(sel(s).map((im) => Math.abs(im.turnDeg)), 0.5);
   const floor = (s: Subset) => mean(sel(s).map((im) => im.turnedLabelsMrePx));
+  const floorMedian = (s: Subset) => quantile(sel(s).map((im) => im.turnedLabelsMrePx), 0.5);
   const range = (v: number[], d = 2) => {
     const f = v.filter(Number.isFinite);
     return f.length ? `${fmt(Math.min(...f), d)}–${fmt(Math.max(...f), d)}` : "–";
@@ -176,8 +177,9 @@ export function skullDirectionMarkdown(study: SkullDirectionStudy): string {
     `${range(stats.map((s) => s.before), 1)}° against the labels and ` +
     `${range(stats.map((s) => s.after), 1)}° against the labels turned onto the skull.`,
     `- The labels turned onto the skull, scored against the labels themselves, have MRE ` +
-    `${fmt(floor(all))} px (${fmt(floor(elongated))} px with ${elongated.label}): roughly what a ` +
-    `model that reads the long axis exactly off the skull would score from its direction alone ` +
-    `(roughly, because the turn is itself noisy, most on near-round heads).`,
+    `${fmt(floor(all))} px, median ${fmt(floorMedian(all))} (${fmt(floor(elongated))} px with ` +
+    `${elongated.label}): about what reading the long axis exactly off the skull costs against ` +
+    `these labels, overstated by the turn's own noise (largest on near-round heads and where ` +
+    `another bright echo lies along the skull).`,
   ].join("\n");
 }
