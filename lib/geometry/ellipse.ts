@@ -138,6 +138,18 @@ export function landmarksToEllipse(l: Landmarks): Ellipse {
   return { cx, cy, a, b, angle: wrapAngle(Math.atan2(q.y - p.y, q.x - p.x)) };
 }
 
+/**
+ * The four points turned by `angle` radians about `centre` (positive is clockwise on screen, image
+ * y pointing down), order kept.
+ */
+export function turnLandmarks(l: Landmarks, centre: Point, angle: number): Landmarks {
+  const c = Math.cos(angle), s = Math.sin(angle);
+  return l.map((p) => ({
+    x: centre.x + c * (p.x - centre.x) - s * (p.y - centre.y),
+    y: centre.y + s * (p.x - centre.x) + c * (p.y - centre.y),
+  })) as Landmarks;
+}
+
 /** The point in ellipse-aligned coordinates (u along the a axis, v along the b axis). */
 function toAxisFrame(e: Ellipse, p: Point): [number, number] {
   const c = Math.cos(e.angle);

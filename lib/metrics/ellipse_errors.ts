@@ -8,7 +8,7 @@
  * that learn the order (coordinate regression, heatmap channels) struggle.
  */
 import type { Landmarks } from "../core/types.ts";
-import { landmarksToEllipse, wrapAngle } from "../geometry/ellipse.ts";
+import { landmarksToEllipse, turnLandmarks, wrapAngle } from "../geometry/ellipse.ts";
 import { radialErrors } from "./landmarks.ts";
 import { mean, summarize } from "./summary.ts";
 
@@ -83,13 +83,7 @@ function turnOntoTruth(
   { cx, cy }: { cx: number; cy: number },
 ): Landmarks {
   const d = signedAngleErrorDeg(pred, truth);
-  if (Number.isNaN(d)) return pred;
-  const phi = (-d * Math.PI) / 180;
-  const c = Math.cos(phi), s = Math.sin(phi);
-  return pred.map((p) => ({
-    x: cx + c * (p.x - cx) - s * (p.y - cy),
-    y: cy + s * (p.x - cx) + c * (p.y - cy),
-  })) as unknown as Landmarks;
+  return Number.isNaN(d) ? pred : turnLandmarks(pred, { x: cx, y: cy }, (-d * Math.PI) / 180);
 }
 
 /**

@@ -34,6 +34,8 @@ export interface EvalResult {
   /** Percentile bootstrap over per-image MREs. */
   mreCiPx: ConfidenceInterval;
   mreCiMm?: ConfidenceInterval;
+  /** The same over per-image |ΔHC| (images with a pixel size; absent when none has one). */
+  hcAbsCiMm?: ConfidenceInterval;
   cases: EvalCase[];
 }
 
@@ -71,6 +73,14 @@ export function evaluate(cases: readonly EvalCase[], opts: EvaluateOptions = {})
     mreCiPx: bootstrapCi(lm.images.map((r) => r.mrePx), { rng: rng.fork(0), resamples }),
     ...(mmImages.length
       ? { mreCiMm: bootstrapCi(mmImages.map((r) => r.mreMm!), { rng: rng.fork(1), resamples }) }
+      : {}),
+    ...(clinical.images.length
+      ? {
+        hcAbsCiMm: bootstrapCi(clinical.images.map((r) => r.errors.hcMm), {
+          rng: rng.fork(2),
+          resamples,
+        }),
+      }
       : {}),
     cases: [...cases],
   };

@@ -301,6 +301,24 @@ export function agreementMarkdown(study: AgreementStudy, table: readonly Row[]):
 }
 
 /**
+ * One row per source: the mean MRE and mean |ΔHC| with their percentile bootstrap intervals over
+ * the images (lib/metrics/evaluation.ts), e.g. to read a target such as |ΔHC| ≤ 2 mm against the
+ * uncertainty of a 160-image split.
+ */
+export function intervalRows(runs: readonly Pick<FamilyRun, "family" | "evaluation">[]): Row[] {
+  return runs.map(({ family, evaluation: ev }) => ({
+    family,
+    images: ev.nImages,
+    "MRE px": ev.mreCiPx.estimate,
+    "MRE px low": ev.mreCiPx.lower,
+    "MRE px high": ev.mreCiPx.upper,
+    "|ΔHC| mm": finite(ev.hcAbsCiMm?.estimate),
+    "|ΔHC| mm low": finite(ev.hcAbsCiMm?.lower),
+    "|ΔHC| mm high": finite(ev.hcAbsCiMm?.upper),
+  }));
+}
+
+/**
  * Paired two-sided Wilcoxon signed-rank tests of per-image MRE for every pair of families, with
  * Holm's step-down adjustment over the pairs (family-wise error at 5 %).
  */

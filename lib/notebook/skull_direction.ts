@@ -2,12 +2,11 @@
  * Notebook 07: do the labelled OFD directions lie on the skull, and do the models follow the labels
  * or the skull? Each label's ellipse is turned onto the skull's echo (lib/data/skull_direction.ts,
  * model-free); each model's signed angle error is then compared with that turn. A model whose
- * angle errors track the turn is reading the skull where the annotator's ellipse ran off it, and
- * no amount of training on the same labels removes that part of its error.
+ * angle errors track the turn is reading the skull where the annotator's ellipse ran off it, a
+ * part of its error that more training on the same labels is unlikely to remove.
  */
-import type { Landmarks } from "../core/types.ts";
 import { skullDirection, type SkullDirectionOptions } from "../data/skull_direction.ts";
-import { landmarksToEllipse } from "../geometry/ellipse.ts";
+import { landmarksToEllipse, turnLandmarks } from "../geometry/ellipse.ts";
 import {
   ROUNDNESS_EDGES,
   roundnessBinLabel,
@@ -39,18 +38,9 @@ export interface SkullDirectionStudy {
   elongatedBelow: number;
 }
 
-/** `l` turned by `deg` about `centre`. */
-function turned(l: Landmarks, centre: { x: number; y: number }, deg: number): Landmarks {
-  const c = Math.cos((deg * Math.PI) / 180), s = Math.sin((deg * Math.PI) / 180);
-  return l.map((p) => {
-    const dx = p.x - centre.x, dy = p.y - centre.y;
-    return { x: centre.x + c * dx - s * dy, y: centre.y + s * dx + c * dy };
-  }) as unknown as Landmarks;
-}
-
 /**
  * The labels of `runs[0]`'s validation images turned onto the skull, and every run's angle errors
- * on the same images. All runs must share the split (notebook 07 checks `sameSplit` first).
+ * on the same images, matched by id (notebook 07's runs share one split: `sameSplit`).
  */
 export function skullDirectionStudy(
   runs: readonly Pick<FamilyRun, "family" | "evaluation" | "val">[],
@@ -60,7 +50,7 @@ export function skullDirectionStudy(
   const images = (runs[0]?.val.samples ?? []).map((s): SkullDirectionImage => {
     const e = landmarksToEllipse(s.landmarks);
     const { turnDeg, gain } = skullDirection(s.image, e, search);
-    const moved = turned(s.landmarks, { x: e.cx, y: e.cy }, turnDeg);
+    const moved = turnLandmarks(s.landmarks, { x: e.cx, y: e.cy }, (turnDeg * Math.PI) / 180);
     const mre = mean(
       moved.map((p, k) => Math.hypot(p.x - s.landmarks[k].x, p.y - s.landmarks[k].y)),
     );

@@ -81,6 +81,8 @@ export function headline(r: EvalResult): Row {
     mre_px_ci_high: r.mreCiPx.upper,
     mre_mm: lm.mm?.radial.mean,
     hc_abs_err_mm: r.clinical?.hcMm.mean,
+    hc_abs_err_mm_ci_low: r.hcAbsCiMm?.lower,
+    hc_abs_err_mm_ci_high: r.hcAbsCiMm?.upper,
     dice: r.segmentation?.dice.mean,
     spread_x: r.spread.meanX,
     spread_y: r.spread.meanY,
@@ -104,12 +106,13 @@ export function summaryJson(r: EvalResult): Record<string, unknown> {
     ...(segmentation ? { segmentation } : {}),
     mreCiPx: r.mreCiPx,
     ...(r.mreCiMm ? { mreCiMm: r.mreCiMm } : {}),
+    ...(r.hcAbsCiMm ? { hcAbsCiMm: r.hcAbsCiMm } : {}),
   };
 }
 
 export function summaryMarkdown(r: EvalResult, title = "Evaluation"): string {
-  const ci = (c: { lower: number; upper: number; level: number }, unit: string) =>
-    `${(100 * c.level).toFixed(0)} % bootstrap CI of the MRE: ${c.lower.toFixed(2)}–${
+  const ci = (c: { lower: number; upper: number; level: number }, unit: string, of = "the MRE") =>
+    `${(100 * c.level).toFixed(0)} % bootstrap CI of ${of}: ${c.lower.toFixed(2)}–${
       c.upper.toFixed(2)
     } ${unit}`;
   const spread = r.spread;
@@ -121,6 +124,7 @@ export function summaryMarkdown(r: EvalResult, title = "Evaluation"): string {
     "",
     `- ${ci(r.mreCiPx, "px")}`,
     ...(r.mreCiMm ? [`- ${ci(r.mreCiMm, "mm")}`] : []),
+    ...(r.hcAbsCiMm ? [`- ${ci(r.hcAbsCiMm, "mm", "the mean |ΔHC|")}`] : []),
     `- Spread ratio (pred/true std) x ${spread.meanX.toFixed(2)}, y ${spread.meanY.toFixed(2)}` +
     (spread.collapsed ? ` — **collapsed towards the mean shape** (< ${spread.threshold})` : ""),
     "",

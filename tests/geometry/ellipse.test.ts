@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/core/rng.ts";
-import type { Ellipse } from "../../lib/core/types.ts";
+import type { Ellipse, Landmarks } from "../../lib/core/types.ts";
 import { isCanonical } from "../../lib/data/landmark_order.ts";
 import {
   ellipsePerimeter,
@@ -9,6 +9,7 @@ import {
   insideEllipse,
   landmarksToEllipse,
   perpendicularAxes,
+  turnLandmarks,
   wrapAngle,
 } from "../../lib/geometry/ellipse.ts";
 
@@ -158,4 +159,17 @@ Deno.test("perpendicularAxes: direction is the least-squares one (brute force), 
     );
     assert.ok(Math.abs(p[0].x + p[1].x - p[2].x - p[3].x) < 1e-9);
   }
+});
+
+Deno.test("turnLandmarks: quarter turns by hand; a turn and its inverse cancel", () => {
+  const l: Landmarks = [{ x: 0, y: 5 }, { x: 20, y: 5 }, { x: 10, y: 0 }, { x: 10, y: 10 }];
+  const c = { x: 10, y: 5 };
+  // +90° is clockwise on screen (y down): the right end goes to the bottom, the top end to the right.
+  const q = turnLandmarks(l, c, Math.PI / 2);
+  const want = [{ x: 10, y: -5 }, { x: 10, y: 15 }, { x: 15, y: 5 }, { x: 5, y: 5 }];
+  q.forEach((p, i) =>
+    assert.ok(Math.hypot(p.x - want[i].x, p.y - want[i].y) < 1e-12, `point ${i}`)
+  );
+  const back = turnLandmarks(turnLandmarks(l, { x: 3, y: -7 }, 0.37), { x: 3, y: -7 }, -0.37);
+  back.forEach((p, i) => assert.ok(Math.hypot(p.x - l[i].x, p.y - l[i].y) < 1e-12));
 });

@@ -52,4 +52,29 @@ Deno.test("evaluate: segmentation only for cases with both masks; no pixel size 
   assert.equal(r.segmentation!.dice.mean, 1);
   assert.equal(r.clinical, undefined);
   assert.equal(r.mreCiMm, undefined);
+  assert.equal(r.hcAbsCiMm, undefined);
+});
+
+Deno.test("evaluate: bootstrap interval of the mean |ΔHC| over the images with a pixel size", () => {
+  // Scaling a head about its centre by s scales its HC by s: |ΔHC| = |s − 1| · HC.
+  const scaled = (l: Landmarks, s: number): Landmarks => {
+    const cx = (l[0].x + l[1].x) / 2, cy = (l[0].y + l[1].y) / 2;
+    return l.map((p) => ({ x: cx + s * (p.x - cx), y: cy + s * (p.y - cy) })) as Landmarks;
+  };
+  const cases: EvalCase[] = [1.02, 0.95, 1.1].map((s, k) => ({
+    id: `${k}`,
+    truth: truth(0),
+    pred: scaled(truth(0), s),
+    pixelSizeMm: 0.1,
+  }));
+  cases.push({ id: "no size", truth: truth(0), pred: scaled(truth(0), 2) });
+  const r = evaluate(cases, { bootstrapResamples: 500 });
+  const per = r.clinical!.images.map((i) => i.errors.hcMm);
+  const hc = r.clinical!.images[0].truth.hcMm;
+  [0.02, 0.05, 0.1].forEach((f, k) => assert.ok(Math.abs(per[k] - f * hc) < 1e-9));
+  const ci = r.hcAbsCiMm!;
+  assert.ok(Math.abs(ci.estimate - r.clinical!.hcMm.mean) < 1e-12, "estimate is the mean");
+  assert.ok(ci.lower >= 0.02 * hc - 1e-9 && ci.upper <= 0.1 * hc + 1e-9, "within the values");
+  assert.ok(ci.lower < ci.estimate && ci.estimate < ci.upper && ci.level === 0.95);
+  assert.deepEqual(evaluate(cases, { bootstrapResamples: 500 }).hcAbsCiMm, ci, "seeded");
 });

@@ -6,6 +6,7 @@ import { wilcoxonSignedRank } from "../../lib/metrics/statistics.ts";
 import {
   comparisonTableRows,
   holmAdjust,
+  intervalRows,
   loadAllFamilies,
   pairwiseWilcoxonRows,
   publishedCvResults,
@@ -121,6 +122,22 @@ Deno.test("comparison: one split, one row per family, Wilcoxon as computed direc
   const direct = wilcoxonSignedRank(mm(runs.coord), mm(runs.heatmap));
   assert.equal(w[0].p, direct.pValue);
   assert.equal(w[0].W, direct.statistic);
+});
+
+Deno.test("intervalRows: each family's means inside their bootstrap intervals, as in the table", async () => {
+  const { runs } = await fixture;
+  const list = [runs.coord, runs.unet];
+  const rows = intervalRows(list);
+  const table = comparisonTableRows(list);
+  rows.forEach((r, i) => {
+    assert.equal(r.family, table[i].family);
+    assert.equal(r["MRE px"], table[i]["MRE px"]);
+    assert.ok(Math.abs((r["|ΔHC| mm"] as number) - (table[i]["|ΔHC| mm"] as number)) < 1e-9);
+    for (const m of ["MRE px", "|ΔHC| mm"]) {
+      const [lo, mid, hi] = [`${m} low`, m, `${m} high`].map((k) => r[k] as number);
+      assert.ok(lo <= mid && mid <= hi && lo < hi, `${r.family} ${m}: ${lo} ${mid} ${hi}`);
+    }
+  });
 });
 
 Deno.test("stageRows: headline metrics per stage setup, Dice only with masks, ms per image", async () => {
