@@ -34,7 +34,8 @@ export interface SkullDirection {
   /**
    * The best turn in degrees, in the sign convention of `signedAngleErrorDeg` (positive is
    * clockwise on screen, image y pointing down); ties go to the smaller |turn|, so a band that is
-   * the same at every turn (a circle on a ring) gives 0. NaN when the band never meets the image.
+   * the same at every turn (a flat image) gives 0, while a circle scores about alike at every turn
+   * and its turn is noise. NaN when the band never meets the image.
    */
   turnDeg: number;
   /** Mean band intensity at the best turn over that at no turn, minus 1 (≥ 0; NaN as above). */
