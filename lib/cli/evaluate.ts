@@ -145,6 +145,12 @@ export async function main(args: string[]): Promise<number> {
       }` +
       (s.collapsed ? "  ← predictions collapsed towards the mean" : ""),
   );
+  const hc = result.hcAbsCiMm;
+  if (hc) {
+    console.log(
+      `|ΔHC| ${hc.estimate.toFixed(2)} mm, 95 % CI ${hc.lower.toFixed(2)}–${hc.upper.toFixed(2)}`,
+    );
+  }
   const files = await writeDashboard(out, result, {
     title: values.title ?? `Evaluation of ${values.pred}`,
     worstK: intOption(values["worst-k"], "worst-k", 12),

@@ -68,7 +68,8 @@ Deno.test("main writes the dashboard into --out", async () => {
   }, async (dir) => {
     const out = join(dir, "eval");
     const log = console.log;
-    console.log = () => {};
+    const printed: string[] = [];
+    console.log = (...args: unknown[]) => printed.push(args.join(" "));
     try {
       assert.equal(
         await main(["--pred", join(dir, "pred.csv"), "--gt", join(dir, "gt.csv"), "--out", out]),
@@ -78,8 +79,14 @@ Deno.test("main writes the dashboard into --out", async () => {
       console.log = log;
     }
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
-    // Only the OFD ends move (by 3 and 4 px): MREs 1.5 and 2.
+    // Only the OFD ends move (by 3 and 4 px): MREs 1.5 and 2; both ends together, so no length
+    // and no HC changes.
     assert.equal(summary.headline.mre_px, 1.75);
+    assert.deepEqual(
+      [summary.hcAbsCiMm.estimate, summary.hcAbsCiMm.lower, summary.hcAbsCiMm.upper],
+      [0, 0, 0],
+    );
+    assert.ok(printed.includes("|ΔHC| 0.00 mm, 95 % CI 0.00–0.00"), printed.join("\n"));
     await Deno.stat(join(out, "predictions_vs_gt.csv"));
     await assert.rejects(main(["--gt", join(dir, "gt.csv")]), InputError);
   });
