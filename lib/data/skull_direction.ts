@@ -98,8 +98,8 @@ export function skullDirection(
   // 0, +1, −1, +2, −2, … steps: the first of equal scores is the smallest turn.
   for (let k = 0; k <= 2 * steps; k++) {
     const deg = (k % 2 ? 1 : -1) * Math.ceil(k / 2) * stepDeg;
-    const score = atTurn(deg);
-    if (score > best.score) best = { turnDeg: deg === 0 ? 0 : deg, score };
+    const score = k === 0 ? base : atTurn(deg);
+    if (score > best.score) best = { turnDeg: k === 0 ? 0 : deg, score };
   }
   return Number.isFinite(best.score) && base > 0
     ? { turnDeg: best.turnDeg, gain: best.score / base - 1 }

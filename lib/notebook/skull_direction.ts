@@ -12,6 +12,7 @@ import {
   roundnessBinLabel,
   signedAngleErrorDeg,
 } from "../metrics/ellipse_errors.ts";
+import { radialErrors } from "../metrics/landmarks.ts";
 import { spearman } from "../metrics/statistics.ts";
 import { mean, quantile } from "../metrics/summary.ts";
 import type { Figure } from "../viz/figure.ts";
@@ -51,9 +52,7 @@ export function skullDirectionStudy(
     const e = landmarksToEllipse(s.landmarks);
     const { turnDeg, gain } = skullDirection(s.image, e, search);
     const moved = turnLandmarks(s.landmarks, { x: e.cx, y: e.cy }, (turnDeg * Math.PI) / 180);
-    const mre = mean(
-      moved.map((p, k) => Math.hypot(p.x - s.landmarks[k].x, p.y - s.landmarks[k].y)),
-    );
+    const mre = mean(radialErrors(moved, s.landmarks));
     return { id: s.id, ratio: e.b / e.a, turnDeg, gain, turnedLabelsMrePx: mre };
   });
   const errors = runs.map((r) => {
