@@ -1,14 +1,16 @@
 /**
  * Write the HC18 challenge result CSV for the 335 unlabeled test images with a trained model.
  *
- *   deno task hc18:submit --model <coord|heatmap|unet|deeplab|checkpoint dir> [--refine <fine>]
+ *   deno task hc18:submit --model <coord|heatmap|unet|deeplab|checkpoint dir>
+ *                         [--refine <fine> | --no-refine]
  *                         [--data ../shared/data/hc18] [--out results/hc18_submission.csv]
  *                         [--config <config.json>] [--no-tta]
  *
  * `--model` is found as by `deno task predict` (lib/inference/model_dir.ts): a shipped family
  * (checkpoints/<name>/), a run's checkpoint folder (its best/), best/ or last/, or any folder with
  * model.json; `--config` names the run config when none lies next to the checkpoint or in
- * results/runs/<run-id>/. Prediction goes through the same `Predictor` as `deno task predict`,
+ * results/runs/<run-id>/. A shipped family gets its shipped second stage unless `--no-refine`
+ * (`chooseRefine`, as `predict`). Prediction goes through the same `Predictor` as `deno task predict`,
  * with the same test-time augmentation by default (the image, its mirror and two shifts, combined
  * as ellipses; `--no-tta` for one model call per image). The row's ellipse is the prediction's
  * `ellipse`: with TTA the combined one; without, for segmentation families the skull ellipse
@@ -32,6 +34,7 @@ import { listHc18TestSet } from "../data/hc18.ts";
 import { formatSubmission, rowHcMm, submissionRow } from "../data/hc18_submission.ts";
 import { predictFiles } from "../inference/batch.ts";
 import {
+  chooseRefine,
   locateModel,
   PROJECT_ROOT,
   readRunConfig,
@@ -52,7 +55,8 @@ const HELP = `Usage: deno task hc18:submit --model M [options]
                   model.json and its config.json)
   --refine F      coarse-to-fine: a head-crop second stage (heatmap-fine, unet-fine, deeplab-fine,
                   or a checkpoint trained with a <family>-fine config) that looks again around
-                  M's prediction
+                  M's prediction. Default for a shipped family: its shipped second stage
+  --no-refine     the first model alone
   --data DIR      HC18 folder with test_set/ (default: ../shared/data/hc18 beside the project)
   --out FILE      result CSV (default: results/hc18_submission.csv); QA table beside it (_qa.csv)
   --config FILE   the run's config.json, when it is not next to the checkpoint or in results/runs/
@@ -109,6 +113,7 @@ export async function main(args: string[]): Promise<number> {
     options: {
       model: { type: "string" },
       refine: { type: "string" },
+      "no-refine": { type: "boolean", default: false },
       data: { type: "string" },
       out: { type: "string" },
       config: { type: "string" },
@@ -134,12 +139,16 @@ export async function main(args: string[]): Promise<number> {
   const { weightsDir, configPath } = await locateCheckpoint(values.model, values.config);
   const config = await readRunConfig(configPath);
   validateConfig(config);
-  if (values.refine) await locateModel(values.refine);
+  const refine = await chooseRefine(values.model, {
+    refine: values.refine,
+    noRefine: values["no-refine"],
+  });
+  if (refine) await locateModel(refine);
   const cases = (await listHc18TestSet(dataDir)).slice(0, limit);
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
   const first = await Predictor.fromDir(weightsDir, config, { batchSize });
-  const second = values.refine ? await Predictor.load(values.refine, { batchSize }) : undefined;
+  const second = refine ? await Predictor.load(refine, { batchSize }) : undefined;
   const predictor: ImagePredictor = second ? new CoarseToFine(first, second) : first;
   const last = second ?? first;
   console.error(

@@ -2,7 +2,7 @@
  * Predict landmarks and head measures for new images.
  *
  *   deno task predict --model <coord|heatmap|unet|deeplab|checkpoint dir> --input <image|folder>
- *                     [--refine <head-crop checkpoint>]
+ *                     [--refine <head-crop checkpoint> | --no-refine]
  *                     --out <file.csv> [--pixel-size-csv <csv>] [--overlays <dir>] [--no-tta]
  *
  * Exit status: 0 when at least one image was predicted (failed files are listed in
@@ -15,7 +15,7 @@ import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic } from "../core/fs.ts";
 import { errorsCsv, errorsPathFor, predictFiles, predictionsCsv } from "../inference/batch.ts";
 import { findPixelSizeCsv, listInputImages, readPixelSizes } from "../inference/inputs.ts";
-import { locateModel, SHIPPED_FAMILIES } from "../inference/model_dir.ts";
+import { chooseRefine, locateModel, SHIPPED_FAMILIES } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
 import { countProgress } from "../inference/progress.ts";
@@ -27,7 +27,10 @@ const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [op
                        checkpoint folder (checkpoints/runs/<id>, …/best, or any folder with
                        model.json and its config.json)
   --refine F           coarse-to-fine: a head-crop model (trained with a <family>-fine config) that
-                       looks again at a window around M's prediction; M is then the first stage
+                       looks again at a window around M's prediction; M is then the first stage.
+                       Default for a shipped family: its shipped second stage (heatmap-fine,
+                       unet-fine, deeplab-fine), which scored better on HC18 validation
+  --no-refine          the first model alone (one stage, half the time)
   --input PATH         one image, or a folder of images (PNG/JPEG/TIFF…, 8 or 16 bit, grey or RGB;
                        HC18 *_Annotation.png files are skipped)
   --out FILE.csv       predictions, written atomically; failed files go to FILE.errors.csv
@@ -73,6 +76,7 @@ export async function main(args: string[]): Promise<number> {
     options: {
       model: { type: "string" },
       refine: { type: "string" },
+      "no-refine": { type: "boolean", default: false },
       input: { type: "string" },
       out: { type: "string" },
       "pixel-size-csv": { type: "string" },
@@ -101,11 +105,15 @@ export async function main(args: string[]): Promise<number> {
   if (sizeCsv) console.error(`pixel sizes: ${sizeCsv} (${pixelSizes!.size} entries)`);
 
   await locateModel(values.model!); // a wrong --model fails before the backend starts
-  if (values.refine) await locateModel(values.refine);
+  const refine = await chooseRefine(values.model!, {
+    refine: values.refine,
+    noRefine: values["no-refine"],
+  });
+  if (refine) await locateModel(refine);
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
   const first = await Predictor.load(values.model!, { batchSize });
-  const second = values.refine ? await Predictor.load(values.refine, { batchSize }) : undefined;
+  const second = refine ? await Predictor.load(refine, { batchSize }) : undefined;
   for (const [stage, p] of [["model", first], ["refine", second]] as const) {
     if (!p) continue;
     console.error(

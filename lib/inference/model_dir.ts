@@ -169,6 +169,34 @@ export async function locateModel(spec: string, cwd = Deno.cwd()): Promise<Model
   );
 }
 
+/**
+ * The second stage `predict` and `hc18:submit` put behind `model` (lib/inference/coarse_to_fine.ts):
+ * `refine` when given; none with `noRefine`; otherwise, for a shipped family, the folder of its
+ * shipped `<family>-fine` model when one is committed under `root`. The shipped chains scored better
+ * than their first stages alone on HC18 validation (README), so a bare `--model unet` runs the best
+ * pipeline. A checkpoint folder gets no default: its second stage would have to come from the same
+ * split, which only the user knows.
+ */
+export async function chooseRefine(
+  model: string,
+  { refine, noRefine = false }: { refine?: string; noRefine?: boolean },
+  root = SHIPPED_ROOT,
+): Promise<string | undefined> {
+  if (refine !== undefined && noRefine) {
+    throw new InputError(
+      "--refine and --no-refine exclude each other",
+      undefined,
+      undefined,
+      refine,
+    );
+  }
+  if (refine !== undefined) return refine;
+  const fine = `${model}-fine`;
+  const shipped = (SHIPPED_FAMILIES as readonly string[]).includes(model);
+  if (noRefine || !shipped || FAMILIES[fine]?.firstStage !== model) return undefined;
+  return await hasModel(join(root, fine)) ? join(root, fine) : undefined;
+}
+
 export async function readRunConfig(path: string): Promise<RunConfig> {
   try {
     return JSON.parse(await Deno.readTextFile(path)) as RunConfig;

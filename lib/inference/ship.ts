@@ -318,6 +318,28 @@ function fmt(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
+/**
+ * The card's "Use" section. A family with a second stage gets `--no-refine`: `predict` chains the
+ * shipped `<family>-fine` behind a bare `--model <family>` (chooseRefine), and the card is about
+ * this model alone.
+ */
+function useLines(family: string): string[] {
+  const io = "--input <image or folder> --out predictions.csv";
+  const first = FAMILIES[family]?.firstStage;
+  if (first) return ["```", `deno task predict --model ${first} --refine ${family} ${io}`, "```"];
+  if (FAMILIES[`${family}-fine`]?.firstStage !== family) {
+    return ["```", `deno task predict --model ${family} ${io}`, "```"];
+  }
+  return [
+    "```",
+    `deno task predict --model ${family} --no-refine ${io}`,
+    "```",
+    "",
+    `This model alone. Without \`--no-refine\`, \`predict\` puts the shipped \`${family}-fine\` ` +
+    "behind it as a second stage when one is committed.",
+  ];
+}
+
 export function modelCardMarkdown(c: ModelCard): string {
   const data = (c.data ?? {}) as Record<string, unknown>;
   const split = (data.split ?? {}) as Record<string, unknown>;
@@ -332,11 +354,7 @@ export function modelCardMarkdown(c: ModelCard): string {
     "",
     "## Use",
     "",
-    "```",
-    `deno task predict --model ${
-      FAMILIES[c.family]?.firstStage ? `${FAMILIES[c.family].firstStage} --refine ` : ""
-    }${c.family} --input <image or folder> --out predictions.csv`,
-    "```",
+    ...useLines(c.family),
     "",
     "## Data",
     "",

@@ -187,3 +187,34 @@ Deno.test("predict CLI: --refine chains a head-crop second stage behind --model"
     /first stage/,
   );
 });
+
+Deno.test("predict CLI: a shipped family runs its shipped second stage unless --no-refine", async () => {
+  // The committed unet and unet-fine on one HC18-sized phantom; the wiring is under test.
+  const dir = join(run.root, "shipped-in");
+  await Deno.mkdir(dir, { recursive: true });
+  const raw = { raw: { width: 800, height: 540, channels: 1 as const } };
+  await sharp(grey8(31, 800, 540), raw).png().toFile(join(dir, "p.png"));
+  const image = await readGray(join(dir, "p.png"));
+  const rowOf = async (extra: string[]) => {
+    const out = join(run.root, "shipped-out", `${extra.join("") || "default"}.csv`);
+    const args = ["--model", "unet", "--input", dir, "--out", out, "--no-tta", "--backend", "cpu"];
+    assert.equal(await main([...args, ...extra]), 0);
+    return (await readCsv(out)).rows[0].slice(1, 9).map(Number);
+  };
+  const unet = await Predictor.load("unet");
+  const chain = new CoarseToFine(unet, await Predictor.load("unet-fine"));
+  try {
+    const [alone] = await unet.predict([{ id: "p.png", image }]);
+    const [refined] = await chain.predict([{ id: "p.png", image }]);
+    const close = (got: number[], want: typeof alone) =>
+      want.landmarks.flatMap((p) => [p.x, p.y]).every((v, i) => Math.abs(got[i] - v) <= 5e-4);
+    const byDefault = await rowOf([]);
+    assert.ok(close(byDefault, refined), `default ${byDefault} vs chain ${refined.landmarks}`);
+    const oneStage = await rowOf(["--no-refine"]);
+    assert.ok(close(oneStage, alone), `--no-refine ${oneStage} vs unet ${alone.landmarks}`);
+    // The two differ, so the comparison above can tell them apart.
+    assert.ok(!close(byDefault, alone));
+  } finally {
+    chain.dispose();
+  }
+});

@@ -5,7 +5,7 @@ import { initBackend } from "../../lib/backend/mod.ts";
 import { generatePhantom } from "../../lib/data/phantom.ts";
 import { locateModel } from "../../lib/inference/model_dir.ts";
 import { Predictor } from "../../lib/inference/predictor.ts";
-import { float16Bits, shipCheckpoint } from "../../lib/inference/ship.ts";
+import { float16Bits, modelCardMarkdown, shipCheckpoint } from "../../lib/inference/ship.ts";
 import { tinyRun } from "./helpers.ts";
 
 await initBackend({ prefer: "cpu" });
@@ -79,8 +79,10 @@ Deno.test("shipCheckpoint: self-describing folder, float16 kernels, loads by pat
   assert.ok(float32 > 0 && Math.abs(float32 - half) <= card.weights.maxLandmarkShiftPx! + 1e-9);
   assert.match(
     await Deno.readTextFile(join(dir, "model_card.md")),
-    /deno task predict --model coord/,
+    /deno task predict --model coord --input/,
   );
+  // A family with a second stage: the card's command is about this model alone.
+  assert.match(modelCardMarkdown({ ...card, family: "unet" }), /--model unet --no-refine --input/);
 
   // float16 roughly halves the weights: every big kernel takes 2 bytes per value instead of 4.
   const original = (await Deno.stat(join(run.outcome.checkpointDir, "best", "weights.bin"))).size;
