@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../../lib/core/errors.ts";
 import { exists } from "../../lib/core/fs.ts";
-import type { Ellipse, GrayImage } from "../../lib/core/types.ts";
+import type { Ellipse } from "../../lib/core/types.ts";
 import { loadDataset, loadSample } from "../../lib/data/dataset.ts";
 import {
   fillEllipse,
@@ -12,22 +12,10 @@ import {
   listHc18TestSet,
   listHc18Training,
 } from "../../lib/data/hc18.ts";
-import {
-  distanceToEllipse,
-  ellipsePerimeter,
-  ellipseToLandmarks,
-} from "../../lib/geometry/ellipse.ts";
+import { ellipsePerimeter, ellipseToLandmarks } from "../../lib/geometry/ellipse.ts";
 import { writeGrayPng } from "../../lib/io/image.ts";
 import { mapPool } from "../../lib/data/pool.ts";
-
-/** An HC18-style annotation: 255 where the pixel centre is within 1.25 px of the curve. */
-function outline(e: Ellipse, w: number, h: number): GrayImage {
-  const data = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) if (distanceToEllipse(e, { x, y }) <= 1.25) data[y * w + x] = 255;
-  }
-  return { width: w, height: h, data };
-}
+import { writeHc18Training } from "./hc18_folder.ts";
 
 const CASES: [string, Ellipse, number][] = [
   ["000_HC.png", { cx: 100.3, cy: 70.6, a: 60.2, b: 45.1, angle: 0.4 }, 0.1],
@@ -37,20 +25,15 @@ const CASES: [string, Ellipse, number][] = [
 
 /** A miniature HC18 folder: 200×140 images, annotations, both CSVs. */
 async function fakeHc18(dir: string) {
-  const rows = ["filename,pixel size(mm),head circumference (mm)"];
-  for (const [id, e, px] of CASES) {
-    await writeGrayPng(join(dir, "training_set", id), {
-      width: 200,
-      height: 140,
-      data: new Float32Array(28000).fill(50),
-    });
-    await writeGrayPng(
-      join(dir, "training_set", id.replace(".png", "_Annotation.png")),
-      outline(e, 200, 140),
-    );
-    rows.push(`${id},${px},${(ellipsePerimeter(e) * px).toFixed(2)}`);
-  }
-  await Deno.writeTextFile(join(dir, "training_set_pixel_size_and_HC.csv"), rows.join("\n") + "\n");
+  await writeHc18Training(
+    dir,
+    CASES.map(([id, ellipse, pixelSizeMm]) => ({
+      id,
+      ellipse,
+      pixelSizeMm,
+      image: { width: 200, height: 140, data: new Float32Array(28000).fill(50) },
+    })),
+  );
   await writeGrayPng(join(dir, "test_set", "000_HC.png"), {
     width: 4,
     height: 4,
