@@ -8,15 +8,16 @@
  * argument) can point anywhere, it derives the read list from the arguments, then spawns
  * `Deno.execPath() run <narrow flags> <script> <args…>` and exits with the script's status.
  *
- * Read: the project, the default HC18 folder, the value of every `--data`, and every argument that
- * names an existing file or folder. Write: the profile's folders inside the project, plus the
- * values of the profile's output flags. FFI only for libraries under node_modules/ (sharp's
+ * Read: the project, the default HC18 folder, the value of every `--data`, every argument that
+ * names an existing file or folder, and the HC18 pixel-size CSVs beside an `--input`. Write: the
+ * profile's folders inside the project, plus the values of the profile's output flags. FFI only for libraries under node_modules/ (sharp's
  * libvips) and /usr/lib/ (Debian's oneDNN and OpenBLAS), which must be opened by absolute path.
  * Env and system information are granted whole: they are read-only, and sharp alone reads an env
  * variable and three system facts (cpus, networkInterfaces, hostname).
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
+import { pixelSizeCsvCandidates } from "../inference/inputs.ts";
 
 export const PROJECT_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 /** Where the HC18 copy lives beside the project (`../shared/data/hc18`). */
@@ -103,6 +104,12 @@ export function permissionFlags(profile: Profile, args: string[], cwd: string): 
   const readPaths = [PROJECT_ROOT, DEFAULT_HC18_DIR, ...flagValues(args, "--data")];
   for (const arg of pathLikeArgs(args)) {
     if (!arg.includes(",") && existsSync(resolve(cwd, arg))) readPaths.push(arg);
+  }
+  // `predict --input` looks for HC18's pixel-size CSV beside the images, also one folder up.
+  for (const input of flagValues(args, "--input").map((p) => resolve(cwd, p))) {
+    if (!existsSync(input)) continue;
+    const dir = statSync(input).isDirectory() ? input : dirname(input);
+    readPaths.push(...pixelSizeCsvCandidates(dir).filter((c) => existsSync(c)));
   }
   const outputs = profile.outputFlags.flatMap((flag) => flagValues(args, flag)).map(outputGrant);
   // Outputs are readable too: an atomic write renames its temporary file, and rename needs both.

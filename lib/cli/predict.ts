@@ -14,7 +14,12 @@ import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic } from "../core/fs.ts";
 import { errorsCsv, errorsPathFor, predictFiles, predictionsCsv } from "../inference/batch.ts";
-import { findPixelSizeCsv, listInputImages, readPixelSizes } from "../inference/inputs.ts";
+import {
+  findPixelSizeCsv,
+  listInputImages,
+  matchPixelSizes,
+  readPixelSizes,
+} from "../inference/inputs.ts";
 import { chooseRefine, locateModel, SHIPPED_FAMILIES } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
@@ -101,8 +106,19 @@ export async function main(args: string[]): Promise<number> {
   if (values.overlays) await assertWritable(resolve(values.overlays), "--overlays");
   const listing = await listInputImages(values.input!);
   const sizeCsv = values["pixel-size-csv"] ?? await findPixelSizeCsv(listing.dir);
-  const pixelSizes = sizeCsv ? await readPixelSizes(resolve(sizeCsv)) : undefined;
-  if (sizeCsv) console.error(`pixel sizes: ${sizeCsv} (${pixelSizes!.size} entries)`);
+  const pixelSizes = sizeCsv
+    ? matchPixelSizes(listing.files, await readPixelSizes(resolve(sizeCsv)))
+    : undefined;
+  if (pixelSizes) {
+    const { byName, missing } = pixelSizes;
+    console.error(`pixel sizes: ${sizeCsv} (${byName.size} of ${listing.files.length} images)`);
+    if (missing.length) {
+      console.error(
+        `  no pixel size for ${missing.length} image(s), so no mm for them: ` +
+          missing.slice(0, 5).join(", ") + (missing.length > 5 ? ", …" : ""),
+      );
+    }
+  }
 
   await locateModel(values.model!); // a wrong --model fails before the backend starts
   const refine = await chooseRefine(values.model!, {
@@ -129,7 +145,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const progress = countProgress("predict");
     const results = await predictFiles(predictor, listing.files, {
-      pixelSizes,
+      pixelSizes: pixelSizes?.byName,
       tta: !values["no-tta"],
       overlaysDir: values.overlays ? resolve(values.overlays) : undefined,
       onProgress: (done, total) => progress.update(done, total),

@@ -83,23 +83,46 @@ export async function readPixelSizes(csvPath: string): Promise<Map<string, numbe
   return sizes;
 }
 
+/** Where an HC18 pixel-size CSV for the images in `dir` may lie: in `dir`, then in its parent. */
+export function pixelSizeCsvCandidates(dir: string): string[] {
+  return [dir, dirname(dir)].flatMap((folder) => HC18_PIXEL_SIZE_CSVS.map((n) => join(folder, n)));
+}
+
 /**
- * An HC18 pixel-size CSV beside the input folder (in it, or in its parent), if there is one. A
- * folder the process may not read (the task launcher grants only the paths named on the command
- * line) counts as having none.
+ * The first of `pixelSizeCsvCandidates(dir)` that exists. The task launcher grants read access to
+ * exactly these files when they exist; one the process may not read counts as missing.
  */
 export async function findPixelSizeCsv(dir: string): Promise<string | undefined> {
-  for (const folder of [dir, dirname(dir)]) {
-    for (const name of HC18_PIXEL_SIZE_CSVS) {
-      const path = join(folder, name);
-      const found = await exists(path).catch((err) => {
-        if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-          return false;
-        }
-        throw err;
-      });
-      if (found) return path;
-    }
+  for (const path of pixelSizeCsvCandidates(dir)) {
+    const found = await exists(path).catch((err) => {
+      if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+        return false;
+      }
+      throw err;
+    });
+    if (found) return path;
   }
   return undefined;
+}
+
+/**
+ * Each image's pixel size from `sizes` (a pixel-size CSV's names): by its file name, else by the
+ * one entry with the same name up to case and extension (`000_HC` or `000_hc.PNG` for
+ * `000_HC.png`). `missing` lists the images with neither, for the caller to report.
+ */
+export function matchPixelSizes(
+  files: readonly string[],
+  sizes: ReadonlyMap<string, number>,
+): { byName: Map<string, number>; missing: string[] } {
+  const stem = (n: string) => n.slice(0, n.length - extname(n).length).toLowerCase();
+  const byStem = new Map<string, number[]>();
+  for (const [name, mm] of sizes) byStem.set(stem(name), [...(byStem.get(stem(name)) ?? []), mm]);
+  const byName = new Map<string, number>(), missing: string[] = [];
+  for (const name of files.map((f) => basename(f))) {
+    const loose = byStem.get(stem(name)) ?? [];
+    const mm = sizes.get(name) ?? (loose.length === 1 ? loose[0] : undefined);
+    if (mm === undefined) missing.push(name);
+    else byName.set(name, mm);
+  }
+  return { byName, missing };
 }

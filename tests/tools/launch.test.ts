@@ -142,6 +142,26 @@ Deno.test("a data task cannot reach the network or write outside data/, results/
   }
 });
 
+Deno.test("predict --input may read HC18's pixel-size CSV one folder up, and nothing else there", async () => {
+  const cases = await Deno.makeTempDir();
+  try {
+    const images = join(cases, "training_set");
+    await Deno.mkdir(images);
+    await Deno.writeFile(join(images, "000_HC.png"), new Uint8Array([1]));
+    const sizes = join(cases, "training_set_pixel_size_and_HC.csv");
+    await Deno.writeTextFile(sizes, "filename,pixel size(mm)\n000_HC.png,0.1\n");
+    await Deno.writeTextFile(join(cases, "notes.csv"), "x");
+    const ops = [`read:${sizes}`, `read:${join(cases, "notes.csv")}`];
+    for (const input of [images, join(images, "000_HC.png")]) {
+      const r = await launchProbe(["--input", input, ...ops]);
+      assert.equal(r[ops[0]], "ok", `--input ${input}`);
+      assert.equal(r[ops[1]], "NotCapable", `--input ${input}`);
+    }
+  } finally {
+    await Deno.remove(cases, { recursive: true });
+  }
+});
+
 Deno.test("an --out file outside the project is written atomically (temporary file + rename)", async () => {
   const outside = await Deno.makeTempDir();
   try {

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  findPixelSizeCsv,
+  matchPixelSizes,
+  pixelSizeCsvCandidates,
+  readPixelSizes,
+} from "../../lib/inference/inputs.ts";
+
+const sizes = new Map([
+  ["000_HC.png", 0.1],
+  ["001_HC", 0.2], // listed without its extension
+  ["002_hc.PNG", 0.3], // other case
+  ["003_HC.png", 0.4],
+  ["003_HC.jpg", 0.5], // two entries share the stem: only an exact name decides
+]);
+
+const cases: [string, number | undefined][] = [
+  ["000_HC.png", 0.1],
+  ["001_HC.png", 0.2],
+  ["002_HC.png", 0.3],
+  ["003_HC.png", 0.4],
+  ["003_HC.tif", undefined],
+  ["004_HC.png", undefined],
+];
+
+Deno.test("matchPixelSizes: exact name, else the one entry equal up to case and extension", () => {
+  const files = cases.map(([name]) => join("/images", name));
+  const { byName, missing } = matchPixelSizes(files, sizes);
+  for (const [name, want] of cases) assert.equal(byName.get(name), want, name);
+  assert.deepEqual(missing, ["003_HC.tif", "004_HC.png"]);
+});
+
+Deno.test("findPixelSizeCsv: the input folder first, then its parent; readPixelSizes names bad rows", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const images = join(root, "test_set");
+    await Deno.mkdir(images);
+    assert.equal(await findPixelSizeCsv(images), undefined);
+    const [inFolder, , inParent] = pixelSizeCsvCandidates(images);
+    await Deno.writeTextFile(inParent, "filename,pixel size(mm)\n000_HC.png,0.1\n");
+    assert.equal(await findPixelSizeCsv(images), inParent);
+    await Deno.writeTextFile(inFolder, "filename,pixel size(mm)\n000_HC.png,0.2\n000_HC.png,0.3\n");
+    assert.equal(await findPixelSizeCsv(images), inFolder);
+    await assert.rejects(readPixelSizes(inFolder), /file listed twice.*row 3|row 3.*listed twice/s);
+    assert.deepEqual(await readPixelSizes(inParent), new Map([["000_HC.png", 0.1]]));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
