@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main as importMain } from "../../lib/cli/data_hc18.ts";
-import { main as predictMain } from "../../lib/cli/predict.ts";
+import { PROJECT_ROOT } from "../../lib/cli/launch.ts";
 import { main as evaluateMain } from "../../lib/cli/evaluate.ts";
 import { readCsv } from "../../lib/core/csv.ts";
 import type { Landmarks } from "../../lib/core/types.ts";
@@ -47,35 +47,38 @@ Deno.test("own labelled images: data:hc18 → predict → evaluate agree with th
       return { id, image: p.image, ellipse: p.ellipse, pixelSizeMm };
     }),
   );
-  const data = join(root, "data"), pred = join(root, "pred.csv"), out = join(root, "eval");
+  const data = join(root, "data"), pred = join(root, "out", "pred.csv"), out = join(root, "eval");
   assert.equal(await importMain([src, "--out", data]), 0);
-  assert.equal(
-    await predictMain([
-      "--model",
-      "unet",
-      "--input",
-      join(src, "training_set"),
-      "--out",
-      pred,
-      "--no-tta",
-      "--backend",
-      "cpu",
-    ]),
-    0,
-  );
+  // predict as `deno task predict` runs it: in the launcher's sandbox, which must let it read the
+  // pixel-size CSV one folder up.
+  const launched = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-run",
+      join(PROJECT_ROOT, "lib/cli/launch.ts"),
+      "data",
+      join(PROJECT_ROOT, "lib/cli/predict.ts"),
+      ...["--model", "unet", "--input", join(src, "training_set"), "--out", pred, "--no-tta"],
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(launched.code, 0, new TextDecoder().decode(launched.stderr));
   assert.equal(
     await evaluateMain(["--pred", pred, "--gt", join(data, "labels.csv"), "--out", out]),
     0,
   );
 
-  // predict found the pixel sizes in the folder's parent, as HC18 lays it out.
   const predicted = await byImage(pred, "pixel_size_mm");
   const truth = await byImage(join(data, "labels.csv"), "pixel_size_mm");
   assert.deepEqual([...predicted.keys()].sort(), Object.keys(sizes).sort());
   let radial = 0, hc = 0;
   for (const [id, [t, px]] of truth) {
     assert.equal(px, sizes[id]);
-    const p = predicted.get(id)![0];
+    const [p, predictedPx] = predicted.get(id)!;
+    assert.equal(predictedPx, px, `${id}: predict's pixel size`);
     // Both files list each pair in canonical order, so ends are compared as listed.
     radial += p.reduce((s, q, k) => s + Math.hypot(q.x - t[k].x, q.y - t[k].y), 0) / 4;
     hc += Math.abs(hcMm(p, px) - hcMm(t, px));
