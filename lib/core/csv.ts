@@ -12,7 +12,10 @@ export interface CsvTable {
   lines: number[];
 }
 
-/** Parse CSV text; the first record is the header. Blank lines are skipped. */
+/**
+ * Parse CSV text; the first record is the header. Blank lines, also ones holding only spaces or
+ * tabs (an editor's trailing line), are skipped; a quoted empty field `""` is a row.
+ */
 export function parseCsv(text: string, file = "<csv>"): CsvTable {
   const records: string[][] = [];
   const starts: number[] = [];
@@ -23,15 +26,17 @@ export function parseCsv(text: string, file = "<csv>"): CsvTable {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let quoted = false;
   let fieldStarted = false;
+  let sawQuote = false;
   const endRecord = () => {
     record.push(field);
-    if (!(record.length === 1 && record[0] === "" && !fieldStarted)) {
+    if (!(record.length === 1 && record[0].trim() === "" && !sawQuote)) {
       records.push(record);
       starts.push(recordLine);
     }
     record = [];
     field = "";
     fieldStarted = false;
+    sawQuote = false;
   };
   for (; i < text.length; i++) {
     const ch = text[i];
@@ -50,6 +55,7 @@ export function parseCsv(text: string, file = "<csv>"): CsvTable {
     if (ch === '"' && field === "") {
       quoted = true;
       fieldStarted = true;
+      sawQuote = true;
     } else if (ch === ",") {
       record.push(field);
       field = "";

@@ -30,6 +30,8 @@ export const HC18_LICENCE = "CC BY 4.0";
 
 export interface Hc18Case {
   id: string;
+  /** The case's line in training_set_pixel_size_and_HC.csv, for messages. */
+  line: number;
   imagePath: string;
   annotationPath: string;
   pixelSizeMm: number;
@@ -62,17 +64,26 @@ async function requireFiles(paths: string[], csv: string, lines: number[]) {
   if (missing >= 0) throw new InputError("file not found", csv, lines[missing], paths[missing]);
 }
 
+/** HC18's list of training cases with their pixel sizes and HCs. */
+function trainingCsv(dir: string): string {
+  return join(dir, "training_set_pixel_size_and_HC.csv");
+}
+
 /** The training cases listed in training_set_pixel_size_and_HC.csv (files checked to exist). */
 export async function listHc18Training(dir: string): Promise<Hc18Case[]> {
-  const csv = join(dir, "training_set_pixel_size_and_HC.csv");
+  const csv = trainingCsv(dir);
   const t = await readCsv(csv);
   const [f, p, h] = ["filename", "pixel size(mm)", "head circumference (mm)"].map((n) =>
     column(t.header, n, csv)
   );
+  const seen = new Set<string>();
   const cases = t.rows.map((r, i): Hc18Case => {
     const id = r[f].trim();
+    if (seen.has(id)) throw new InputError("file listed twice", csv, t.lines[i], id);
+    seen.add(id);
     return {
       id,
+      line: t.lines[i],
       imagePath: join(dir, "training_set", id),
       annotationPath: join(dir, "training_set", id.replace(/\.png$/i, "_Annotation.png")),
       pixelSizeMm: positive(r[p], csv, t.lines[i], "pixel size"),
@@ -180,12 +191,49 @@ export interface Hc18ImportReport {
   meanAbsHcDiffMm: number;
 }
 
+/** Throws when a case's fitted HC differs from its CSV HC by more than `tolerance` mm. */
+function checkHcAgreement(
+  csv: string,
+  cases: readonly Hc18Case[],
+  fits: readonly Omit<Hc18Fit, "mask">[],
+  tolerance: number,
+): void {
+  const off = fits.flatMap((f, i) => Math.abs(f.hcDiffMm) > tolerance ? [i] : []);
+  if (off.length === 0) return;
+  const shown = off.slice(0, 5).map((i) =>
+    `${cases[i].id} (row ${cases[i].line}: fitted ${fits[i].hcFitMm.toFixed(2)} mm, CSV ${
+      fits[i].record.hcMm
+    } mm)`
+  );
+  const first = cases[off[0]];
+  throw new InputError(
+    `${off.length} case(s) whose annotation outline gives an HC more than ${tolerance} mm from ` +
+      `the CSV's, so nothing was written: ${shown.join("; ")}${off.length > 5 ? "; …" : ""}. ` +
+      "Check those outlines and rows, or accept a larger difference with --hc-tolerance MM",
+    csv,
+    first.line,
+    first.id,
+  );
+}
+
 export interface Hc18ImportOptions {
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Largest accepted |fitted HC − CSV HC| in mm (default HC_TOLERANCE_MM). A case beyond it means
+   * the outline and the CSV disagree, and nothing is written.
+   */
+  hcToleranceMm?: number;
 }
 
-/** Import every training case into a dataset folder at outDir (replaced atomically). */
+/** HC18's own cases agree within 0.011 mm; 0.1 mm leaves room for other outline rasterisers. */
+export const HC_TOLERANCE_MM = 0.1;
+
+/**
+ * Import every training case into a dataset folder at outDir, replaced atomically and only when
+ * every case's fitted HC agrees with the CSV (else an InputError lists the cases that do not, and
+ * an earlier folder at outDir stays as it was).
+ */
 export async function importHc18(
   hc18Dir: string,
   outDir: string,
@@ -203,6 +251,7 @@ export async function importHc18(
       opts.onProgress?.(++done, cases.length);
       return fit;
     });
+    checkHcAgreement(trainingCsv(hc18Dir), cases, fits, opts.hcToleranceMm ?? HC_TOLERANCE_MM);
     await writeFileAtomic(join(tmp, "labels.csv"), formatPrototypeCsv(fits.map((f) => f.record)));
     await writeFileAtomic(
       join(tmp, "hc18_fit.csv"),

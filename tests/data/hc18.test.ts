@@ -129,6 +129,41 @@ Deno.test("missing annotation and bad CSV values are InputErrors", async () => {
   });
 });
 
+Deno.test("a case listed twice, and an HC the outline does not reproduce, stop the import", async () => {
+  await withTmp(async (dir) => {
+    const src = join(dir, "hc18"), out = join(dir, "data");
+    await fakeHc18(src);
+    await importHc18(src, out);
+    const labels = await Deno.readTextFile(join(out, "labels.csv"));
+    const csv = join(src, "training_set_pixel_size_and_HC.csv");
+    const rows = (await Deno.readTextFile(csv)).trimEnd().split("\n");
+
+    await Deno.writeTextFile(csv, [...rows, rows[2]].join("\n") + "\n");
+    await assert.rejects(
+      importHc18(src, out),
+      (e: Error) =>
+        e instanceof InputError && /listed twice/.test(e.message) && e.message.includes("row 5") &&
+        e.message.includes("000_2HC.png"),
+    );
+
+    // 007_HC's CSV HC 1.5 mm off its outline: refused, naming the case and row; nothing replaced.
+    const [id, px, hc] = rows[3].split(",");
+    rows[3] = [id, px, (Number(hc) + 1.5).toFixed(2)].join(",");
+    await Deno.writeTextFile(csv, rows.join("\n") + "\n");
+    await assert.rejects(
+      importHc18(src, out),
+      (e: Error) =>
+        e instanceof InputError && e.message.includes("row 4: 1 case(s)") &&
+        e.message.includes("007_HC.png (row 4") && e.message.includes("--hc-tolerance"),
+    );
+    assert.equal(await Deno.readTextFile(join(out, "labels.csv")), labels);
+    // A wider tolerance accepts it, with the CSV's HC in the labels.
+    const report = await importHc18(src, out, { hcToleranceMm: 2 });
+    assert.ok(Math.abs(report.maxAbsHcDiffMm - 1.5) < 0.1, `${report.maxAbsHcDiffMm}`);
+    assert.notEqual(await Deno.readTextFile(join(out, "labels.csv")), labels);
+  });
+});
+
 const HC18 = resolve(fileURLToPath(new URL("../..", import.meta.url)), "../shared/data/hc18");
 const haveHc18 = await exists(join(HC18, "training_set_pixel_size_and_HC.csv"));
 

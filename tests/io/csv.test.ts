@@ -8,6 +8,10 @@ Deno.test("parseCsv: quotes, escapes, CRLF, BOM, blank lines and line numbers", 
   assert.deepEqual(t.header, ["a", "b", "c"]);
   assert.deepEqual(t.rows, [["1", "x,y", "3"], ["multi\nline", 'say "hi"', ""], ["4", "5", "6"]]);
   assert.deepEqual(t.lines, [2, 4, 6]);
+  // Whitespace-only lines are blank too; a quoted empty field is data.
+  const padded = parseCsv('a\n1\n  \t\n""\n2\n \n');
+  assert.deepEqual(padded.rows, [["1"], [""], ["2"]]);
+  assert.deepEqual(padded.lines, [2, 4, 5]);
 });
 
 Deno.test("parseCsv: header only, and errors", () => {
