@@ -2,7 +2,7 @@
  * Segmentation output → skull ellipse → landmarks and clinical measures:
  *   threshold → open → close → largest component → fill holes → sub-pixel edge points (logit
  *   crossings, edge_points.ts)
- *   → map to image pixels → robust ellipse fit → 4 canonical landmarks, OFD/BPD/HC in mm
+ *   → map to image pixels, dropping those on the image's frame → robust ellipse fit → 4 canonical landmarks, OFD/BPD/HC in mm
  *   → plausibility checks (validate.ts).
  * Opening before closing removes specks and thin spurs first, so closing cannot weld them onto the
  * skull; the largest component then drops any second blob, and hole filling turns a ring-shaped
@@ -88,6 +88,11 @@ function checkInput(map: ScoreMap, threshold: number): void {
   }
 }
 
+/** Distance of an image point inside the frame to its nearest edge (pixel centres at integers). */
+function frameDistance(p: Point, imageW: number, imageH: number): number {
+  return Math.min(p.x + 0.5, imageW - 0.5 - p.x, p.y + 0.5, imageH - 0.5 - p.y);
+}
+
 /** Foreground pixels whose centre maps within one mask pixel (≥ 1 image px) of the image frame. */
 function countBorderPixels(
   mask: Mask,
@@ -105,9 +110,7 @@ function countBorderPixels(
         n++;
         continue;
       }
-      const p = toImage({ x, y });
-      const d = Math.min(p.x + 0.5, imageW - 0.5 - p.x, p.y + 0.5, imageH - 0.5 - p.y);
-      if (d <= margin) n++;
+      if (frameDistance(toImage({ x, y }), imageW, imageH) <= margin) n++;
     }
   }
   return n;
@@ -158,19 +161,18 @@ export function maskToBiometry(map: ScoreMap, options: MaskToBiometryOptions = {
   // Image px per mask px, from the transform itself (uniform for a letterbox).
   const o = toImage({ x: 0, y: 0 }), ex = toImage({ x: 1, y: 0 });
   const pxScale = Math.hypot(ex.x - o.x, ex.y - o.y);
+  const imageW = transform?.srcWidth ?? width, imageH = transform?.srcHeight ?? height;
+  // Where the image ends inside the mask (letterbox padding, a head window past the image edge),
+  // a head running off the image is cut by a straight crack along the frame; points there are
+  // the frame's, not the skull's, and would pull the fit inwards (HC −0.3 to −0.6 mm).
   const points = edgePoints(mask, {
     data: logitsOf(map, input),
     threshold: Math.log(threshold / (1 - threshold)),
   })
-    .map(toImage);
+    .map(toImage)
+    .filter((p) => frameDistance(p, imageW, imageH) > pxScale);
   const maskPixels = maskArea(mask);
-  const borderPixels = countBorderPixels(
-    mask,
-    toImage,
-    transform?.srcWidth ?? width,
-    transform?.srcHeight ?? height,
-    Math.max(1, pxScale),
-  );
+  const borderPixels = countBorderPixels(mask, toImage, imageW, imageH, Math.max(1, pxScale));
 
   const fit = points.length >= 5
     ? fitEllipseRobust(points, { inlierThreshold: inlierBand * pxScale, ...options.fit })

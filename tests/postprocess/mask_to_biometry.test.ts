@@ -207,6 +207,23 @@ Deno.test("letterbox padding: a prediction spilling into the padding counts as t
   assert.deepEqual(maskToBiometry(map2, { transform: lb2 }).issues, []);
 });
 
+Deno.test("a head running off the image: the frame's straight cut is not fitted as skull", () => {
+  // HC18-sized image, letterboxed to 256 (3.125 image px per model px); the head's lower 80 px
+  // lie below the image. The model sees no head in the padding, as it was trained.
+  const lb = letterboxTransform(800, 540, 256);
+  const truth: Ellipse = { cx: 400, cy: 470, a: 200, b: 150, angle: 0.1 };
+  const map = mapOf(256, 256, (x, y) => {
+    const p = lb.toImage({ x, y });
+    const inImage = p.x >= -0.5 && p.x <= 799.5 && p.y >= -0.5 && p.y <= 539.5;
+    return inImage ? 1 / (1 + Math.exp(-insideDepth(truth, p) / 2.5)) : 0;
+  });
+  const r = maskToBiometry(map, { transform: lb, pixelSizeMm: 0.15 });
+  assert.ok(r.issues.includes("border"), `${r.reasons}`);
+  assertEllipse(r.ellipse, truth, 1, 0.01, "cut head");
+  // Fitted to the frame's points as well, the ellipse came out 0.3–0.6 mm short in HC.
+  close(r.hcMm!, ellipsePerimeter(truth) * 0.15, 0.1, "HC mm");
+});
+
 Deno.test("validateBiometry: checks in isolation", () => {
   const e = { cx: 50, cy: 50, a: 40, b: 30, angle: 0 };
   const base = {
