@@ -79,6 +79,19 @@ interface SegmentationBiometry {
   reasons: string[];
 }
 
+/**
+ * The mask's ellipse fit behind a prediction's landmarks: a segmentation adapter's, or a multitask
+ * one's decoding from its mask. Undefined when the landmarks come from elsewhere (a multitask
+ * landmark head), whose points that fit and its validator do not describe.
+ */
+function maskBiometry(p: Prediction): SegmentationBiometry | undefined {
+  const { biometry, landmarksFrom } = p as {
+    biometry?: SegmentationBiometry;
+    landmarksFrom?: string;
+  };
+  return landmarksFrom === undefined || landmarksFrom === "mask" ? biometry : undefined;
+}
+
 export interface PredictOptions {
   /** Test-time augmentation: true for the defaults, or its options. */
   tta?: boolean | TtaOptions;
@@ -228,9 +241,7 @@ export class Predictor {
     let confidence: number | null = null;
     const extra: Partial<ImagePrediction> = {};
     if (tta) {
-      const fitted = preds.map((p) =>
-        (p as { biometry?: SegmentationBiometry }).biometry?.ellipse !== null
-      );
+      const fitted = preds.map((p) => maskBiometry(p)?.ellipse !== null);
       const agg = combineTta(preds.map((p) => p.landmarks), fitted, width, height);
       landmarks = agg.landmarks;
       confidence = agg.confidence;
@@ -242,8 +253,7 @@ export class Predictor {
       const c = preds[0].confidence;
       if (c) confidence = c.reduce((a, b) => a + b, 0) / c.length;
     }
-    // Segmentation adapters attach the mask's ellipse fit and the plausibility verdict.
-    const biometry = (preds[0] as { biometry?: SegmentationBiometry }).biometry;
+    const biometry = maskBiometry(preds[0]);
     if (biometry) {
       extra.plausible = biometry.valid;
       if (biometry.reasons.length) extra.issues = biometry.reasons;

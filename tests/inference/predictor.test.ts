@@ -147,3 +147,34 @@ Deno.test("prediction leaves no tensors behind; dispose frees the weights", asyn
   p.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+Deno.test("multitask: the ellipse and plausibility belong to the head that gives the landmarks", async () => {
+  const mt = await tinyRun("multitask/quick");
+  const image = phantom(7, 64, 48);
+  for (const decodeFrom of ["landmarks", "mask"] as const) {
+    const cfg = {
+      ...mt.outcome.config,
+      taskOptions: { ...mt.outcome.config.taskOptions, decodeFrom },
+    };
+    const p = await Predictor.fromDir(join(mt.outcome.checkpointDir, "best"), cfg);
+    try {
+      const [pred] = await p.predict([image]);
+      const axes = landmarksToEllipse(pred.landmarks);
+      if (decodeFrom === "landmarks") {
+        // The heatmap head's points: their own ellipse, and no mask verdict about them.
+        assert.deepEqual(pred.ellipse, axes);
+        assert.equal(pred.plausible, undefined);
+      } else {
+        // The mask's points are its fitted ellipse's axis ends.
+        assert.equal(typeof pred.plausible, "boolean");
+        if (pred.plausible) {
+          for (const k of ["cx", "cy", "a", "b"] as const) {
+            assert.ok(Math.abs(pred.ellipse[k] - axes[k]) < 1e-6, `${k}`);
+          }
+        }
+      }
+    } finally {
+      p.dispose();
+    }
+  }
+});

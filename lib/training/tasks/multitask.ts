@@ -66,6 +66,9 @@ export interface MultitaskPrediction extends Prediction {
   fromLandmarks: Landmarks;
   /** Axis ends of the ellipse fitted to the predicted mask. */
   fromMask: Landmarks;
+  /** Which of the two `landmarks` is (taskOptions.decodeFrom). */
+  landmarksFrom: "landmarks" | "mask";
+  /** The mask's ellipse fit and validator verdict, whichever head gives `landmarks`. */
   biometry: BiometryInfo;
 }
 
@@ -115,6 +118,7 @@ export class MultitaskTask implements TaskAdapter {
         modelMask: m.modelMask,
         fromLandmarks: h.landmarks,
         fromMask: m.landmarks,
+        landmarksFrom: this.options.decodeFrom,
         biometry: m.biometry,
         ...("confidence" in h ? { confidence: (h as HeatmapPrediction).confidence } : {}),
       };
