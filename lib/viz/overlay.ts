@@ -110,11 +110,13 @@ export async function overlayPng(
   if (opts.prediction) {
     parts.push(landmarkMarks(opts.prediction, OVERLAY_COLOURS.prediction, radius, segments));
   }
-  if (opts.caption) parts.push(captionSvg(opts.caption, width));
+  // Points are in pixel-centre coordinates (pixel (i, j) is centred on (i, j), lib/io); SVG's
+  // pixel (i, j) spans [i, i + 1], so the marks move by half a pixel to sit on the same pixels.
+  const marks = `<g transform="translate(0.5 0.5)">${parts.join("")}</g>`;
+  const caption = opts.caption ? captionSvg(opts.caption, width) : "";
   const base = sharp(rgb, { raw: { width, height, channels: 3 } });
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${
-    parts.join("")
-  }</svg>`;
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${marks}${caption}</svg>`;
   const png = await base.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).png().toBuffer();
   return new Uint8Array(png);
 }

@@ -28,6 +28,21 @@ Deno.test("overlay: truth green, prediction blue, untouched pixels stay grey", a
   assert.deepEqual(await rgbAt(png, 20, 2), [100, 100, 100]);
 });
 
+Deno.test("overlay: a dot is centred on its pixel, as the mask contour is", async () => {
+  const black: GrayImage = { width: 21, height: 21, data: new Float32Array(441) };
+  const at: Landmarks = [{ x: 7, y: 12 }, { x: 7, y: 12 }, { x: 7, y: 12 }, { x: 7, y: 12 }];
+  const png = await overlayPng(black, { prediction: at, segments: false, markerRadius: 3 });
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  let n = 0, sx = 0, sy = 0;
+  for (let y = 0; y < 21; y++) {
+    for (let x = 0; x < 21; x++) {
+      const w = data[(y * 21 + x) * info.channels + 2]; // blue: the dot and its white rim
+      n += w, sx += w * x, sy += w * y;
+    }
+  }
+  assert.ok(Math.abs(sx / n - 7) < 0.05 && Math.abs(sy / n - 12) < 0.05, `${sx / n}, ${sy / n}`);
+});
+
 Deno.test("overlay: segments join OFD1–OFD2 and BPD1–BPD2", async () => {
   const png = await overlayPng(grey, { truth, markerRadius: 3 });
   // (10, 15) lies on both truth segments, away from every dot centre by ≥ 5 px.
