@@ -11,6 +11,7 @@ import { measuresFromLandmarks } from "../geometry/measures.ts";
 import type { ImagePredictor } from "../inference/coarse_to_fine.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { radialErrors } from "../metrics/landmarks.ts";
+import { spansHead } from "../transforms/pipeline.ts";
 import { mean } from "../metrics/summary.ts";
 import { showFigure, showMarkdown, showTable } from "./display.ts";
 import type { FamilyRun } from "./family.ts";
@@ -107,15 +108,20 @@ export async function framingRows(
   ];
   const rows: Row[] = [];
   for (const [window, priors] of windows) {
-    const preds = await fine.predict(samples.map((s, i) => ({
-      id: s.id,
-      image: s.image,
-      pixelSizeMm: s.pixelSizeMm,
+    // As in CoarseToFine: where the first stage found no head there is no window, and its answer
+    // stands.
+    const found = samples.flatMap((_, i) => (spansHead(priors[i]) ? [i] : []));
+    const second = await fine.predict(found.map((i) => ({
+      id: samples[i].id,
+      image: samples[i].image,
+      pixelSizeMm: samples[i].pixelSizeMm,
       prior: priors[i],
     })));
+    const answers = [...priors];
+    found.forEach((i, k) => (answers[i] = second[k].landmarks));
     const hc = samples.flatMap((s, i) =>
       s.pixelSizeMm === undefined ? [] : [
-        measuresFromLandmarks(preds[i].landmarks, s.pixelSizeMm).hcMm -
+        measuresFromLandmarks(answers[i], s.pixelSizeMm).hcMm -
         measuresFromLandmarks(s.landmarks, s.pixelSizeMm).hcMm,
       ]
     );
@@ -123,7 +129,7 @@ export async function framingRows(
       window,
       "HC bias mm": mean(hc),
       "|ΔHC| mm": mean(hc.map(Math.abs)),
-      "MRE px": mean(samples.map((s, i) => mean(radialErrors(preds[i].landmarks, s.landmarks)))),
+      "MRE px": mean(samples.map((s, i) => mean(radialErrors(answers[i], s.landmarks)))),
     });
   }
   return rows;

@@ -196,6 +196,13 @@ Deno.test("framingRows: a frame reader's HC follows the window, an image reader'
     );
     assert.equal(rows[0]["|ΔHC| mm"], Math.abs(rows[0]["HC bias mm"] as number));
     assert.deepEqual({ ...rows[3], window: "" }, { ...rows[1], window: "" });
+    // A first stage that found no head (its points on one spot) gives no window: its answer stands,
+    // HC 0 and each point 40, 40, 30, 30 px from the truth.
+    const c = { x: 120, y: 120 };
+    const [, none] = await framingRows(frame, samples, [[c, c, c, c]], [1]);
+    assert.equal(none.window, "first stage");
+    assert.ok(Math.abs((none["HC bias mm"] as number) + trueHc) < 1e-9, `${none["HC bias mm"]}`);
+    assert.equal(none["MRE px"], 35);
 
     // The image reader finds the painted head at every scale, to within its 32-px mask's grain.
     const steady = hcOf(await framingRows(image, samples, [truth], [0.9, 1, 1.1]));
