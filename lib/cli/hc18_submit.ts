@@ -10,13 +10,13 @@
  * (checkpoints/<name>/), a run's checkpoint folder (its best/), best/ or last/, or any folder with
  * model.json; `--config` names the run config when none lies next to the checkpoint or in
  * results/runs/<run-id>/. A shipped family gets its shipped second stage unless `--no-refine`
- * (`chooseRefine`, as `predict`). Prediction goes through the same `Predictor` as `deno task predict`,
- * with the same test-time augmentation by default (the image, its mirror and two shifts, combined
- * as ellipses; `--no-tta` for one model call per image). The row's ellipse is the prediction's
- * `ellipse`: with TTA the combined one; without, for segmentation families the skull ellipse
- * fitted to the mask (the old path took landmarksToEllipse of its axis ends, the same ellipse up
- * to rounding) and for landmark families the ellipse the OFD/BPD axes span. Columns and
- * conventions: lib/data/hc18_submission.ts.
+ * (`chooseRefine`, as `predict`). Prediction goes through the same `Predictor` as
+ * `deno task predict`, with the same test-time augmentation by default (the image, its mirror and
+ * two shifts, combined as ellipses; `--no-tta` for one model call per image). The row's ellipse is
+ * the prediction's `ellipse`: with TTA the combined one; without, for segmentation families the
+ * skull ellipse fitted to the mask (the old path took landmarksToEllipse of its axis ends, the
+ * same ellipse up to rounding) and for landmark families the ellipse the OFD/BPD axes span.
+ * Columns and conventions: lib/data/hc18_submission.ts.
  *
  * Beside the CSV, `<out>_qa.csv` lists per image the HC in mm and, for segmentation families, the
  * post-processing validator's verdict (with TTA: the verdict on the unaugmented image). An image

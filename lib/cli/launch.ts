@@ -10,8 +10,9 @@
  *
  * Read: the project, the default HC18 folder, the value of every `--data`, every argument that
  * names an existing file or folder, and the HC18 pixel-size CSVs beside an `--input`. Write: the
- * profile's folders inside the project, plus the values of the profile's output flags. FFI only for libraries under node_modules/ (sharp's
- * libvips) and /usr/lib/ (Debian's oneDNN and OpenBLAS), which must be opened by absolute path.
+ * profile's folders inside the project, plus the values of the profile's output flags. FFI only
+ * for libraries under node_modules/ (sharp's libvips) and /usr/lib/ (Debian's oneDNN and
+ * OpenBLAS), which must be opened by absolute path.
  * Env and system information are granted whole: they are read-only, and sharp alone reads an env
  * variable and three system facts (cpus, networkInterfaces, hostname).
  */

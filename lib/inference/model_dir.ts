@@ -170,12 +170,12 @@ export async function locateModel(spec: string, cwd = Deno.cwd()): Promise<Model
 }
 
 /**
- * The second stage `predict` and `hc18:submit` put behind `model` (lib/inference/coarse_to_fine.ts):
- * `refine` when given; none with `noRefine`; otherwise, for a shipped family, the folder of its
- * shipped `<family>-fine` model when one is committed under `root`. The shipped chains scored better
- * than their first stages alone on HC18 validation (README), so a bare `--model unet` runs the best
- * pipeline. A checkpoint folder gets no default: its second stage would have to come from the same
- * split, which only the user knows.
+ * The second stage `predict` and `hc18:submit` put behind `model`
+ * (lib/inference/coarse_to_fine.ts): `refine` when given; none with `noRefine`; otherwise, for a
+ * shipped family, the folder of its shipped `<family>-fine` model when one is committed under
+ * `root`. The shipped chains scored better than their first stages alone on HC18 validation
+ * (README), so a bare `--model unet` runs the best pipeline. A checkpoint folder gets no default:
+ * its second stage would have to come from the same split, which only the user knows.
  */
 export async function chooseRefine(
   model: string,

@@ -82,7 +82,7 @@ interface SegmentationBiometry {
 /**
  * The mask's ellipse fit behind a prediction's landmarks: a segmentation adapter's, or a multitask
  * one's decoding from its mask. Undefined when the landmarks come from elsewhere (a multitask
- * landmark head), whose points that fit and its validator do not describe.
+ * landmark head): the mask's fit and its validator's verdict are not about those points.
  */
 function maskBiometry(p: Prediction): SegmentationBiometry | undefined {
   const { biometry, landmarksFrom } = p as {

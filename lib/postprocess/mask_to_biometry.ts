@@ -2,7 +2,8 @@
  * Segmentation output → skull ellipse → landmarks and clinical measures:
  *   threshold → open → close → largest component → fill holes → sub-pixel edge points (logit
  *   crossings, edge_points.ts)
- *   → map to image pixels, dropping those on the image's frame → robust ellipse fit → 4 canonical landmarks, OFD/BPD/HC in mm
+ *   → map to image pixels, dropping those on the image's frame → robust ellipse fit
+ *   → 4 canonical landmarks, OFD/BPD/HC in mm
  *   → plausibility checks (validate.ts).
  * Opening before closing removes specks and thin spurs first, so closing cannot weld them onto the
  * skull; the largest component then drops any second blob, and hole filling turns a ring-shaped

@@ -115,8 +115,8 @@ export async function overlayPng(
   const marks = `<g transform="translate(0.5 0.5)">${parts.join("")}</g>`;
   const caption = opts.caption ? captionSvg(opts.caption, width) : "";
   const base = sharp(rgb, { raw: { width, height, channels: 3 } });
-  const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${marks}${caption}</svg>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+    `${marks}${caption}</svg>`;
   const png = await base.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).png().toBuffer();
   return new Uint8Array(png);
 }
