@@ -14,6 +14,7 @@
  * fine model cannot recover a head outside its window. No head at all from the first stage
  * leaves nothing to refine (see `predict`).
  */
+import type { Landmarks } from "../core/types.ts";
 import type { ImagePrediction, InputImage, PredictOptions, Predictor } from "./predictor.ts";
 import { InputError } from "../core/errors.ts";
 import { spansHead } from "../transforms/pipeline.ts";
@@ -24,6 +25,24 @@ export interface ImagePredictor {
   predict(images: readonly InputImage[], opts?: PredictOptions): Promise<ImagePrediction[]>;
   countParams(): number;
   dispose(): void;
+}
+
+/**
+ * A head-crop model's predictions in windows around `priors` (one per image, e.g. a first stage's
+ * landmarks); undefined where the priors span no head (an empty mask's landmarks collapse onto the
+ * image centre), which leaves no window to look at.
+ */
+export async function refineAround(
+  fine: ImagePredictor,
+  images: readonly InputImage[],
+  priors: readonly Landmarks[],
+  opts: PredictOptions = {},
+): Promise<(ImagePrediction | undefined)[]> {
+  const found = images.flatMap((_, i) => (spansHead(priors[i]) ? [i] : []));
+  const second = await fine.predict(found.map((i) => ({ ...images[i], prior: priors[i] })), opts);
+  const out: (ImagePrediction | undefined)[] = images.map(() => undefined);
+  found.forEach((i, k) => (out[i] = second[k]));
+  return out;
 }
 
 export class CoarseToFine implements ImagePredictor {
@@ -59,20 +78,16 @@ export class CoarseToFine implements ImagePredictor {
     opts: PredictOptions = {},
   ): Promise<ImagePrediction[]> {
     const first = await this.coarse.predict(images);
-    const found = images.flatMap((_, i) => (spansHead(first[i].landmarks) ? [i] : []));
-    const second = await this.fine.predict(
-      found.map((i) => ({ ...images[i], prior: first[i].landmarks })),
-      opts,
+    const second = await refineAround(this.fine, images, first.map((p) => p.landmarks), opts);
+    return first.map((p, i): ImagePrediction =>
+      second[i] ?? {
+        ...p,
+        issues: [
+          ...(p.issues ?? []),
+          "coarse-to-fine: no head from the first stage, kept its answer",
+        ],
+      }
     );
-    const out = first.map((p): ImagePrediction => ({
-      ...p,
-      issues: [
-        ...(p.issues ?? []),
-        "coarse-to-fine: no head from the first stage, kept its answer",
-      ],
-    }));
-    found.forEach((i, k) => (out[i] = second[k]));
-    return out;
   }
 
   dispose(): void {

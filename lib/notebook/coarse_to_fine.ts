@@ -8,10 +8,9 @@
 import type { GrayImage, Landmarks } from "../core/types.ts";
 import { landmarksToEllipse } from "../geometry/ellipse.ts";
 import { measuresFromLandmarks } from "../geometry/measures.ts";
-import type { ImagePredictor } from "../inference/coarse_to_fine.ts";
+import { type ImagePredictor, refineAround } from "../inference/coarse_to_fine.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { radialErrors } from "../metrics/landmarks.ts";
-import { spansHead } from "../transforms/pipeline.ts";
 import { mean } from "../metrics/summary.ts";
 import { showFigure, showMarkdown, showTable } from "./display.ts";
 import type { FamilyRun } from "./family.ts";
@@ -110,15 +109,9 @@ export async function framingRows(
   for (const [window, priors] of windows) {
     // As in CoarseToFine: where the first stage found no head there is no window, and its answer
     // stands.
-    const found = samples.flatMap((_, i) => (spansHead(priors[i]) ? [i] : []));
-    const second = await fine.predict(found.map((i) => ({
-      id: samples[i].id,
-      image: samples[i].image,
-      pixelSizeMm: samples[i].pixelSizeMm,
-      prior: priors[i],
-    })));
-    const answers = [...priors];
-    found.forEach((i, k) => (answers[i] = second[k].landmarks));
+    const inputs = samples.map(({ id, image, pixelSizeMm }) => ({ id, image, pixelSizeMm }));
+    const second = await refineAround(fine, inputs, priors);
+    const answers = priors.map((p, i) => second[i]?.landmarks ?? p);
     const hc = samples.flatMap((s, i) =>
       s.pixelSizeMm === undefined ? [] : [
         measuresFromLandmarks(answers[i], s.pixelSizeMm).hcMm -
