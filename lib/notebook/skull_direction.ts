@@ -91,6 +91,20 @@ function paired(study: SkullDirectionStudy, errors: number[], keep: Subset["keep
 }
 
 /**
+ * One source on one subset: n, Spearman's ρ of its angle error with the turn, its mean |angle
+ * error| against the labels (`before`) and against the turned labels (`after`).
+ */
+function turnStats(study: SkullDirectionStudy, errors: number[], keep: Subset["keep"]) {
+  const { turn, err } = paired(study, errors, keep);
+  return {
+    n: err.length,
+    rho: err.length > 2 ? spearman(err, turn) : NaN,
+    before: mean(err.map(Math.abs)),
+    after: mean(err.map((x, k) => Math.abs(x - turn[k]))),
+  };
+}
+
+/**
  * One row per source: over all heads and the elongated ones, Spearman's ρ of its signed angle error
  * with the labels' skull turn, its mean |angle error| against the labels, and against the labels
  * turned onto the skull (|error − turn|). The turns themselves are in `skullDirectionMarkdown`.
@@ -100,11 +114,11 @@ export function skullDirectionRows(study: SkullDirectionStudy): Row[] {
   return study.errors.map((e) => {
     const row: Row = { source: e.name };
     for (const s of sets) {
-      const { turn, err } = paired(study, e.angleDeg, s.keep);
-      row[`${s.label} n`] = err.length;
-      row[`${s.label} ρ`] = err.length > 2 ? spearman(err, turn) : NaN;
-      row[`${s.label} |error| °`] = mean(err.map(Math.abs));
-      row[`${s.label} |error − turn| °`] = mean(err.map((x, k) => Math.abs(x - turn[k])));
+      const t = turnStats(study, e.angleDeg, s.keep);
+      row[`${s.label} n`] = t.n;
+      row[`${s.label} ρ`] = t.rho;
+      row[`${s.label} |error| °`] = t.before;
+      row[`${s.label} |error − turn| °`] = t.after;
     }
     return row;
   });
@@ -149,14 +163,7 @@ export function skullDirectionMarkdown(study: SkullDirectionStudy): string {
     const f = v.filter(Number.isFinite);
     return f.length ? `${fmt(Math.min(...f), d)}–${fmt(Math.max(...f), d)}` : "–";
   };
-  const stats = study.errors.map((e) => {
-    const { turn, err } = paired(study, e.angleDeg, elongated.keep);
-    return {
-      rho: err.length > 2 ? spearman(err, turn) : NaN,
-      before: mean(err.map(Math.abs)),
-      after: mean(err.map((x, k) => Math.abs(x - turn[k]))),
-    };
-  });
+  const stats = study.errors.map((e) => turnStats(study, e.angleDeg, elongated.keep));
   return [
     `- The labelled ellipse lies best on the skull after a median turn of ${fmt(medTurn(all))}° ` +
     `(${fmt(medTurn(elongated))}° on the ${sel(elongated).length} heads with ${elongated.label}, ` +
