@@ -16,6 +16,7 @@ import { FAMILIES, isFamily, standaloneFamilies } from "../inference/model_dir.t
 import { describeModel } from "../models/mod.ts";
 import type { RunConfig } from "../training/config.ts";
 import { autoProgress } from "../training/progress.ts";
+import { checkRunId } from "../training/run.ts";
 import { resolveConfig } from "../training/tasks/mod.ts";
 import { runMain } from "./run_main.ts";
 
@@ -105,7 +106,7 @@ export async function main(args: string[]): Promise<number> {
     if (eq <= 0) throw new InputError("--set expects KEY=VALUE", undefined, undefined, kv);
     overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  const id = values["run-id"] ?? `${timestamp()}-${config.name.replaceAll("/", "-")}`;
+  const id = checkRunId(values["run-id"] ?? `${timestamp()}-${config.name.replaceAll("/", "-")}`);
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
   const result = await withInterrupt((signal) =>

@@ -16,6 +16,7 @@ import { configNames, describeConfig } from "../training/configs.ts";
 import { autoProgress } from "../training/progress.ts";
 import { runTraining } from "../training/run.ts";
 import { loadTask, resolveConfig } from "../training/tasks/mod.ts";
+import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task train [options]
 
@@ -111,14 +112,4 @@ export async function main(args: string[]): Promise<number> {
   });
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    if (err instanceof InputError) {
-      console.error(`error: ${err.message}`);
-      Deno.exit(2);
-    }
-    throw err;
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -121,6 +121,22 @@ export function splitRecords(
   return split;
 }
 
+/**
+ * A run id names one folder under results/runs and one under checkpoints/runs, so it must be a
+ * plain folder name: `a/b` or `..` would write elsewhere.
+ */
+export function checkRunId(id: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(id) || /^\.+$/.test(id)) {
+    throw new InputError(
+      "a run id must be a plain folder name (letters, digits, '.', '_', '-')",
+      undefined,
+      undefined,
+      id,
+    );
+  }
+  return id;
+}
+
 function defaultRunId(config: RunConfig): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `${stamp}-${config.name.replaceAll("/", "-")}-${config.model.name}`;
@@ -164,7 +180,7 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
   const resultsRoot = opts.resultsRoot ?? RESULTS_ROOT;
   const checkpointsRoot = opts.checkpointsRoot ?? CHECKPOINTS_ROOT;
   let config = opts.config;
-  let runId = opts.runId ?? defaultRunId(config);
+  let runId = checkRunId(opts.runId ?? defaultRunId(config));
   const runDir = join(resultsRoot, runId);
   const checkpointDir = join(checkpointsRoot, runId);
   let resumeFrom: string | undefined;

@@ -109,6 +109,20 @@ Deno.test("splits are grouped, seeded by data.splitSeed, and respect data.limit"
   assert.equal(limited.train.length + limited.val.length, 10);
 });
 
+Deno.test("a run id that is not a plain folder name is refused before anything is written", async () => {
+  for (const id of ["../escaped", "a/b", "..", "/tmp/x", "with space"]) {
+    await assert.rejects(
+      runTraining({ config, runId: id, ...roots }),
+      (err: Error) => err.name === "InputError" && /plain folder name/.test(err.message),
+      id,
+    );
+  }
+  assert.ok(!(await exists(join(root, "escaped"))));
+  assert.ok(!(await exists(join(roots.resultsRoot, "a"))));
+  await runTraining({ config, runId: "r-4_ok.v2", ...roots });
+  assert.ok(await exists(join(roots.resultsRoot, "r-4_ok.v2", "run.json")));
+});
+
 Deno.test({
   name: "cleanup",
   fn: async () => await Deno.remove(root, { recursive: true }),
