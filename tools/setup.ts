@@ -1,12 +1,14 @@
 /**
  * Workspace setup, idempotent and quick when everything is already there (well under a second).
  *
- *   deno task setup            everything: npm packages, Debian packages, Jupyter kernelspec
- *   deno task setup --for demo only what the demo needs (npm packages, native math libraries)
+ *   deno task setup             everything for the tasks and tests: npm packages, Debian packages,
+ *                               Jupyter kernelspec
+ *   deno task setup --for demo  only what the demo needs (npm packages, native math libraries)
+ *   --for bench                 the demo's needs plus PyTorch (python3-torch), the benchmark's
+ *                               reference; `deno task bench` runs this first
  *
  * Debian packages are installed only when running as root with apt-get; otherwise setup stops and
- * prints the exact command to run. python3-torch is not installed here: only the benchmark needs
- * it, and bench/ installs it on demand.
+ * prints the exact command to run.
  *
  * `deno` is always spawned as `Deno.execPath()`, so this works when deno itself came from `npx`
  * and is not on PATH.
@@ -16,22 +18,26 @@ import { join } from "node:path";
 
 export const PROJECT_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
-/** Debian packages per purpose: the notebook runner's Python side, and the fast CPU backend. */
+/**
+ * Debian packages by role: the fast CPU backend, the notebook runner's Python side, and the
+ * benchmark's PyTorch reference (large, so only `--for bench` installs it).
+ */
 export const DEBIAN_PACKAGES = {
   runtime: ["libdnnl2", "libopenblas0-pthread"],
   notebooks: ["jupyter-nbconvert", "jupyter-client", "python3-nbclient"],
+  bench: ["python3-torch"],
 } as const;
 
-export type Purpose = "all" | "demo";
+export const PURPOSES = ["all", "demo", "bench"] as const;
+export type Purpose = (typeof PURPOSES)[number];
 
 export class SetupError extends Error {
   override name = "SetupError";
 }
 
-function packagesFor(purpose: Purpose): string[] {
-  return purpose === "demo"
-    ? [...DEBIAN_PACKAGES.runtime]
-    : [...DEBIAN_PACKAGES.runtime, ...DEBIAN_PACKAGES.notebooks];
+export function packagesFor(purpose: Purpose): string[] {
+  const extra = { all: DEBIAN_PACKAGES.notebooks, demo: [], bench: DEBIAN_PACKAGES.bench }[purpose];
+  return [...DEBIAN_PACKAGES.runtime, ...extra];
 }
 
 async function run(cmd: string, args: string[], env?: Record<string, string>): Promise<void> {
@@ -128,12 +134,14 @@ export async function setup(purpose: Purpose): Promise<void> {
 if (import.meta.main) {
   const i = Deno.args.indexOf("--for");
   const purpose = i >= 0 ? Deno.args[i + 1] : "all";
-  if (purpose !== "all" && purpose !== "demo") {
-    console.error(`setup: --for must be "all" or "demo", got ${JSON.stringify(purpose)}`);
+  if (!(PURPOSES as readonly string[]).includes(purpose)) {
+    console.error(
+      `setup: --for must be one of ${PURPOSES.join(", ")}, got ${JSON.stringify(purpose)}`,
+    );
     Deno.exit(2);
   }
   try {
-    await setup(purpose);
+    await setup(purpose as Purpose);
   } catch (err) {
     if (!(err instanceof SetupError)) throw err;
     console.error(`setup: ${err.message}`);

@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { hasUsableDenoKernel, missingDebianPackages } from "../../tools/setup.ts";
+import { hasUsableDenoKernel, missingDebianPackages, packagesFor } from "../../tools/setup.ts";
+
+Deno.test("packagesFor: the demo needs the native math libraries, the tests also Jupyter, the bench also PyTorch", () => {
+  const runtime = ["libdnnl2", "libopenblas0-pthread"];
+  assert.deepEqual(packagesFor("demo"), runtime);
+  assert.deepEqual(packagesFor("all"), [
+    ...runtime,
+    "jupyter-nbconvert",
+    "jupyter-client",
+    "python3-nbclient",
+  ]);
+  assert.deepEqual(packagesFor("bench"), [...runtime, "python3-torch"]);
+});
 
 Deno.test("missingDebianPackages: dpkg itself is installed, a made-up name is not", async () => {
   assert.deepEqual(await missingDebianPackages(["dpkg", "no-such-package-biometry"]), [

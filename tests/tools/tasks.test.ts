@@ -43,4 +43,5 @@ Deno.test("the tooling tasks point at their scripts", () => {
   assert.match(tasks.test, /tools\/test\.ts$/);
   assert.match(tasks.setup, /tools\/setup\.ts$/);
   assert.match(tasks.demo, /^deno run .*tools\/setup\.ts --for demo && /);
+  assert.match(tasks.bench, /^deno run .*tools\/setup\.ts --for bench && /);
 });
