@@ -46,6 +46,7 @@ import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.t
 import { countProgress } from "../inference/progress.ts";
 import { ttaVariants } from "../inference/uncertainty.ts";
 import { validateConfig } from "../training/config.ts";
+import { checkOutputPath } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task hc18:submit --model M [options]
@@ -131,6 +132,7 @@ export async function main(args: string[]): Promise<number> {
   if (!values.model) throw new InputError("--model <checkpoint dir> is required");
   const dataDir = resolve(values.data ?? join(PROJECT_ROOT, "..", "shared", "data", "hc18"));
   const outPath = resolve(values.out ?? join(PROJECT_ROOT, "results", "hc18_submission.csv"));
+  await checkOutputPath(outPath, "--out", "file");
   const limit = positiveInt(values.limit, "limit");
   const batchSize = positiveInt(values.batch, "batch");
   const tta = !values["no-tta"];

@@ -10,14 +10,15 @@
  *
  * Read: the project, the default HC18 folder, the value of every `--data`, every argument that
  * names an existing file or folder, and the HC18 pixel-size CSVs beside an `--input`. Write: the
- * profile's folders inside the project, plus the values of the profile's output flags. FFI only
+ * profile's folders inside the project, plus the folder holding each value of the profile's output
+ * flags. FFI only
  * for libraries under node_modules/ (sharp's libvips) and /usr/lib/ (Debian's oneDNN and
  * OpenBLAS), which must be opened by absolute path.
  * Env and system information are granted whole: they are read-only, and sharp alone reads an env
  * variable and three system facts (cpus, networkInterfaces, hostname).
  */
 import { existsSync, realpathSync, statSync } from "node:fs";
-import { dirname, extname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pixelSizeCsvCandidates } from "../inference/inputs.ts";
 
 export const PROJECT_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -55,13 +56,13 @@ export const PROFILES: Record<string, Profile> = {
     run: ["/usr/bin/python3", "/usr/bin/unshare"],
   },
   /**
-   * Benchmarks (synthetic data only): the PyTorch reference runs in Debian's Python (installed on
-   * demand via apt), each tfjs configuration in a deno process of its own.
+   * Benchmarks (synthetic data only): the PyTorch reference runs in Debian's Python (installed
+   * beforehand by `setup --for bench`), each tfjs configuration in a deno process of its own.
    */
   bench: {
     writeDirs: ["data", "results", "bench/results"],
     outputFlags: [],
-    run: ["/usr/bin/python3", "/usr/bin/apt-get"],
+    run: ["/usr/bin/python3"],
     runDeno: true,
   },
 };
@@ -82,9 +83,19 @@ export function flagValues(args: string[], flag: string): string[] {
  * The absolute path, plus its symlink-free form when it exists (Deno checks the path as opened).
  * Permission lists are comma-separated, so a path with a comma cannot be granted.
  */
+/** A path the launcher cannot grant: the command line has to change. */
+export class LaunchError extends Error {
+  override name = "LaunchError";
+}
+
 function grantable(path: string, cwd: string): string[] {
   const abs = resolve(cwd, path);
-  if (abs.includes(",")) throw new Error(`launch: cannot grant a path containing a comma: ${abs}`);
+  if (abs.includes(",")) {
+    throw new LaunchError(
+      `cannot grant access to a path containing a comma (Deno's permission lists are ` +
+        `comma-separated): ${abs}; rename it or pass a path without the comma`,
+    );
+  }
   const real = existsSync(abs) ? realpathSync(abs) : abs;
   return real === abs ? [abs] : [abs, real];
 }
@@ -95,16 +106,21 @@ function pathLikeArgs(args: string[]): string[] {
     .filter((a) => a.length > 0 && !a.startsWith("-"));
 }
 
-/** What to grant for an output path: its folder when it names a file (`preds.csv`), else itself. */
+/**
+ * What to grant for an output path: the folder holding it, file or folder alike. An atomic write
+ * puts a temporary sibling there and renames it into place (lib/core/fs.ts), and the name alone
+ * cannot tell a file (`submission`) from a folder (`data/mine`).
+ */
 function outputGrant(path: string): string {
-  return extname(path) ? dirname(path) || "." : path;
+  return dirname(path);
 }
 
 /** The Deno permission flags for running a script of `profile` with `args`, from `cwd`. */
 export function permissionFlags(profile: Profile, args: string[], cwd: string): string[] {
   const readPaths = [PROJECT_ROOT, DEFAULT_HC18_DIR, ...flagValues(args, "--data")];
+  // A comma-separated value (`--only 06,07`) is no path; one that exists as a path is refused below.
   for (const arg of pathLikeArgs(args)) {
-    if (!arg.includes(",") && existsSync(resolve(cwd, arg))) readPaths.push(arg);
+    if (existsSync(resolve(cwd, arg))) readPaths.push(arg);
   }
   // `predict --input` looks for HC18's pixel-size CSV beside the images, also one folder up.
   for (const input of flagValues(args, "--input").map((p) => resolve(cwd, p))) {
@@ -145,7 +161,14 @@ if (import.meta.main) {
     console.error(`launch: ${script} does not exist yet in ${PROJECT_ROOT}`);
     Deno.exit(2);
   }
-  const flags = permissionFlags(profile, args, Deno.cwd());
+  let flags: string[];
+  try {
+    flags = permissionFlags(profile, args, Deno.cwd());
+  } catch (err) {
+    if (!(err instanceof LaunchError)) throw err;
+    console.error(`launch: ${err.message}`);
+    Deno.exit(2);
+  }
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, scriptPath, ...args],
     stdin: "inherit",

@@ -24,6 +24,7 @@ import { chooseRefine, locateModel, SHIPPED_FAMILIES } from "../inference/model_
 import { Predictor } from "../inference/predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
 import { countProgress } from "../inference/progress.ts";
+import { checkOutputPath } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [options]
@@ -64,17 +65,6 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 }
 
 /** Fail before any work when the process may not write `path` (e.g. outside the launcher's folders). */
-async function assertWritable(path: string, flag: string): Promise<void> {
-  const { state } = await Deno.permissions.query({ name: "write", path });
-  if (state !== "granted") {
-    throw new InputError(
-      `${flag}: no permission to write here; \`deno task predict\` may write inside the project's ` +
-        `results/, data/ and checkpoints/ folders`,
-      path,
-    );
-  }
-}
-
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -102,8 +92,8 @@ export async function main(args: string[]): Promise<number> {
   const batchSize = positiveInt(values.batch, "--batch");
   const out = resolve(values.out!);
   const errorsPath = errorsPathFor(out);
-  await assertWritable(out, "--out");
-  if (values.overlays) await assertWritable(resolve(values.overlays), "--overlays");
+  await checkOutputPath(out, "--out", "file");
+  if (values.overlays) await checkOutputPath(resolve(values.overlays), "--overlays", "folder");
   const listing = await listInputImages(values.input!);
   const sizeCsv = values["pixel-size-csv"] ?? await findPixelSizeCsv(listing.dir);
   const pixelSizes = sizeCsv

@@ -98,17 +98,39 @@ export async function listHc18Training(dir: string): Promise<Hc18Case[]> {
   return cases;
 }
 
-/** The unlabelled official test set with its pixel sizes (files checked to exist). */
+/**
+ * The unlabelled official test set with its pixel sizes (files checked to exist). The challenge
+ * wants one row per test image, so a CSV row listed twice, or a PNG in test_set/ the CSV does not
+ * list (it would get no pixel size, hence no mm), is an error rather than a short submission.
+ */
 export async function listHc18TestSet(dir: string): Promise<Hc18TestCase[]> {
   const csv = join(dir, "test_set", "test_set_pixel_size.csv");
   const t = await readCsv(csv);
   const [f, p] = ["filename", "pixel size(mm)"].map((n) => column(t.header, n, csv));
-  const cases = t.rows.map((r, i) => ({
-    id: r[f].trim(),
-    imagePath: join(dir, "test_set", r[f].trim()),
-    pixelSizeMm: positive(r[p], csv, t.lines[i], "pixel size"),
-  }));
+  const seen = new Set<string>();
+  const cases = t.rows.map((r, i) => {
+    const id = r[f].trim();
+    if (seen.has(id)) throw new InputError("file listed twice", csv, t.lines[i], id);
+    seen.add(id);
+    return {
+      id,
+      imagePath: join(dir, "test_set", id),
+      pixelSizeMm: positive(r[p], csv, t.lines[i], "pixel size"),
+    };
+  });
   await requireFiles(cases.map((c) => c.imagePath), csv, t.lines);
+  const unlisted: string[] = [];
+  for await (const e of Deno.readDir(join(dir, "test_set"))) {
+    if (e.isFile && /\.png$/i.test(e.name) && !seen.has(e.name)) unlisted.push(e.name);
+  }
+  if (unlisted.length) {
+    throw new InputError(
+      `${unlisted.length} test image(s) not listed, so without a pixel size: ${
+        unlisted.sort().join(", ")
+      }`,
+      csv,
+    );
+  }
   return cases;
 }
 
@@ -226,7 +248,7 @@ export interface Hc18ImportOptions {
   hcToleranceMm?: number;
 }
 
-/** HC18's own cases agree within 0.011 mm; 0.1 mm leaves room for other outline rasterisers. */
+/** HC18's own cases agree within 0.046 mm; 0.1 mm leaves room for other outline rasterisers. */
 export const HC_TOLERANCE_MM = 0.1;
 
 /**

@@ -170,6 +170,11 @@ Deno.test("hc18:submit: a checkpoint trained for two steps, TTA by default and -
       await assert.rejects(() => cli(runDir, "x.csv"), /no run config/);
       await assert.rejects(() => main(["--data", data]), /--model <checkpoint dir> is required/);
       await assert.rejects(() => cli(join(tmp, "nowhere"), "x.csv"), InputError);
+      // An --out that names a folder fails before the model loads, not after every prediction.
+      await assert.rejects(
+        () => main(["--model", join(tmp, "nowhere"), "--data", data, "--out", tmp]),
+        /--out names a folder; give a file name inside it/,
+      );
       await Deno.writeTextFile(join(runDir, "config.json"), JSON.stringify(config));
     });
 

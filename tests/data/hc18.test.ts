@@ -108,6 +108,29 @@ Deno.test("importHc18 writes a loadable dataset folder; test set listing", async
   });
 });
 
+Deno.test("the test set: a row listed twice, or a PNG the CSV does not list, is an error", async () => {
+  await withTmp(async (dir) => {
+    await fakeHc18(dir);
+    const csv = join(dir, "test_set", "test_set_pixel_size.csv");
+    const listed = await Deno.readTextFile(csv);
+    await Deno.writeTextFile(csv, listed.trimEnd() + "\r\n000_HC.png,0.3\r\n");
+    await assert.rejects(
+      listHc18TestSet(dir),
+      (e: Error) =>
+        e instanceof InputError &&
+        /row 3: file listed twice \(value: "000_HC.png"\)/.test(e.message),
+    );
+    await Deno.writeTextFile(csv, listed);
+    await Deno.copyFile(join(dir, "test_set", "000_HC.png"), join(dir, "test_set", "002_HC.PNG"));
+    await Deno.writeTextFile(join(dir, "test_set", "notes.txt"), "not an image");
+    await assert.rejects(
+      listHc18TestSet(dir),
+      (e: Error) =>
+        e instanceof InputError && /1 test image\(s\) not listed.*: 002_HC\.PNG$/.test(e.message),
+    );
+  });
+});
+
 Deno.test("missing annotation and bad CSV values are InputErrors", async () => {
   await withTmp(async (dir) => {
     await fakeHc18(dir);

@@ -59,13 +59,13 @@ Deno.test("permissionFlags: relative paths resolve against cwd; output flags bec
   const flags = permissionFlags(profile, ["--out=build/nb", "--data", "d"], "/srv/work");
   assert.deepEqual(grantList(flags, "write"), [
     join(PROJECT_ROOT, "notebooks"),
-    "/srv/work/build/nb",
+    "/srv/work/build",
   ]);
   assert.ok(grantList(flags, "read")!.includes("/srv/work/d"));
   assert.deepEqual(grantList(flags, "run"), ["/bin/x"]);
 });
 
-Deno.test("permissionFlags: an output file is granted through its folder, an output folder as is", () => {
+Deno.test("permissionFlags: an output, file or folder, is granted through the folder holding it", () => {
   const flags = permissionFlags(
     PROFILES.data,
     ["--out", "preds.csv", "--overlays=ov", "--input", "imgs"],
@@ -76,16 +76,17 @@ Deno.test("permissionFlags: an output file is granted through its folder, an out
     join(PROJECT_ROOT, "results"),
     join(PROJECT_ROOT, "checkpoints"),
     "/srv/work",
-    "/srv/work/ov",
   ]);
   const nested = permissionFlags(PROFILES.data, ["--out=/srv/out/sub/p.csv"], "/");
   assert.equal(grantList(nested, "write")!.at(-1), "/srv/out/sub");
+  // No extension: a folder (data:hc18 --out) or a file name without one (hc18:submit --out).
+  const bare = permissionFlags(PROFILES.data, ["--out", "/srv/out/mine"], "/");
+  assert.equal(grantList(bare, "write")!.at(-1), "/srv/out");
 });
 
 Deno.test("only the bench may spawn deno, and only this deno binary", () => {
   assert.deepEqual(grantList(permissionFlags(PROFILES.bench, [], "/"), "run"), [
     "/usr/bin/python3",
-    "/usr/bin/apt-get",
     Deno.execPath(),
   ]);
   assert.equal(grantList(permissionFlags(PROFILES.data, [], "/"), "run"), undefined);
@@ -172,6 +173,51 @@ Deno.test("an --out file outside the project is written atomically (temporary fi
     assert.equal(r[`atomic:${join(outside, "..", "x.csv")}`], "NotCapable");
   } finally {
     await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("an --out folder (or file name without extension) outside the project is written atomically", async () => {
+  const outside = await Deno.makeTempDir();
+  try {
+    for (const op of ["atomicdir", "atomic"]) {
+      const target = join(outside, "not-yet", "mine");
+      const r = await launchProbe(["--out", target, `${op}:${target}`]);
+      assert.equal(r[`${op}:${target}`], "ok", op);
+    }
+  } finally {
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("a path with a comma on the command line is refused in one line, status 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const labels = join(dir, "labels,v2.csv");
+    await Deno.writeTextFile(labels, "x");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-run",
+        LAUNCHER,
+        "data",
+        PROBE,
+        `read:${labels}`,
+        labels,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(
+      stderr,
+      /^launch: cannot grant access to a path containing a comma .*labels,v2\.csv/,
+    );
+    assert.doesNotMatch(stderr, /^\s+at /m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -1,0 +1,32 @@
+/**
+ * Output paths are checked before any work is done, so that a long run cannot end in a write
+ * error after every image was predicted.
+ */
+import { dirname } from "node:path";
+import { InputError } from "../core/errors.ts";
+
+/**
+ * Refuses `path` (the value of `flag`) unless the folder holding it is writable (an atomic write
+ * renames a temporary sibling into place) and, for a file, unless it is not an existing folder.
+ */
+export async function checkOutputPath(
+  path: string,
+  flag: string,
+  kind: "file" | "folder",
+): Promise<void> {
+  const folder = dirname(path);
+  const { state } = await Deno.permissions.query({ name: "write", path: folder });
+  if (state !== "granted") {
+    throw new InputError(
+      `${flag}: no permission to write in ${folder}; a task may write inside the project's ` +
+        "results/, data/ and checkpoints/ folders and in the folder of each output it is given",
+      path,
+    );
+  }
+  if (kind === "file") {
+    const stat = await Deno.stat(path).catch(() => null);
+    if (stat?.isDirectory) {
+      throw new InputError(`${flag} names a folder; give a file name inside it`, path);
+    }
+  }
+}
