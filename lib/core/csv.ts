@@ -82,6 +82,15 @@ export async function readCsv(path: string): Promise<CsvTable> {
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new InputError("CSV file not found", path);
+    // Under `deno task` a path that does not exist is not granted either, so it surfaces here.
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new InputError(
+        "cannot read this CSV: it does not exist, or lies outside what this task may read " +
+          "(the project, --data, and paths named on the command line)",
+        path,
+      );
+    }
     throw new InputError(`cannot read CSV: ${(err as Error).message}`, path);
   }
   return parseCsv(text, path);

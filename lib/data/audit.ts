@@ -6,7 +6,8 @@
  * unreadable rows, missing files and duplicate ids as issues instead of stopping at the first.
  *
  * Checks and their default thresholds (all overridable):
- * - unparseable           a coordinate cell is not a finite number                          error
+ * - unparseable           the row cannot be read as the loader reads it (a cell missing, a
+ *                         coordinate not a number, empty name, pixel size or HC not > 0)    error
  * - duplicate_id          the image name appeared on an earlier row                         error
  * - missing_image         image file absent or undecodable                                  error
  * - outside_image         a point outside the image extent [−½, W − ½] × [−½, H − ½]        error
@@ -14,21 +15,27 @@
  * - bpd_longer_than_ofd   BPD longer than OFD: the pairs are probably swapped               error
  * - not_perpendicular     axes more than 10° from perpendicular                             warning
  * - midpoint_mismatch     axis midpoints further apart than 10 % of the OFD length          warning
- * - missing_mask          a mask folder was given but this row's mask is absent/unreadable  warning
+ * - missing_mask          a mask folder was given but this row's mask is absent, unreadable,
+ *                         empty, or not the image's size                                   warning
  * - far_from_mask         a point further than max(3 px, 2 % of OFD) from the mask boundary warning
  * - duplicate_labels      same landmarks (up to order within pairs) as an earlier row with
  *                         another id: a copy-paste slip, or a near-duplicate image (HC18 has
  *                         a few, e.g. 243_HC / 243_3HC, with byte-identical annotations)   warning
  */
 import { join } from "node:path";
-import sharp from "sharp";
 import { readCsv } from "../core/csv.ts";
 import { InputError } from "../core/errors.ts";
 import type { Landmarks, Mask, Point } from "../core/types.ts";
-import { readMask } from "../io/image.ts";
+import { readGray, readMask } from "../io/image.ts";
 import { sameUpToOrder } from "./landmark_order.ts";
 import { mapPool } from "./pool.ts";
-import { LANDMARK_COLUMNS, maskFileName } from "./prototype_csv.ts";
+import {
+  maskFileName,
+  parsePrototypeRow,
+  prototypeColumns,
+  type PrototypeRow,
+  RowProblem,
+} from "./prototype_csv.ts";
 
 export const AUDIT_CODES = [
   "unparseable",
@@ -86,8 +93,10 @@ export interface AuditInput {
   parseError?: string;
   /** Image size; null when the image is missing or unreadable. */
   image: { width: number; height: number } | null;
-  /** Mask; null when expected but missing; undefined when masks are not checked. */
+  /** Mask; null when expected but missing or unusable; undefined when masks are not checked. */
   mask?: Mask | null;
+  /** Why the mask is null (default: missing or unreadable). */
+  maskProblem?: string;
 }
 
 export interface AuditIssue {
@@ -112,6 +121,7 @@ export interface AuditReport {
   thresholds: AuditThresholds;
 }
 
+const POINT_NAMES = ["OFD1", "OFD2", "BPD1", "BPD2"];
 const dist = (p: Point, q: Point) => Math.hypot(p.x - q.x, p.y - q.y);
 const mid = (p: Point, q: Point): Point => ({ x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 });
 const fmt = (v: number) => (Math.round(v * 100) / 100).toString();
@@ -194,7 +204,9 @@ export function auditLabels(
     if (seenAt !== undefined) issue("duplicate_id", `"${input.id}" first listed at row ${seenAt}`);
     else firstRowOfId.set(input.id, input.row);
     if (input.image === null) issue("missing_image", "image file missing or unreadable");
-    if (input.mask === null) issue("missing_mask", "mask file missing or unreadable");
+    if (input.mask === null) {
+      issue("missing_mask", input.maskProblem ?? "mask file missing or unreadable");
+    }
 
     const l = input.landmarks;
     if (!l) {
@@ -206,10 +218,9 @@ export function auditLabels(
           .map((p, k) => ({ p, k }))
           .filter(({ p }) => p.x < -0.5 || p.y < -0.5 || p.x > width - 0.5 || p.y > height - 0.5);
         if (outside.length) {
-          const names = ["OFD1", "OFD2", "BPD1", "BPD2"];
           issue(
             "outside_image",
-            outside.map(({ p, k }) => `${names[k]} (${fmt(p.x)}, ${fmt(p.y)})`).join(", ") +
+            outside.map(({ p, k }) => `${POINT_NAMES[k]} (${fmt(p.x)}, ${fmt(p.y)})`).join(", ") +
               ` outside ${width}×${height}`,
           );
         }
@@ -218,12 +229,12 @@ export function auditLabels(
       if (input.mask) {
         const boundary = maskBoundary(input.mask);
         const limit = Math.max(t.maskDistancePx, t.maskDistanceFractionOfOfd * dist(l[0], l[1]));
-        const far = boundary.length ? l.map((p) => nearest(p, boundary)) : [Infinity];
-        const worst = Math.max(...far);
-        if (worst > limit) {
+        const far = l.map((p, k) => ({ k, d: nearest(p, boundary) })).filter(({ d }) => d > limit);
+        if (far.length) {
           issue(
             "far_from_mask",
-            `a point is ${fmt(worst)} px from the mask boundary (limit ${fmt(limit)} px)`,
+            far.map(({ k, d }) => `${POINT_NAMES[k]} ${fmt(d)} px`).join(", ") +
+              ` from the mask boundary (limit ${fmt(limit)} px)`,
           );
         }
       }
@@ -258,18 +269,43 @@ export function formatAuditReport(report: AuditReport): string {
   return lines.join("\n");
 }
 
+/** Size of the image at `path` after a full decode (a PNG cut short has an intact header). */
 async function imageSize(path: string): Promise<{ width: number; height: number } | null> {
   try {
-    const m = await sharp(path).metadata();
-    return m.width && m.height ? { width: m.width, height: m.height } : null;
+    const { width, height } = await readGray(path);
+    return { width, height };
   } catch {
     return null;
   }
 }
 
+async function requireFolder(dir: string, what: string): Promise<void> {
+  const stat = await Deno.stat(dir).catch(() => null);
+  if (!stat?.isDirectory) throw new InputError(`${what} folder not found`, dir);
+}
+
+/** The row's mask, or why it cannot be used. */
+async function rowMask(
+  path: string,
+  image: { width: number; height: number } | null,
+): Promise<{ mask: Mask | null; maskProblem?: string }> {
+  const mask = await readMask(path).catch(() => null);
+  if (!mask) return { mask: null };
+  if (image && (mask.width !== image.width || mask.height !== image.height)) {
+    return {
+      mask: null,
+      maskProblem:
+        `mask is ${mask.width}×${mask.height} but the image ${image.width}×${image.height}`,
+    };
+  }
+  if (!mask.data.some((v) => v)) return { mask: null, maskProblem: "mask is empty" };
+  return { mask };
+}
+
 /**
  * Audit a prototype-format label file against its images (and masks `<stem>_mask.png` in maskDir).
- * Throws InputError only when the file itself is unusable (unreadable, required column missing).
+ * Rows are read as `loadPrototypeCsv` reads them, so a file that passes loads. Throws InputError
+ * only when the file itself is unusable (unreadable, header wrong, no rows, folder missing).
  */
 export async function auditLabelFiles(
   csvPath: string,
@@ -278,31 +314,24 @@ export async function auditLabelFiles(
   thresholds: Partial<AuditThresholds> = {},
 ): Promise<AuditReport> {
   const table = await readCsv(csvPath);
-  const col = new Map(table.header.map((n, i) => [n, i]));
-  for (const name of ["image_name", ...LANDMARK_COLUMNS]) {
-    if (!col.has(name)) throw new InputError(`missing column "${name}"`, csvPath, 1, name);
-  }
+  const col = prototypeColumns(table.header, csvPath);
+  if (table.rows.length === 0) throw new InputError("no label rows below the header", csvPath);
+  await requireFolder(imageDir, "image");
+  if (maskDir) await requireFolder(maskDir, "mask");
   const inputs = await mapPool(table.rows, 8, async (cells, r): Promise<AuditInput> => {
-    const id = (cells[col.get("image_name")!] ?? "").trim();
-    let landmarks: Landmarks | undefined;
+    const row = table.lines[r];
+    let parsed: PrototypeRow | undefined;
     let parseError: string | undefined;
-    const values = LANDMARK_COLUMNS.map((c) => {
-      const cell = cells[col.get(c)!];
-      const v = cell === undefined || cell.trim() === "" ? NaN : Number(cell);
-      if (!Number.isFinite(v) && parseError === undefined) {
-        parseError = `column ${c} is not a finite number (value: ${JSON.stringify(cell ?? "")})`;
-      }
-      return v;
-    });
-    if (parseError === undefined) {
-      landmarks = [0, 2, 4, 6].map((k) => ({ x: values[k], y: values[k + 1] })) as Landmarks;
+    try {
+      parsed = parsePrototypeRow(cells, col);
+    } catch (err) {
+      if (!(err instanceof RowProblem)) throw err;
+      parseError = err.message;
     }
+    const id = parsed?.id ?? (cells[col.get("image_name")!] ?? "").trim();
     const image = id ? await imageSize(join(imageDir, id)) : null;
-    let mask: Mask | null | undefined;
-    if (maskDir && id) {
-      mask = await readMask(join(maskDir, maskFileName(id))).catch(() => null);
-    }
-    return { row: table.lines[r], id, landmarks, parseError, image, mask };
+    const mask = maskDir && id ? await rowMask(join(maskDir, maskFileName(id)), image) : {};
+    return { row, id, landmarks: parsed?.landmarks, parseError, image, ...mask };
   });
   return auditLabels(inputs, thresholds);
 }

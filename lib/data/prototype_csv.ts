@@ -5,6 +5,7 @@
  *
  * Coordinates are pixels of the named image (pixel centres at integers). The last three columns
  * are optional (the column may be absent, or a cell empty); any further columns are ignored.
+ * Column names are matched trimmed and in any case; a name given twice is an error.
  * Group: the `group` cell when present, else the HC18 number prefix (`014_2HC.png` → `014`), else
  * the image name. Row numbers in errors are 1-based line numbers of the file (header = line 1).
  */
@@ -47,13 +48,112 @@ export interface PrototypeCsvOptions {
   canonical?: boolean;
 }
 
-function parseNumber(cell: string, file: string, row: number, column: string): number {
-  const text = cell.trim();
-  const value = text === "" ? NaN : Number(text);
-  if (!Number.isFinite(value)) {
-    throw new InputError(`column ${column} is not a finite number`, file, row, cell);
+/** A decimal number, as a spreadsheet writes it: no hex (`0x16C`), no blanks, no `Infinity`. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Why one row cannot be read; the loader names file and row, the audit lists it per row. */
+export class RowProblem extends Error {
+  constructor(readonly problem: string, readonly value: string) {
+    super(`${problem} (value: ${JSON.stringify(value)})`);
+    this.name = "RowProblem";
   }
-  return value;
+}
+
+function parseNumber(cell: string, column: string): number {
+  const text = cell.trim();
+  if (!DECIMAL.test(text)) throw new RowProblem(`column ${column} is not a finite number`, cell);
+  return Number(text);
+}
+
+function headerHint(header: readonly string[]): string {
+  const text = header.join(",");
+  if (text.includes("\u0000")) return "; the file looks UTF-16: save it as UTF-8";
+  if (header.length === 1 && /[;\t]/.test(text)) {
+    return `; the file looks ${
+      text.includes(";") ? "semicolon" : "tab"
+    }-separated: save it with commas`;
+  }
+  return "";
+}
+
+/**
+ * Column positions of a prototype-format header. Names are compared trimmed and in lower case; an
+ * empty name (a trailing comma) is an unnamed column and ignored; a name given twice is an error,
+ * since either cell could be the one meant.
+ */
+export function prototypeColumns(header: readonly string[], csvPath: string): Map<string, number> {
+  const col = new Map<string, number>();
+  header.forEach((raw, i) => {
+    const name = raw.trim().toLowerCase();
+    if (name === "") return;
+    if (col.has(name)) {
+      throw new InputError(
+        `column "${name}" appears twice in the header (columns ${col.get(name)! + 1} and ${i + 1})`,
+        csvPath,
+        1,
+        raw,
+      );
+    }
+    col.set(name, i);
+  });
+  for (const name of PROTOTYPE_HEADER) {
+    if (!col.has(name)) {
+      throw new InputError(
+        `missing column "${name}" in the header ${JSON.stringify(header.join(","))}` +
+          headerHint(header),
+        csvPath,
+        1,
+      );
+    }
+  }
+  return col;
+}
+
+/** One label row as written: landmarks not reordered. */
+export interface PrototypeRow {
+  id: string;
+  landmarks: Landmarks;
+  pixelSizeMm?: number;
+  hcMm?: number;
+  group: string;
+}
+
+/** Parses the cells of one row; throws RowProblem saying what is wrong with which value. */
+export function parsePrototypeRow(
+  cells: readonly string[],
+  col: Map<string, number>,
+): PrototypeRow {
+  const needed = Math.max(...col.values()) + 1;
+  if (cells.length < needed) {
+    throw new RowProblem(`expected ${needed} cells, found ${cells.length}`, cells.join(","));
+  }
+  const cell = (name: string) => cells[col.get(name)!];
+  const id = cell("image_name").trim();
+  if (id === "") throw new RowProblem("empty image_name", "");
+  const v = LANDMARK_COLUMNS.map((c) => parseNumber(cell(c), c));
+  const optional = (name: string) => {
+    if (!col.has(name) || cell(name).trim() === "") return undefined;
+    const value = parseNumber(cell(name), name);
+    if (!(value > 0)) throw new RowProblem(`${name} must be > 0`, cell(name));
+    return value;
+  };
+  const pixelSizeMm = optional("pixel_size_mm");
+  const hcMm = optional("hc_mm");
+  const group = col.has("group") && cell("group").trim() !== ""
+    ? cell("group").trim()
+    : groupOf(id);
+  return {
+    id,
+    landmarks: [
+      { x: v[0], y: v[1] },
+      { x: v[2], y: v[3] },
+      { x: v[4], y: v[5] },
+      { x: v[6], y: v[7] },
+    ],
+    ...(pixelSizeMm !== undefined ? { pixelSizeMm } : {}),
+    ...(hcMm !== undefined ? { hcMm } : {}),
+    group,
+  };
 }
 
 /** Read a prototype-format label file into records whose paths point into imageDir (/maskDir). */
@@ -63,57 +163,31 @@ export async function loadPrototypeCsv(
   opts: PrototypeCsvOptions = {},
 ): Promise<SampleRecord[]> {
   const table = await readCsv(csvPath);
-  const col = new Map(table.header.map((name, i) => [name, i]));
-  for (const name of PROTOTYPE_HEADER) {
-    if (!col.has(name)) throw new InputError(`missing column "${name}"`, csvPath, 1, name);
-  }
+  const col = prototypeColumns(table.header, csvPath);
+  if (table.rows.length === 0) throw new InputError("no label rows below the header", csvPath);
   const records: SampleRecord[] = [];
   const seen = new Map<string, number>();
   table.rows.forEach((cells, r) => {
     const row = table.lines[r];
-    if (cells.length < table.header.length) {
-      throw new InputError(
-        `expected ${table.header.length} cells, found ${cells.length}`,
-        csvPath,
-        row,
-        cells.join(","),
-      );
+    let parsed: PrototypeRow;
+    try {
+      parsed = parsePrototypeRow(cells, col);
+    } catch (err) {
+      if (err instanceof RowProblem) throw new InputError(err.problem, csvPath, row, err.value);
+      throw err;
     }
-    const cell = (name: string) => cells[col.get(name)!];
-    const id = cell("image_name").trim();
-    if (id === "") throw new InputError("empty image_name", csvPath, row, "");
+    const { id, landmarks, ...rest } = parsed;
     const previous = seen.get(id);
     if (previous !== undefined) {
       throw new InputError(`duplicate image_name (first at row ${previous})`, csvPath, row, id);
     }
     seen.set(id, row);
-    const v = LANDMARK_COLUMNS.map((c) => parseNumber(cell(c), csvPath, row, c));
-    const raw: Landmarks = [
-      { x: v[0], y: v[1] },
-      { x: v[2], y: v[3] },
-      { x: v[4], y: v[5] },
-      { x: v[6], y: v[7] },
-    ];
-    const optional = (name: string) =>
-      col.has(name) && cell(name).trim() !== ""
-        ? parseNumber(cell(name), csvPath, row, name)
-        : undefined;
-    const pixelSizeMm = optional("pixel_size_mm");
-    if (pixelSizeMm !== undefined && !(pixelSizeMm > 0)) {
-      throw new InputError("pixel_size_mm must be > 0", csvPath, row, cell("pixel_size_mm"));
-    }
-    const hcMm = optional("hc_mm");
-    const group = col.has("group") && cell("group").trim() !== ""
-      ? cell("group").trim()
-      : groupOf(id);
     records.push({
       id,
       imagePath: resolve(imageDir, id),
-      landmarks: opts.canonical === false ? raw : canonicalize(raw),
+      landmarks: opts.canonical === false ? landmarks : canonicalize(landmarks),
       ...(opts.maskDir ? { maskPath: resolve(opts.maskDir, maskFileName(id)) } : {}),
-      ...(pixelSizeMm !== undefined ? { pixelSizeMm } : {}),
-      ...(hcMm !== undefined ? { hcMm } : {}),
-      group,
+      ...rest,
     });
   });
   if (opts.checkFiles !== false) await checkFilesExist(records, csvPath, table.lines);

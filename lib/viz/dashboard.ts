@@ -4,7 +4,9 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import { InputError } from "../core/errors.ts";
 import { LANDMARK_NAMES } from "../core/types.ts";
+import { readGray } from "../io/image.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
 import { successDetectionRate } from "../metrics/landmarks.ts";
 import { quantile } from "../metrics/summary.ts";
@@ -117,13 +119,20 @@ export async function worstCaseGallery(
     .sort((a, b) => b.mre - a.mre)
     .slice(0, k);
   if (ranked.length === 0) return undefined;
-  const tiles = await Promise.all(ranked.map(async ({ c, mre }) => ({
-    png: await overlayPng(await Deno.readFile(c.imagePath!), {
-      truth: c.truth,
-      prediction: c.pred,
-    }),
-    caption: `${c.id}  MRE ${mre.toFixed(1)} px`,
-  })));
+  const tiles = await Promise.all(ranked.map(async ({ c, mre }) => {
+    const caption = `${c.id}  MRE ${mre.toFixed(1)} px`;
+    // The metrics need no pixels: an undecodable image keeps its place in the gallery, blank.
+    const image = await readGray(c.imagePath!).catch((err) => {
+      if (err instanceof InputError) return undefined;
+      throw err;
+    });
+    return image
+      ? { png: await overlayPng(image, { truth: c.truth, prediction: c.pred }), caption }
+      : {
+        png: await overlayPng({ width: 360, height: 240, data: new Float32Array(360 * 240) }),
+        caption: `${caption} (image not decodable)`,
+      };
+  }));
   return gridPng(tiles, { cols, tileWidth: 360 });
 }
 

@@ -195,3 +195,90 @@ Deno.test("auditLabelFiles: reads a CSV with planted faults without stopping at 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("auditLabelFiles reads rows as the loader does, decodes images, and says what is wrong with a mask", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "audit_test_" });
+  try {
+    const img = { width: 200, height: 100, data: new Float32Array(20000) };
+    for (const id of ["ok.png", "px.png", "small.png", "empty.png", "far.png"]) {
+      await writeGrayPng(join(dir, "img", id), img);
+    }
+    const whole = await Deno.readFile(join(dir, "img", "ok.png"));
+    await Deno.writeFile(join(dir, "img", "cut.png"), whole.slice(0, 60)); // header intact
+    for (const id of ["ok.png", "px.png", "cut.png", "far.png"]) {
+      await writeMaskPng(join(dir, "masks", maskFileName(id)), MASK);
+    }
+    await writeMaskPng(join(dir, "masks", maskFileName("small.png")), {
+      width: 100,
+      height: 50,
+      data: new Uint8Array(5000).fill(1),
+    });
+    await writeMaskPng(join(dir, "masks", maskFileName("empty.png")), {
+      width: 200,
+      height: 100,
+      data: new Uint8Array(20000),
+    });
+    const g = GOOD.flatMap((p) => [p.x, p.y]).join(",");
+    // Both BPD ends 15 px inside the skull: still a plausible head, but off the mask's edge. The
+    // nearest boundary pixels are (99, 11) and (101, 11): (100, 10) is one too, but 15 px away.
+    const off = [GOOD[0], GOOD[1], { x: 100, y: 25 }, { x: 100, y: 75 }]
+      .flatMap((p) => [p.x, p.y]).join(",");
+    await Deno.writeTextFile(
+      join(dir, "labels.csv"),
+      "image_name,ofd_1_x,ofd_1_y,ofd_2_x,ofd_2_y,bpd_1_x,bpd_1_y,bpd_2_x,bpd_2_y,pixel_size_mm\n" +
+        `ok.png,${g},0.1\n` +
+        `px.png,${g},-0.07\n` +
+        `cut.png,${g},0.1\n` +
+        `small.png,${g},0.1\n` +
+        `empty.png,${g},0.1\n` +
+        `far.png,${off},0.1\n`,
+    );
+    const report = await auditLabelFiles(
+      join(dir, "labels.csv"),
+      join(dir, "img"),
+      join(dir, "masks"),
+    );
+    // Every row has the same landmarks on purpose; duplicate_labels is tested above.
+    const messages = new Map(
+      report.flagged.map((r) => [
+        r.id,
+        r.issues.filter((i) => i.code !== "duplicate_labels").map((i) => `${i.code}: ${i.message}`),
+      ]),
+    );
+    assert.deepEqual([...messages.keys()], [
+      "px.png",
+      "cut.png",
+      "small.png",
+      "empty.png",
+      "far.png",
+    ]);
+    assert.deepEqual(messages.get("px.png"), [
+      'unparseable: pixel_size_mm must be > 0 (value: "-0.07")',
+    ]);
+    assert.deepEqual(messages.get("cut.png"), ["missing_image: image file missing or unreadable"]);
+    assert.deepEqual(messages.get("small.png"), [
+      "missing_mask: mask is 100×50 but the image 200×100",
+    ]);
+    assert.deepEqual(messages.get("empty.png"), ["missing_mask: mask is empty"]);
+    assert.equal(messages.get("far.png")!.length, 1);
+    assert.match(
+      messages.get("far.png")![0],
+      /^far_from_mask: BPD1 14.04 px, BPD2 14.04 px from the mask boundary \(limit 3 px\)$/,
+    );
+
+    await assert.rejects(
+      auditLabelFiles(join(dir, "labels.csv"), join(dir, "no-such-folder")),
+      /no-such-folder: image folder not found/,
+    );
+    await Deno.writeTextFile(
+      join(dir, "twice.csv"),
+      "image_name,ofd_1_x,ofd_1_y,ofd_2_x,ofd_2_y,bpd_1_x,bpd_1_y,bpd_2_x,bpd_2_y,OFD_1_X\n",
+    );
+    await assert.rejects(
+      auditLabelFiles(join(dir, "twice.csv"), join(dir, "img")),
+      /column "ofd_1_x" appears twice/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -108,6 +108,19 @@ Deno.test("loadPrototypeCsv: each kind of bad input is an InputError naming file
         "pixel_size_mm",
         '"-1"',
       ]],
+      ["bad hc", `${HEADER},hc_mm\n${good},-3\n`, ["row 2", "hc_mm must be > 0", '"-3"']],
+      ["hex number", `${HEADER}\n001_HC.png,0x1,3,7,3,4,1,4,5\n`, ["row 2", "ofd_1_x", '"0x1"']],
+      ["column twice", `${HEADER},ofd_1_x\n${good},999\n`, [
+        "row 1",
+        'column "ofd_1_x" appears twice in the header (columns 2 and 10)',
+      ]],
+      ["semicolons", `${HEADER.replaceAll(",", ";")}\n${good.replaceAll(",", ";")}\n`, [
+        "row 1",
+        'missing column "image_name"',
+        "image_name;ofd_1_x",
+        "semicolon-separated: save it with commas",
+      ]],
+      ["header only", `${HEADER}\n`, ["no label rows below the header"]],
     ];
     for (const [name, text, parts] of cases) {
       const csv = join(dir, `${name.replaceAll(" ", "_")}.csv`);
@@ -115,6 +128,10 @@ Deno.test("loadPrototypeCsv: each kind of bad input is an InputError naming file
       await expectInputError(loadPrototypeCsv(csv, images), csv, ...parts);
     }
     await expectInputError(loadPrototypeCsv(join(dir, "absent.csv"), images), "absent.csv");
+    // Accepted as they are: names in another case, a trailing comma after the header.
+    const loose = join(dir, "loose.csv");
+    await Deno.writeTextFile(loose, `${HEADER.toUpperCase()},\n${good}\n`);
+    assert.deepEqual((await loadPrototypeCsv(loose, images)).map((r) => r.id), ["001_HC.png"]);
     const csv = join(dir, "masks.csv");
     await Deno.writeTextFile(csv, `${HEADER}\n${good}\n`);
     await expectInputError(

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { formatCsv, parseCsv } from "../../lib/core/csv.ts";
+import { join } from "node:path";
+import { formatCsv, parseCsv, readCsv } from "../../lib/core/csv.ts";
 import { InputError } from "../../lib/core/errors.ts";
+import { PROJECT_ROOT } from "../../lib/inference/model_dir.ts";
 
 Deno.test("parseCsv: quotes, escapes, CRLF, BOM, blank lines and line numbers", () => {
   const text = '\ufeffa,b,c\r\n1,"x,y",3\r\n\r\n"multi\nline","say ""hi""",\n4,5,6';
@@ -29,4 +31,31 @@ Deno.test("formatCsv round trips through parseCsv", () => {
   assert.equal(text.split("\n")[0], "h1,h2,h3");
   assert.deepEqual(parseCsv(text).rows, [["a,b", "1.25", ""], ['q"uote', "-0.1", "x\ny"]]);
   assert.ok(text.endsWith("\n"));
+});
+
+Deno.test("readCsv: a missing file says so, also under the task launcher's sandbox", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const absent = join(dir, "labels.csv");
+    await assert.rejects(
+      readCsv(absent),
+      (e: Error) => e instanceof InputError && e.message === `${absent}: CSV file not found`,
+    );
+    // Under `deno task`, a path that does not exist is not granted, so Deno reports NotCapable
+    // (the images folder is granted, so it must not hold the CSV's folder).
+    const images = await Deno.makeTempDir();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-run", join(PROJECT_ROOT, "lib/cli/launch.ts"), "data"]
+        .concat(["lib/cli/data_audit.ts", "--labels", absent, "--images", images]),
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    await Deno.remove(images);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, stderr);
+    assert.match(stderr, /labels\.csv: cannot read this CSV: it does not exist, or lies outside/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

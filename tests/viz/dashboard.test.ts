@@ -110,3 +110,25 @@ Deno.test("without image paths there is no gallery", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a truncated image leaves a blank, captioned tile in the gallery; the dashboard is written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const good = await tinyImage(dir, "good.png");
+    const bytes = await Deno.readFile(await tinyImage(dir, "whole.png"));
+    const truncated = join(dir, "truncated.png");
+    await Deno.writeFile(truncated, bytes.slice(0, 60)); // the PNG header survives, the pixels not
+    const cases = [
+      { id: "good.png", truth, pred: shift(1, 0), imagePath: good },
+      { id: "truncated.png", truth, pred: shift(9, 9), imagePath: truncated },
+    ];
+    const files = await writeDashboard(dir, evaluate(cases, { bootstrapResamples: 5 }), {
+      worstK: 2,
+      galleryCols: 2,
+    });
+    assert.equal((await sharp(files.gallery!).metadata()).width, 2 * 360 + 3 * 4);
+    assert.equal(JSON.parse(await Deno.readTextFile(files.summaryJson)).nImages, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
