@@ -91,8 +91,8 @@ export interface AuditInput {
   /** As written (not canonicalised); absent when the row could not be parsed. */
   landmarks?: Landmarks;
   parseError?: string;
-  /** Image size; null when the image is missing or unreadable. */
-  image: { width: number; height: number } | null;
+  /** Image size; null when the image is missing or unreadable; absent when not checked. */
+  image?: { width: number; height: number } | null;
   /** Mask; null when expected but missing or unusable; undefined when masks are not checked. */
   mask?: Mask | null;
   /** Why the mask is null (default: missing or unreadable). */
@@ -248,6 +248,26 @@ export function auditLabels(
     if (issues.length) flagged.push({ row: input.row, id: input.id, issues });
   }
   return { checked: inputs.length, flagged, summary, errors, warnings, thresholds: t };
+}
+
+/**
+ * The checks that need no pixels (axes, pair order, duplicates) over records already loaded, e.g.
+ * a training set: `row` is the record's position + 2, the line it would have in a label CSV.
+ */
+export function auditRecordGeometry(
+  records: readonly { id: string; landmarks: Landmarks }[],
+): AuditReport {
+  return auditLabels(records.map((r, i) => ({ row: i + 2, id: r.id, landmarks: r.landmarks })));
+}
+
+/** One line: the counts and the first few flagged ids with their codes. */
+export function auditSummaryLine(report: AuditReport, shown = 5): string {
+  const rows = report.flagged.slice(0, shown).map((r) =>
+    `${r.id} (${r.issues.map((i) => i.code).join(", ")})`
+  );
+  const more = report.flagged.length > shown ? `, … ${report.flagged.length - shown} more` : "";
+  return `${report.errors} errors, ${report.warnings} warnings` +
+    (rows.length ? `: ${rows.join(", ")}${more}` : "");
 }
 
 /** Human-readable report: one line per issue, then counts per code. */

@@ -16,6 +16,7 @@ import type { BackendReport } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import type { SampleRecord } from "../core/types.ts";
+import { auditRecordGeometry, auditSummaryLine } from "../data/audit.ts";
 import { DATASET_FILE, loadDataset, loadSample } from "../data/dataset.ts";
 import { writePhantomDataset } from "../data/phantom_dataset.ts";
 import { groupedKFold, groupedSplit } from "../data/splits.ts";
@@ -219,6 +220,14 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
   log(
     `data ${data.dir} (${data.kind}): ${split.train.length} train / ${split.val.length} val images`,
   );
+  // Messy labels are reported, not refused: HC18's own heads can run off the image.
+  const labelAudit = auditRecordGeometry([...split.train, ...split.val]);
+  if (labelAudit.flagged.length) {
+    log(
+      `label check: ${auditSummaryLine(labelAudit)}; \`deno task data:audit ${data.dir}\` ` +
+        "lists every issue",
+    );
+  }
 
   const evalPipe = evalPipeline(config);
   const sourceOf = (recs: SampleRecord[]) =>
@@ -270,6 +279,11 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
         train: split.train.length,
         val: split.val.length,
         valIds: split.val.map((r) => r.id),
+      },
+      labelCheck: {
+        errors: labelAudit.errors,
+        warnings: labelAudit.warnings,
+        flagged: labelAudit.flagged.map((r) => ({ id: r.id, codes: r.issues.map((i) => i.code) })),
       },
     },
     startedAt: previousRun?.startedAt ?? started.toISOString(),

@@ -123,6 +123,38 @@ Deno.test("a run id that is not a plain folder name is refused before anything i
   assert.ok(await exists(join(roots.resultsRoot, "r-4_ok.v2", "run.json")));
 });
 
+Deno.test("a run says which labels look wrong (here OFD and BPD swapped) and records it in run.json", async () => {
+  const messy = join(root, "messy");
+  await writePhantomDataset(messy, { count: 6, width: 64, height: 48, seed: 4 });
+  const info = JSON.parse(await Deno.readTextFile(join(messy, "dataset.json")));
+  const csv = join(messy, info.labels);
+  const [header, first, ...rest] = (await Deno.readTextFile(csv)).trimEnd().split("\n");
+  const c = first.split(",");
+  const swapped = [c[0], ...c.slice(5, 9), ...c.slice(1, 5), ...c.slice(9)].join(",");
+  await Deno.writeTextFile(csv, [header, swapped, ...rest].join("\n") + "\n");
+  const lines: string[] = [];
+  const out = await runTraining({
+    config: { ...config, data: { ...config.data, dir: messy } },
+    runId: "messy",
+    ...roots,
+    log: (l) => lines.push(l),
+  });
+  const id = c[0];
+  const said = lines.find((l) => l.startsWith("label check: "));
+  assert.ok(said, lines.join("\n"));
+  assert.match(
+    said,
+    new RegExp(`^label check: 1 errors, 0 warnings: ${id} \\(bpd_longer_than_ofd\\)`),
+  );
+  assert.match(said, new RegExp(`deno task data:audit ${messy}`));
+  const run = JSON.parse(await Deno.readTextFile(join(out.runDir, "run.json")));
+  assert.deepEqual(run.data.labelCheck, {
+    errors: 1,
+    warnings: 0,
+    flagged: [{ id, codes: ["bpd_longer_than_ofd"] }],
+  });
+});
+
 Deno.test({
   name: "cleanup",
   fn: async () => await Deno.remove(root, { recursive: true }),
