@@ -252,12 +252,12 @@ export function auditLabels(
 
 /**
  * The checks that need no pixels (axes, pair order, duplicates) over records already loaded, e.g.
- * a training set: `row` is the record's position + 2, the line it would have in a label CSV.
+ * a training set. Records carry no file line, so `row` is the position in `records`, from 1.
  */
 export function auditRecordGeometry(
   records: readonly { id: string; landmarks: Landmarks }[],
 ): AuditReport {
-  return auditLabels(records.map((r, i) => ({ row: i + 2, id: r.id, landmarks: r.landmarks })));
+  return auditLabels(records.map((r, i) => ({ row: i + 1, id: r.id, landmarks: r.landmarks })));
 }
 
 /** One line: the counts and the first few flagged ids with their codes. */
