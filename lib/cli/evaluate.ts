@@ -15,6 +15,7 @@ import { type EvalCase, evaluate } from "../metrics/evaluation.ts";
 import { textTable } from "../notebook/table.ts";
 import { writeDashboard } from "../viz/dashboard.ts";
 import { sdrRows, summaryRows } from "../viz/report.ts";
+import { checkOutputPath } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -22,8 +23,9 @@ const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const HELP = `Usage: deno task evaluate --pred <csv> --gt <csv> [--images <dir>] [--out <dir>]
 
 Both CSVs: image_name,ofd_1_x,ofd_1_y,ofd_2_x,ofd_2_y,bpd_1_x,bpd_1_y,bpd_2_x,bpd_2_y
-[,pixel_size_mm,hc_mm,group]. Every ground-truth image needs exactly one prediction. Landmarks of
-both files are put in canonical order (lib/data/landmark_order.ts) before comparing. The pixel
+[,pixel_size_mm,hc_mm,group]. Every ground-truth image needs exactly one prediction; predictions
+for images the ground truth does not list are counted and ignored. Landmarks of both files are put
+in canonical order (lib/data/landmark_order.ts) before comparing. The pixel
 size comes from the ground truth, else from the predictions; mm metrics need it.
 
   --pred CSV      predictions
@@ -49,39 +51,41 @@ function intOption(value: string | undefined, name: string, fallback: number): n
 }
 
 /** Pairs predictions with truths by image name; any unmatched id or pixel-size conflict is an error. */
+/** Cases matched by image name, and the predicted ids the ground truth does not list. */
+export interface PairedCases {
+  cases: EvalCase[];
+  /** Predictions for images not in the ground truth (e.g. unlabelled images of the same folder). */
+  ignored: string[];
+}
+
 export async function pairCases(
   predPath: string,
   gtPath: string,
   imageDir?: string,
-): Promise<EvalCase[]> {
+): Promise<PairedCases> {
   const load = (path: string) =>
     loadPrototypeCsv(path, imageDir ?? ".", {
       checkFiles: imageDir !== undefined && path === gtPath,
     });
   const [preds, truths] = [await load(predPath), await load(gtPath)];
-  const lineOf = async (path: string) => {
-    const lines = (await readCsv(path)).lines;
-    return (i: number) => lines[i];
-  };
-  const predLine = await lineOf(predPath), gtLine = await lineOf(gtPath);
+  const predLines = (await readCsv(predPath)).lines, gtLines = (await readCsv(gtPath)).lines;
   const byId = new Map<string, [SampleRecord, number]>(preds.map((p, i) => [p.id, [p, i]]));
   const gtIds = new Set(truths.map((t) => t.id));
-  preds.forEach((p, i) => {
-    if (!gtIds.has(p.id)) {
-      throw new InputError(
-        "prediction for an image not in the ground truth",
-        predPath,
-        predLine(i),
-        p.id,
-      );
-    }
-  });
-  return truths.map((t, i) => {
-    const match = byId.get(t.id);
-    if (!match) {
-      throw new InputError("no prediction for this ground-truth image", gtPath, gtLine(i), t.id);
-    }
-    const [p, j] = match;
+  const missing = truths.flatMap((
+    t,
+    i,
+  ) => (byId.has(t.id) ? [] : [{ id: t.id, line: gtLines[i] }]));
+  if (missing.length) {
+    throw new InputError(
+      `${missing.length} ground-truth image(s) have no prediction: ${
+        missing.map((m) => m.id).join(", ")
+      } (first at row ${missing[0].line}); \`deno task predict\` lists the images it could not ` +
+        "read in <out>.errors.csv",
+      gtPath,
+    );
+  }
+  const cases = truths.map((t) => {
+    const [p, j] = byId.get(t.id)!;
     if (
       t.pixelSizeMm !== undefined && p.pixelSizeMm !== undefined &&
       Math.abs(t.pixelSizeMm - p.pixelSizeMm) > 1e-9 * t.pixelSizeMm
@@ -89,7 +93,7 @@ export async function pairCases(
       throw new InputError(
         `pixel_size_mm differs from the ground truth's ${t.pixelSizeMm}`,
         predPath,
-        predLine(j),
+        predLines[j],
         p.pixelSizeMm,
       );
     }
@@ -102,6 +106,7 @@ export async function pairCases(
       ...(imageDir !== undefined ? { imagePath: t.imagePath } : {}),
     };
   });
+  return { cases, ignored: preds.filter((p) => !gtIds.has(p.id)).map((p) => p.id) };
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -128,10 +133,20 @@ export async function main(args: string[]): Promise<number> {
   const predPath = resolve(values.pred), gtPath = resolve(values.gt);
   const imageDir = values.images !== undefined ? resolve(values.images) : undefined;
   const out = resolve(values.out ?? resolve(PROJECT_ROOT, `results/eval-${timestamp()}`));
-  const cases = await pairCases(predPath, gtPath, imageDir);
-  if (cases.length === 0) throw new InputError("the ground truth has no rows", gtPath);
-  const result = evaluate(cases, { seed: intOption(values.seed, "seed", 0) });
-  console.log(`${cases.length} images: ${values.pred} vs ${values.gt}\n`);
+  // Every option and the output folder are checked before the work, not after it.
+  const seed = intOption(values.seed, "seed", 0);
+  const worstK = intOption(values["worst-k"], "worst-k", 12);
+  await checkOutputPath(out, "--out", "folder");
+  const { cases, ignored } = await pairCases(predPath, gtPath, imageDir);
+  const result = evaluate(cases, { seed });
+  console.log(`${cases.length} images: ${values.pred} vs ${values.gt}`);
+  if (ignored.length) {
+    const shown = ignored.slice(0, 5).join(", ") + (ignored.length > 5 ? ", …" : "");
+    console.log(
+      `ignored ${ignored.length} prediction(s) for images not in the ground truth: ${shown}`,
+    );
+  }
+  console.log();
   console.log(textTable(summaryRows(result)));
   console.log();
   console.log(textTable(sdrRows(result)));
@@ -153,7 +168,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const files = await writeDashboard(out, result, {
     title: values.title ?? `Evaluation of ${values.pred}`,
-    worstK: intOption(values["worst-k"], "worst-k", 12),
+    worstK,
   });
   console.log(
     `\nDashboard: ${out} (${files.figures.length} charts${

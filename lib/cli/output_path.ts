@@ -7,7 +7,8 @@ import { InputError } from "../core/errors.ts";
 
 /**
  * Refuses `path` (the value of `flag`) unless the folder holding it is writable (an atomic write
- * renames a temporary sibling into place) and, for a file, unless it is not an existing folder.
+ * renames a temporary sibling into place) and it is not an existing folder where a file is meant,
+ * or the other way round.
  */
 export async function checkOutputPath(
   path: string,
@@ -23,10 +24,11 @@ export async function checkOutputPath(
       path,
     );
   }
-  if (kind === "file") {
-    const stat = await Deno.stat(path).catch(() => null);
-    if (stat?.isDirectory) {
-      throw new InputError(`${flag} names a folder; give a file name inside it`, path);
-    }
+  const stat = await Deno.stat(path).catch(() => null);
+  if (kind === "file" && stat?.isDirectory) {
+    throw new InputError(`${flag} names a folder; give a file name inside it`, path);
+  }
+  if (kind === "folder" && stat && !stat.isDirectory) {
+    throw new InputError(`${flag} names a file; give a folder`, path);
   }
 }

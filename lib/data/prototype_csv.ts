@@ -131,14 +131,16 @@ export function parsePrototypeRow(
   const id = cell("image_name").trim();
   if (id === "") throw new RowProblem("empty image_name", "");
   const v = LANDMARK_COLUMNS.map((c) => parseNumber(cell(c), c));
-  const optional = (name: string) => {
+  const optional = (name: string, ok: (v: number) => boolean, rule: string) => {
     if (!col.has(name) || cell(name).trim() === "") return undefined;
     const value = parseNumber(cell(name), name);
-    if (!(value > 0)) throw new RowProblem(`${name} must be > 0`, cell(name));
+    if (!ok(value)) throw new RowProblem(`${name} must be ${rule}`, cell(name));
     return value;
   };
-  const pixelSizeMm = optional("pixel_size_mm");
-  const hcMm = optional("hc_mm");
+  const pixelSizeMm = optional("pixel_size_mm", (v) => v > 0, "> 0");
+  // 0 is what `predict` writes for an image where it found no head; a label's HC is never 0, but
+  // evaluate reads predictions with this same parser.
+  const hcMm = optional("hc_mm", (v) => v >= 0, "≥ 0");
   const group = col.has("group") && cell("group").trim() !== ""
     ? cell("group").trim()
     : groupOf(id);

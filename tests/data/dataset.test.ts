@@ -108,7 +108,7 @@ Deno.test("loadPrototypeCsv: each kind of bad input is an InputError naming file
         "pixel_size_mm",
         '"-1"',
       ]],
-      ["bad hc", `${HEADER},hc_mm\n${good},-3\n`, ["row 2", "hc_mm must be > 0", '"-3"']],
+      ["bad hc", `${HEADER},hc_mm\n${good},-3\n`, ["row 2", "hc_mm must be ≥ 0", '"-3"']],
       ["hex number", `${HEADER}\n001_HC.png,0x1,3,7,3,4,1,4,5\n`, ["row 2", "ofd_1_x", '"0x1"']],
       ["column twice", `${HEADER},ofd_1_x\n${good},999\n`, [
         "row 1",

@@ -24,7 +24,8 @@ Deno.test("pairCases matches by image name and takes the pixel size from the gro
     "gt.csv": `${HEADER},pixel_size_mm\n${row("b.png", 0, ",0.2")}\n${row("a.png", 0, ",0.1")}\n`,
     "pred.csv": `${HEADER}\n${row("a.png", 3)}\n${row("b.png", 1)}\n`,
   }, async (dir) => {
-    const cases = await pairCases(join(dir, "pred.csv"), join(dir, "gt.csv"));
+    const { cases, ignored } = await pairCases(join(dir, "pred.csv"), join(dir, "gt.csv"));
+    assert.deepEqual(ignored, []);
     assert.deepEqual(cases.map((c) => [c.id, c.pixelSizeMm, c.pred[0].x - c.truth[0].x]), [
       ["b.png", 0.2, 1],
       ["a.png", 0.1, 3],
@@ -32,17 +33,23 @@ Deno.test("pairCases matches by image name and takes the pixel size from the gro
   });
 });
 
-Deno.test("unmatched ids and conflicting pixel sizes are InputErrors naming file, row and value", async () => {
+Deno.test("predictions the ground truth does not list are ignored and named; a degenerate one (HC 0) is read", async () => {
+  await withFiles({
+    "gt.csv": `${HEADER}\n${row("a.png")}\n`,
+    "pred.csv": `${HEADER},hc_mm\n${row("a.png", 2, ",120.5")}\n${row("x.png", 0, ",0")}\n`,
+  }, async (dir) => {
+    const { cases, ignored } = await pairCases(join(dir, "pred.csv"), join(dir, "gt.csv"));
+    assert.deepEqual(cases.map((c) => c.id), ["a.png"]);
+    assert.deepEqual(ignored, ["x.png"]);
+  });
+});
+
+Deno.test("missing predictions and conflicting pixel sizes are InputErrors naming file, row and value", async () => {
   const cases: [string, string, RegExp][] = [
     [
-      `${HEADER}\n${row("a.png")}\n`,
-      `${HEADER}\n${row("a.png")}\n${row("x.png")}\n`,
-      /pred\.csv, row 3: prediction for an image not in the ground truth \(value: "x\.png"\)/,
-    ],
-    [
-      `${HEADER}\n${row("a.png")}\n${row("b.png")}\n`,
+      `${HEADER}\n${row("a.png")}\n${row("b.png")}\n${row("c.png")}\n`,
       `${HEADER}\n${row("b.png")}\n`,
-      /gt\.csv, row 2: no prediction for this ground-truth image \(value: "a\.png"\)/,
+      /gt\.csv: 2 ground-truth image\(s\) have no prediction: a\.png, c\.png \(first at row 2\)/,
     ],
     [
       `${HEADER},pixel_size_mm\n${row("a.png", 0, ",0.1")}\n`,
@@ -89,5 +96,16 @@ Deno.test("main writes the dashboard into --out", async () => {
     assert.ok(printed.includes("|ΔHC| 0.00 mm, 95 % CI 0.00–0.00"), printed.join("\n"));
     await Deno.stat(join(out, "predictions_vs_gt.csv"));
     await assert.rejects(main(["--gt", join(dir, "gt.csv")]), InputError);
+    // A wrong --out or option fails before the evaluation runs (nothing printed).
+    const before = printed.length;
+    const args = ["--pred", join(dir, "pred.csv"), "--gt", join(dir, "gt.csv")];
+    console.log = (...a: unknown[]) => printed.push(a.join(" "));
+    try {
+      await assert.rejects(main([...args, "--out", join(dir, "gt.csv")]), /--out names a file/);
+      await assert.rejects(main([...args, "--out", out, "--worst-k", "abc"]), /--worst-k must be/);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(printed.length, before);
   });
 });
