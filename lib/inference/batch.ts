@@ -35,7 +35,7 @@ export interface PredictFilesOptions {
   /** File name → mm per pixel. */
   pixelSizes?: ReadonlyMap<string, number>;
   tta?: boolean | TtaOptions;
-  /** Write `<stem>.png` overlays here. */
+  /** Write overlays here: `<stem>.png`, or `<file name>.png` where files share a stem. */
   overlaysDir?: string;
   /** Called after each batch with the number of files done. */
   onProgress?: (done: number, total: number) => void;
@@ -56,6 +56,7 @@ export async function predictFiles(
 ): Promise<FileResult[]> {
   const results: FileResult[] = [];
   const step = predictor.batchSize;
+  const overlayName = overlayNames(files);
   for (let start = 0; start < files.length; start += step) {
     const chunk = files.slice(start, start + step);
     const decoded = await Promise.all(chunk.map(decodeFile));
@@ -81,7 +82,8 @@ export async function predictFiles(
       if (opts.overlaysDir) {
         for (const g of good) {
           if (g.r.prediction) {
-            await writeOverlay(opts.overlaysDir, g.input.image, g.r.prediction).catch((err) => {
+            const path = join(opts.overlaysDir, overlayName(g.r.name));
+            await writeOverlay(path, g.input.image, g.r.prediction).catch((err) => {
               g.r.error = `overlay failed: ${(err as Error).message}`;
             });
           }
@@ -103,14 +105,35 @@ function caption(p: ImagePrediction): string {
   return parts.join("  ");
 }
 
-async function writeOverlay(dir: string, image: GrayImage, p: ImagePrediction): Promise<void> {
+/**
+ * Overlay file name per input name: `<stem>.png`, unless two inputs share the stem (`x.png`,
+ * `x.jpg`), which then keep their whole name (`x.jpg.png`); a name still taken (`x.tif` beside
+ * `x.tif.png`) gets `-2`, `-3`, … in input order, so no overlay overwrites another.
+ */
+export function overlayNames(files: readonly string[]): (name: string) => string {
+  const names = files.map((f) => basename(f));
+  const stem = (name: string) => basename(name, extname(name));
+  const count = new Map<string, number>();
+  for (const n of names) count.set(stem(n), (count.get(stem(n)) ?? 0) + 1);
+  const chosen = new Map<string, string>(), used = new Set<string>();
+  for (const n of names) {
+    const base = count.get(stem(n))! > 1 ? n : stem(n);
+    let file = `${base}.png`;
+    for (let k = 2; used.has(file); k++) file = `${base}-${k}.png`;
+    used.add(file);
+    chosen.set(n, file);
+  }
+  return (name) => chosen.get(name) ?? `${stem(name)}.png`;
+}
+
+async function writeOverlay(path: string, image: GrayImage, p: ImagePrediction): Promise<void> {
   const png = await overlayPng(image, {
     prediction: p.landmarks,
     ellipse: p.ellipse,
     mask: p.mask,
     caption: caption(p),
   });
-  await writeFileAtomic(join(dir, basename(p.id, extname(p.id)) + ".png"), png);
+  await writeFileAtomic(path, png);
 }
 
 export const MEASURE_COLUMNS = ["pixel_size_mm", "ofd_mm", "bpd_mm", "hc_mm", "ga_weeks"] as const;

@@ -4,7 +4,8 @@
  * (`image_name,…,pixel_size_mm`).
  *
  * A folder is listed non-recursively; files are taken by extension (PNG, JPEG, TIFF, WebP, BMP,
- * GIF), sorted by name, and HC18 outline images (`*_Annotation.png`) are left out. Whether a file
+ * GIF), sorted by name, and HC18 outline images (`*_Annotation.png`) and hidden files (`.name`,
+ * e.g. macOS's `._name.png` resource forks) are left out. Whether a file
  * decodes is decided later, per file, so one corrupt image does not stop the others.
  */
 import { basename, dirname, extname, join, resolve } from "node:path";
@@ -21,7 +22,8 @@ export const HC18_PIXEL_SIZE_CSVS = [
 ];
 
 export function isImageName(name: string): boolean {
-  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase()) && !/_Annotation\.png$/i.test(name);
+  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase()) &&
+    !/_Annotation\.png$/i.test(name) && !name.startsWith(".");
 }
 
 export interface InputListing {
@@ -38,6 +40,14 @@ export async function listInputImages(input: string): Promise<InputListing> {
   try {
     info = await Deno.stat(path);
   } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new InputError("input not found", path);
+    // Under `deno task` a path that does not exist is not granted either, so it surfaces here.
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new InputError(
+        "cannot read the input: it does not exist, or lies outside what this task may read",
+        path,
+      );
+    }
     throw new InputError(`cannot read input: ${(err as Error).message}`, path);
   }
   if (info.isFile) return { files: [path], dir: dirname(path), isFolder: false };
@@ -52,7 +62,10 @@ export async function listInputImages(input: string): Promise<InputListing> {
 const NAME_COLUMNS = ["filename", "image_name"];
 const SIZE_COLUMNS = ["pixel size(mm)", "pixel_size_mm"];
 
-/** File name → mm per pixel. A bad or duplicated row throws an InputError naming it. */
+/**
+ * File name → mm per pixel. A bad or duplicated row throws an InputError naming it; an empty size
+ * cell (as in predict's own output for an image without one) leaves that image without a size.
+ */
 export async function readPixelSizes(csvPath: string): Promise<Map<string, number>> {
   const t = await readCsv(csvPath);
   const pick = (names: string[]) => {
@@ -74,10 +87,11 @@ export async function readPixelSizes(csvPath: string): Promise<Map<string, numbe
     const cell = (row[sizeCol] ?? "").trim();
     const mm = Number(cell);
     if (name === "") throw new InputError("empty file name", csvPath, t.lines[i]);
-    if (cell === "" || !(Number.isFinite(mm) && mm > 0)) {
+    if (sizes.has(name)) throw new InputError("file listed twice", csvPath, t.lines[i], name);
+    if (cell === "") return;
+    if (!(Number.isFinite(mm) && mm > 0)) {
       throw new InputError("pixel size must be a positive number of mm", csvPath, t.lines[i], cell);
     }
-    if (sizes.has(name)) throw new InputError("file listed twice", csvPath, t.lines[i], name);
     sizes.set(name, mm);
   });
   return sizes;
@@ -108,13 +122,16 @@ export async function findPixelSizeCsv(dir: string): Promise<string | undefined>
 /**
  * Each image's pixel size from `sizes` (a pixel-size CSV's names): by its file name, else by the
  * one entry with the same name up to case and extension (`000_HC` or `000_hc.PNG` for
- * `000_HC.png`). `missing` lists the images with neither, for the caller to report.
+ * `000_HC.png`). Only an image extension counts as one: `case.1` names `case.1.png`. `missing`
+ * lists the images with neither, for the caller to report.
  */
 export function matchPixelSizes(
   files: readonly string[],
   sizes: ReadonlyMap<string, number>,
 ): { byName: Map<string, number>; missing: string[] } {
-  const stem = (n: string) => n.slice(0, n.length - extname(n).length).toLowerCase();
+  const stem = (n: string) =>
+    (IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()) ? n.slice(0, -extname(n).length) : n)
+      .toLowerCase();
   const byStem = new Map<string, number[]>();
   for (const [name, mm] of sizes) byStem.set(stem(name), [...(byStem.get(stem(name)) ?? []), mm]);
   const byName = new Map<string, number>(), missing: string[] = [];

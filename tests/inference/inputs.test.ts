@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   findPixelSizeCsv,
+  listInputImages,
   matchPixelSizes,
   pixelSizeCsvCandidates,
   readPixelSizes,
@@ -13,6 +14,7 @@ const sizes = new Map([
   ["002_hc.PNG", 0.3], // other case
   ["003_HC.png", 0.4],
   ["003_HC.jpg", 0.5], // two entries share the stem: only an exact name decides
+  ["case.1", 0.6], // a dot in the name is no extension
 ]);
 
 const cases: [string, number | undefined][] = [
@@ -22,6 +24,7 @@ const cases: [string, number | undefined][] = [
   ["003_HC.png", 0.4],
   ["003_HC.tif", undefined],
   ["004_HC.png", undefined],
+  ["case.1.png", 0.6],
 ];
 
 Deno.test("matchPixelSizes: exact name, else the one entry equal up to case and extension", () => {
@@ -44,6 +47,25 @@ Deno.test("findPixelSizeCsv: the input folder first, then its parent; readPixelS
     assert.equal(await findPixelSizeCsv(images), inFolder);
     await assert.rejects(readPixelSizes(inFolder), /file listed twice.*row 3|row 3.*listed twice/s);
     assert.deepEqual(await readPixelSizes(inParent), new Map([["000_HC.png", 0.1]]));
+    // An empty size cell (predict's own output for an image without one) is no size, not an error.
+    const labels = join(root, "pred.csv");
+    await Deno.writeTextFile(labels, "image_name,pixel_size_mm\na.png,0.1\nb.png,\n");
+    assert.deepEqual(await readPixelSizes(labels), new Map([["a.png", 0.1]]));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("listInputImages: hidden files and outlines left out; a missing input says so", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    for (const name of ["b.png", "A.JPG", ".hidden.png", "._b.png", "b_Annotation.png", "n.txt"]) {
+      await Deno.writeFile(join(root, name), new Uint8Array([1]));
+    }
+    await Deno.mkdir(join(root, "sub.png"));
+    const listing = await listInputImages(root);
+    assert.deepEqual(listing.files, [join(root, "A.JPG"), join(root, "b.png")]);
+    await assert.rejects(listInputImages(join(root, "nope")), /nope: input not found$/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
