@@ -379,6 +379,10 @@ export async function runComparison(opts: CompareOptions): Promise<FamilyResult[
       predictions: scored.predictions,
       ...(scored.confidence ? { confidence: scored.confidence } : {}),
     });
+    // Ctrl-C in a family's last epoch lets that training finish; the next one does not start.
+    if (opts.signal?.aborted && i + 1 < families.length) {
+      throw new InterruptedError(`interrupted after ${family}; run again to resume`);
+    }
   }
   return out;
 }

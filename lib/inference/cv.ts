@@ -142,6 +142,10 @@ export async function runCrossValidation(opts: CvOptions): Promise<CvResult> {
         (metrics.mre_mm !== null ? `, ${metrics.mre_mm.toFixed(3)} mm` : ""),
     );
     folds.push(metrics);
+    // Ctrl-C in a fold's last epoch lets that fold finish; the next one does not start.
+    if (opts.signal?.aborted && k + 1 < opts.folds) {
+      throw new InterruptedError(`interrupted after fold ${k}; rerun the same command to resume`);
+    }
   }
   const result: CvResult = {
     id: opts.id,

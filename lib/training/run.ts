@@ -88,11 +88,22 @@ export async function resolveDataDir(
     return { dir: HC18_DIR, kind: "hc18" };
   }
   if (want === "phantoms" || want === "") {
+    const count = config.data.phantomCount;
     if (!await exists(join(PHANTOMS_DIR, DATASET_FILE))) {
       log(
-        `generating ${config.data.phantomCount} phantoms in ${PHANTOMS_DIR} (HC18 not imported; \`deno task data:hc18\` imports it)`,
+        `generating ${count} phantoms in ${PHANTOMS_DIR} (HC18 not imported; \`deno task data:hc18\` imports it)`,
       );
-      await writePhantomDataset(PHANTOMS_DIR, { count: config.data.phantomCount, seed: 0 });
+      await writePhantomDataset(PHANTOMS_DIR, { count, seed: 0 });
+    } else {
+      // The folder may hold a set made by `data:phantoms` or another config: used as it is,
+      // and said so, since the same command then trains on other images than a fresh machine.
+      const have = (await loadDataset(PHANTOMS_DIR)).length;
+      if (have !== count) {
+        log(
+          `using the ${have} phantoms already in ${PHANTOMS_DIR} (this config generates ${count}; ` +
+            `\`deno task data:phantoms --count ${count}\` remakes the set)`,
+        );
+      }
     }
     return { dir: PHANTOMS_DIR, kind: "phantoms" };
   }
@@ -199,6 +210,12 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
     );
     runId = opts.runId;
   }
+  if (!opts.resume && await exists(join(checkpointDir, "last", "state.json"))) {
+    throw new InputError(
+      `run ${runId} already has checkpoints; continue it with \`--resume ${runId}\`, or give ` +
+        `another --run-id (or delete ${checkpointDir} and ${runDir} to start it over)`,
+    );
+  }
   if (opts.resume) {
     const fixed = Object.keys(opts.overrides ?? {}).filter((k) => !RESUMABLE_KEYS.includes(k));
     if (fixed.length) {
@@ -209,7 +226,16 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
     }
   }
   if (opts.overrides && Object.keys(opts.overrides).length) {
+    const saved = config;
     config = applyOverrides(config, opts.overrides);
+    // The cosine schedule's length is the run's epochs: changing them mid-run would bend the
+    // curve already followed (the lr jumps back up), which no uninterrupted run does.
+    if (opts.resume && config.schedule.kind === "cosine-warmup" && config.epochs !== saved.epochs) {
+      throw new InputError(
+        `cannot change epochs on resume (${saved.epochs} → ${config.epochs}) under the ` +
+          "cosine-warmup schedule, whose length they set; start a new run with the epochs wanted",
+      );
+    }
   }
   validateConfig(config);
 
@@ -217,6 +243,17 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
   const data = await resolveDataDir(config, log);
   const records = await loadDataset(data.dir);
   const split = splitRecords(records, config);
+  // `data.dir` may change on resume (the data moved), the images may not.
+  const savedVal = (previousRun?.data as { split?: { valIds?: string[] } } | undefined)?.split
+    ?.valIds;
+  if (savedVal && savedVal.join("\n") !== split.val.map((r) => r.id).join("\n")) {
+    throw new InputError(
+      `resume: ${data.dir} gives another validation split than the run started with ` +
+        `(${savedVal.length} images listed in run.json, ${split.val.length} now); resume with ` +
+        "the data it started on",
+      join(runDir, "run.json"),
+    );
+  }
   log(
     `data ${data.dir} (${data.kind}): ${split.train.length} train / ${split.val.length} val images`,
   );
@@ -287,8 +324,11 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
       },
     },
     startedAt: previousRun?.startedAt ?? started.toISOString(),
+    // Each session's own backend and commit: a resumed run may have changed either.
     sessions: [...((previousRun?.sessions as unknown[]) ?? []), {
       startedAt: started.toISOString(),
+      backend: opts.backend ?? null,
+      git: commit,
     }],
   };
   await writeJsonAtomic(join(runDir, "config.json"), config);
@@ -328,7 +368,7 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
     const ended = new Date();
     const sessions = runInfo.sessions as Record<string, unknown>[];
     sessions[sessions.length - 1] = {
-      startedAt: started.toISOString(),
+      ...sessions[sessions.length - 1],
       endedAt: ended.toISOString(),
       wallClockSec: (ended.getTime() - started.getTime()) / 1000,
     };

@@ -280,6 +280,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       };
       progress.step(info);
       opts.onStep?.(info);
+      // With cached samples every batch promise is already resolved, so nothing here would yield
+      // to the event loop and Ctrl-C's listener could only run at the epoch's end.
+      if (opts.signal) await new Promise((resolve) => setTimeout(resolve, 0));
       if (opts.signal?.aborted && st.stepInEpoch < steps) {
         if (pending) disposeBatch(await pending);
         await save("last");
@@ -316,7 +319,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     st.stepInEpoch = 0;
     if (isBest) await save("best");
     await save("last");
-    if (opts.signal?.aborted) interrupted = true;
+    // A signal during the last epoch stops nothing: the run is complete, not interrupted.
+    if (opts.signal?.aborted && st.epoch < config.epochs && !st.stoppedEarly) interrupted = true;
   }
   await progress.close();
   optimizer.dispose();

@@ -45,7 +45,7 @@ Deno.test("cross-validation: grouped folds cover the data once, summary = mean Â
   const config = mergeConfig(await resolveConfig("quick"), {
     inputSize: 32,
     batchSize: 2,
-    epochs: 1,
+    epochs: 2,
     stepsPerEpoch: 1,
     visualiseCount: 0,
   });
@@ -60,7 +60,8 @@ Deno.test("cross-validation: grouped folds cover the data once, summary = mean Â
     resultsRoot: join(root, "results", "runs"),
     checkpointsRoot: join(root, "checkpoints", "runs"),
   };
-  // Ctrl-C during the first fold: the run stops with its `last` checkpoint; rerunning resumes it.
+  // Ctrl-C during the first fold: it stops after its first epoch with its `last` checkpoint;
+  // rerunning resumes it.
   const stop = new AbortController();
   stop.abort();
   await assert.rejects(runCrossValidation({ ...opts, signal: stop.signal }), InterruptedError);

@@ -79,6 +79,7 @@ Deno.test("resume reuses the saved config and extends the run with --epochs", as
   assert.equal(rows.length, 3);
   const run = JSON.parse(await Deno.readTextFile(join(out.runDir, "run.json")));
   assert.equal(run.sessions.length, 2);
+  for (const session of run.sessions) assert.ok("backend" in session && "git" in session);
   await assert.rejects(
     runTraining({ config, runId: "nope", resume: true, ...roots }),
     /no checkpoint to resume from/,
@@ -86,6 +87,37 @@ Deno.test("resume reuses the saved config and extends the run with --epochs", as
   await assert.rejects(
     runTraining({ config, runId: "r2", resume: true, overrides: { batchSize: "2" }, ...roots }),
     /cannot change batchSize on resume/,
+  );
+  // The same run on other images would score its later epochs on another validation set.
+  const elsewhere = join(root, "elsewhere");
+  await writePhantomDataset(elsewhere, { count: 10, width: 64, height: 48, seed: 9 });
+  await assert.rejects(
+    runTraining({
+      config,
+      runId: "r2",
+      resume: true,
+      overrides: { "data.dir": elsewhere },
+      ...roots,
+    }),
+    /resume: .*elsewhere gives another validation split than the run started with/,
+  );
+  // A finished or interrupted run is not started over by mistake.
+  await assert.rejects(
+    runTraining({ config, runId: "r2", ...roots }),
+    /run r2 already has checkpoints; continue it with `--resume r2`/,
+  );
+  // Under cosine-warmup the epochs set the curve's length: a longer resume would bend it.
+  const cosine = { ...config, schedule: { ...config.schedule, kind: "cosine-warmup" as const } };
+  await runTraining({ config: cosine, runId: "r2c", ...roots });
+  await assert.rejects(
+    runTraining({
+      config: cosine,
+      runId: "r2c",
+      resume: true,
+      overrides: { epochs: "2" },
+      ...roots,
+    }),
+    /cannot change epochs on resume \(1 → 2\) under the cosine-warmup schedule/,
   );
 });
 

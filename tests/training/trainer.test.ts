@@ -59,6 +59,32 @@ Deno.test("resume after an interrupt gives bit-identical weights and history", a
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("Ctrl-C (an abort from the event loop) stops after the current step; in the last step it stops nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // The signal arrives as a macrotask, as SIGINT's listener does; the samples are in memory.
+    const ac = new AbortController();
+    const cut = await train(options({
+      checkpointDir: join(dir, "cut", "ck"),
+      signal: ac.signal,
+      onStep: (s) => s.globalStep === 4 && setTimeout(() => ac.abort(), 0),
+    }));
+    assert.equal(cut.interrupted, true);
+    assert.equal(cut.globalStep, 4);
+    const late = new AbortController();
+    const done = await train(options({
+      checkpointDir: join(dir, "late", "ck"),
+      signal: late.signal,
+      onStep: (s) => s.globalStep === 9 && late.abort(),
+    }));
+    assert.equal(done.interrupted, false);
+    assert.equal(done.globalStep, 9);
+    assert.equal(done.history.length, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("training changes the weights and the run is reproducible from the seed", async () => {
   const dir = await Deno.makeTempDir();
   const a = options({});
