@@ -82,6 +82,38 @@ export function summarizeFolds(folds: readonly FoldMetrics[]): Record<string, Me
   );
 }
 
+/**
+ * A rerun with the same id resumes, so it must mean the same folds: the settings of the first run
+ * are kept in `cv.json`, and a rerun with other ones (folds, config, overrides such as --epochs)
+ * is refused instead of mixing folds of two experiments.
+ */
+async function checkCvSettings(dir: string, opts: CvOptions): Promise<void> {
+  const overrides = Object.fromEntries(Object.entries(opts.overrides ?? {}).sort());
+  const settings = { folds: opts.folds, overrides, config: opts.config };
+  const file = join(dir, "cv.json");
+  const saved = await Deno.readTextFile(file).then(JSON.parse, () => undefined);
+  if (!saved) {
+    await writeJsonAtomic(file, settings);
+    return;
+  }
+  const same = (k: keyof typeof settings) =>
+    JSON.stringify(saved[k]) === JSON.stringify(JSON.parse(JSON.stringify(settings[k])));
+  const differ = [
+    ...(same("folds") ? [] : [`${saved.folds} folds (now ${opts.folds})`]),
+    ...(same("overrides") ? [] : [
+      `overrides ${JSON.stringify(saved.overrides)} (now ${JSON.stringify(settings.overrides)})`,
+    ]),
+    ...(same("config") ? [] : ["another config (the saved one is in cv.json)"]),
+  ];
+  if (differ.length) {
+    throw new InputError(
+      `cv ${opts.id} was started with ${differ.join(", ")}; rerun it as it was started, or ` +
+        "give another --run-id",
+      file,
+    );
+  }
+}
+
 export async function runCrossValidation(opts: CvOptions): Promise<CvResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
   if (!(Number.isInteger(opts.folds) && opts.folds >= 2)) {
@@ -91,6 +123,7 @@ export async function runCrossValidation(opts: CvOptions): Promise<CvResult> {
   const checkpointsRoot = opts.checkpointsRoot ?? CHECKPOINTS_ROOT;
   const dir = join(resultsRoot, `cv-${opts.id}`);
   const family = familyOfConfig(opts.config);
+  await checkCvSettings(dir, opts);
   const folds: FoldMetrics[] = [];
   for (let k = 0; k < opts.folds; k++) {
     const scoresFile = join(dir, "folds", `fold${k}.json`);

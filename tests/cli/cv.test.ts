@@ -69,6 +69,15 @@ Deno.test("cross-validation: grouped folds cover the data once, summary = mean Â
   const r = await runCrossValidation(opts);
   assert.ok(lines.some((l) => l.includes("resuming cv-t-fold0")), lines.join("\n"));
   assert.equal(r.folds.length, 2);
+  // The same id with other settings would mix folds of two experiments.
+  await assert.rejects(
+    runCrossValidation({ ...opts, folds: 3 }),
+    /cv t was started with 2 folds \(now 3\); rerun it as it was started/,
+  );
+  await assert.rejects(
+    runCrossValidation({ ...opts, overrides: { ...opts.overrides, epochs: "3" } }),
+    /was started with overrides \{"data\.dir":.*\} \(now \{"data\.dir":.*"epochs":"3"\}\)/,
+  );
 
   // Validation sets of the folds: disjoint, together every image, groups never split.
   const records = await loadDataset(dataDir);
