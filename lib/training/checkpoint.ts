@@ -13,9 +13,9 @@
  * previous checkpoint or the new one, never a mixture.
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { writeDirAtomic } from "../core/fs.ts";
+import { exists, writeDirAtomic } from "../core/fs.ts";
 import type { AdamW } from "./adamw.ts";
 import { setWeightValues, type WeightEma, weightValues } from "./ema.ts";
 
@@ -216,6 +216,30 @@ export async function loadCheckpoint(
     v: moments.slice(sizes.length),
   });
   return sidecar.state;
+}
+
+/**
+ * Puts a checkpoint folder back after a process died inside writeDirAtomic, between moving the old
+ * folder aside and renaming the new one into place: both lie beside `dir` as `<name>.<pid>.<n>.tmp`.
+ * A copy holding state.json is complete (it is written last); the one with the most steps wins.
+ * Returns the folder it came from, or undefined when `dir` is there or nothing complete is left.
+ */
+export async function recoverCheckpoint(dir: string): Promise<string | undefined> {
+  if (await exists(join(dir, STATE_JSON))) return undefined;
+  const name = basename(dir), parent = dirname(dir);
+  if (!await exists(parent)) return undefined;
+  let best: { path: string; step: number } | undefined;
+  for await (const e of Deno.readDir(parent)) {
+    if (!e.isDirectory || !e.name.startsWith(`${name}.`) || !e.name.endsWith(".tmp")) continue;
+    const path = join(parent, e.name);
+    const state = await Deno.readTextFile(join(path, STATE_JSON)).then(JSON.parse, () => null);
+    const step = state?.state?.globalStep;
+    if (typeof step === "number" && (!best || step > best.step)) best = { path, step };
+  }
+  if (!best) return undefined;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.rename(best.path, dir);
+  return best.path;
 }
 
 /** Read only the sidecar (e.g. to find the epoch or config of a run before building its model). */

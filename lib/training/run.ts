@@ -31,7 +31,7 @@ import { lineChart } from "../viz/charts.ts";
 import { writeDashboard } from "../viz/dashboard.ts";
 import { saveFigure } from "../viz/figure.ts";
 import { overlayPng } from "../viz/overlay.ts";
-import { loadWeightsInto } from "./checkpoint.ts";
+import { loadWeightsInto, recoverCheckpoint } from "./checkpoint.ts";
 import { applyOverrides, type RunConfig, validateConfig } from "./config.ts";
 import { createSource, type SampleSource } from "./data.ts";
 import { evaluate } from "./evaluate.ts";
@@ -200,6 +200,8 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
   if (opts.resume) {
     if (!opts.runId) throw new InputError("--resume needs a run id");
     resumeFrom = join(checkpointDir, "last");
+    const recovered = await recoverCheckpoint(resumeFrom);
+    if (recovered) log(`recovered ${resumeFrom} from ${recovered} (a save was cut short)`);
     if (!await exists(join(resumeFrom, "state.json"))) {
       throw new InputError("no checkpoint to resume from", resumeFrom, undefined, opts.runId);
     }

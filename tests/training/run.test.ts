@@ -187,6 +187,30 @@ Deno.test("a run says which labels look wrong (here OFD and BPD swapped) and rec
   });
 });
 
+Deno.test("a save cut short between its two renames is recovered on resume, from the complete copy", async () => {
+  await runTraining({ config, runId: "cut", ...roots });
+  const ck = join(roots.checkpointsRoot, "cut");
+  // The kill's leftovers: the old `last` moved aside, a new copy still being filled (no state.json).
+  await Deno.rename(join(ck, "last"), join(ck, "last.4242.0.tmp"));
+  await Deno.mkdir(join(ck, "last.4242.1.tmp"));
+  await Deno.writeTextFile(join(ck, "last.4242.1.tmp", "weights.bin"), "half");
+  const lines: string[] = [];
+  const out = await runTraining({
+    config,
+    runId: "cut",
+    resume: true,
+    overrides: { epochs: "2" },
+    ...roots,
+    log: (l) => lines.push(l),
+  });
+  assert.ok(
+    lines.some((l) => /recovered .*last from .*last\.4242\.0\.tmp/.test(l)),
+    lines.join("\n"),
+  );
+  assert.equal(out.training.history.length, 2);
+  assert.ok(await exists(join(ck, "last", "state.json")));
+});
+
 Deno.test({
   name: "cleanup",
   fn: async () => await Deno.remove(root, { recursive: true }),
