@@ -9,6 +9,8 @@
  *   [pixel_size_mm, ofd_mm, bpd_mm, hc_mm, ga_weeks]   when pixel sizes were given (empty cells for
  *                                                       images the pixel-size file does not list)
  *   confidence                                          [0, 1], 4 significant digits; empty when the model has none
+ *   plausible, issues                                   `predictionChecks`: false, and why, for a
+ *                                                       result that is no head measurement
  * Failed files are listed separately (`errorsCsv`: image_name, error), so every row of the
  * prediction CSV is a complete prediction.
  */
@@ -16,8 +18,10 @@ import { basename, extname, join } from "node:path";
 import { formatCsv } from "../core/csv.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import type { GrayImage } from "../core/types.ts";
+import { auditLabels } from "../data/audit.ts";
 import { LANDMARK_COLUMNS } from "../data/prototype_csv.ts";
 import { readGray } from "../io/image.ts";
+import { ellipseShapeIssues } from "../postprocess/validate.ts";
 import { overlayPng } from "../viz/overlay.ts";
 import type { ImagePrediction, InputImage } from "./predictor.ts";
 import type { ImagePredictor } from "./coarse_to_fine.ts";
@@ -144,7 +148,33 @@ export function predictionHeader(withMeasures: boolean): string[] {
     ...LANDMARK_COLUMNS,
     ...(withMeasures ? MEASURE_COLUMNS : []),
     "confidence",
+    "plausible",
+    "issues",
   ];
+}
+
+/**
+ * Whether a prediction reads as a head at all, so that a blank frame's answer (four points on one
+ * spot, a BPD longer than the OFD, points off the image) is not mistaken for a measurement:
+ * the segmentation validator's issues where there is one, else the ellipse's shape (axis ratio, HC
+ * range), and for every family the label audit's error checks on the four points. Issue codes in
+ * that order.
+ */
+export function predictionChecks(p: ImagePrediction): { plausible: boolean; issues: string[] } {
+  const shape = p.plausible === undefined
+    ? ellipseShapeIssues(p.ellipse, p.pixelSizeMm).issues
+    : (p.issues ?? []).map((reason) => reason.split(":")[0]);
+  const points = auditLabels([{
+    row: 1,
+    id: p.id,
+    landmarks: p.landmarks,
+    image: { width: p.width, height: p.height },
+  }]);
+  const codes = points.flagged.flatMap((r) => r.issues.map((i) => i.code));
+  return {
+    plausible: p.plausible !== false && shape.length === 0 && points.errors === 0,
+    issues: [...shape, ...codes],
+  };
 }
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
@@ -166,11 +196,14 @@ export function predictionsCsv(results: readonly FileResult[], withMeasures: boo
         ]
         : ["", "", "", "", ""])
       : [];
+    const checks = predictionChecks(p);
     return [
       r.name,
       ...coords,
       ...measures,
       p.confidence === null ? "" : Number(p.confidence.toPrecision(4)),
+      String(checks.plausible),
+      checks.issues.join(";"),
     ];
   });
   return formatCsv(predictionHeader(withMeasures), rows);

@@ -91,14 +91,36 @@ export function validateBiometry(
       } %`,
     );
   }
+  const shape = ellipseShapeIssues(e, input.pixelSizeMm, { minAxisRatio, hcRangeMm });
+  issues.push(...shape.issues);
+  reasons.push(...shape.reasons);
+  return { valid: issues.length === 0, issues, reasons };
+}
+
+/**
+ * The checks on the ellipse alone (axis ratio; HC range with a pixel size), for any model's
+ * ellipse, also one drawn through landmarks that no mask backs.
+ */
+export function ellipseShapeIssues(
+  e: Ellipse,
+  pixelSizeMm: number | undefined,
+  limits: Pick<ValidationLimits, "minAxisRatio" | "hcRangeMm"> = {},
+): Validation {
+  const { minAxisRatio = 0.5, hcRangeMm = [40, 400] } = limits;
+  const issues: BiometryIssue[] = [], reasons: string[] = [];
+  const fmt = (v: number) => Number(v.toPrecision(3));
   const ratio = e.b / e.a;
   if (!(ratio >= minAxisRatio)) {
-    flag("axis-ratio", `axis ratio b/a = ${fmt(ratio)} < ${minAxisRatio}`);
+    issues.push("axis-ratio");
+    reasons.push(`axis-ratio: axis ratio b/a = ${fmt(ratio)} < ${minAxisRatio}`);
   }
-  if (input.pixelSizeMm !== undefined) {
-    const hc = ellipsePerimeter(e) * input.pixelSizeMm;
+  if (pixelSizeMm !== undefined) {
+    const hc = ellipsePerimeter(e) * pixelSizeMm;
     if (!(hc >= hcRangeMm[0] && hc <= hcRangeMm[1])) {
-      flag("size", `HC ${fmt(hc)} mm outside the plausible ${hcRangeMm[0]}–${hcRangeMm[1]} mm`);
+      issues.push("size");
+      reasons.push(
+        `size: HC ${fmt(hc)} mm outside the plausible ${hcRangeMm[0]}–${hcRangeMm[1]} mm`,
+      );
     }
   }
   return { valid: issues.length === 0, issues, reasons };

@@ -44,6 +44,8 @@ const header = (withMm: boolean) => [
   ...LANDMARK_COLUMNS,
   ...(withMm ? ["pixel_size_mm", "ofd_mm", "bpd_mm", "hc_mm", "ga_weeks"] : []),
   "confidence",
+  "plausible",
+  "issues",
 ];
 
 Deno.test("predict CLI: mixed folder → rows for decodable images, errors list, overlays, exit 0", async () => {
