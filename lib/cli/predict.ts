@@ -9,7 +9,7 @@
  * `<out>.errors.csv` and on stderr), 1 when none could be, 2 for bad arguments.
  */
 import { parseArgs } from "node:util";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic } from "../core/fs.ts";
@@ -65,6 +65,17 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 }
 
 /** Fail before any work when the process may not write `path` (e.g. outside the launcher's folders). */
+/** Sub-folders of `dir` that hold images, for a hint when `dir` itself holds none. */
+async function foldersWithImages(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isDirectory) continue;
+    const inner = await listInputImages(join(dir, e.name)).catch(() => undefined);
+    if (inner?.files.length) found.push(`${e.name}/ (${inner.files.length})`);
+  }
+  return found.sort();
+}
+
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -110,6 +121,13 @@ export async function main(args: string[]): Promise<number> {
     }
   }
 
+  if (listing.files.length === 0) {
+    const sub = listing.isFolder ? await foldersWithImages(listing.dir) : [];
+    console.error(
+      `no images in ${listing.dir}` + (sub.length ? `; images are in ${sub.join(", ")}` : ""),
+    );
+    return 1;
+  }
   await locateModel(values.model!); // a wrong --model fails before the backend starts
   const refine = await chooseRefine(values.model!, {
     refine: values.refine,
@@ -129,10 +147,6 @@ export async function main(args: string[]): Promise<number> {
   }
   const predictor: ImagePredictor = second ? new CoarseToFine(first, second) : first;
   try {
-    if (listing.files.length === 0) {
-      console.error(`no images in ${listing.dir}`);
-      return 1;
-    }
     const progress = countProgress("predict");
     const results = await predictFiles(predictor, listing.files, {
       pixelSizes: pixelSizes?.byName,
@@ -154,6 +168,7 @@ export async function main(args: string[]): Promise<number> {
       await Deno.remove(errorsPath);
     }
     if (predicted > 0) console.error(`predictions: ${out}`);
+    else if (await exists(out)) console.error(`nothing predicted: ${out} is an earlier run's`);
     return predicted > 0 ? 0 : 1;
   } finally {
     predictor.dispose();

@@ -154,6 +154,26 @@ Deno.test("predict CLI: nothing predictable → exit 1 and no CSV; bad arguments
   );
 });
 
+Deno.test("predict CLI: a folder without images says which sub-folder has them, before loading a model", async () => {
+  const dir = join(run.root, "cases-root");
+  await Deno.mkdir(join(dir, "training_set"), { recursive: true });
+  const raw = { raw: { width: 30, height: 20, channels: 1 as const } };
+  await sharp(grey8(5, 30, 20), raw).png().toFile(join(dir, "training_set", "a.png"));
+  const said: string[] = [];
+  const error = console.error;
+  console.error = (...a: unknown[]) => said.push(a.join(" "));
+  try {
+    const args = ["--model", join(run.root, "no-model"), "--input", dir, "--out", "x.csv"];
+    assert.equal(await main(args), 1);
+  } finally {
+    console.error = error;
+  }
+  assert.ok(
+    said.some((l) => /no images in .*cases-root; images are in training_set\/ \(1\)$/.test(l)),
+    said.join("\n"),
+  );
+});
+
 Deno.test("predict CLI: --refine chains a head-crop second stage behind --model", async () => {
   // The tiny run's weights as a head-crop model: the wiring is under test, not accuracy.
   const fineDir = join(run.root, "fine");
