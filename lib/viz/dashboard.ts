@@ -42,6 +42,9 @@ export function sdrCurve(errors: readonly number[], steps = 100): { x: number[];
 }
 
 /** The dashboard charts by file name, e.g. to show them in a notebook with `showFigure`. */
+/** Charts drawn only when the evaluation has the data for them (pixel sizes). */
+const OPTIONAL_FIGURES = ["sdr_curve_mm", "bland_altman_hc"];
+
 export function dashboardFigures(r: EvalResult): [string, Figure][] {
   const lm = r.landmarks;
   const errorsPx = lm.images.flatMap((i) => i.errorsPx);
@@ -149,6 +152,19 @@ export async function writeDashboard(
   const galleryPng = await worstCaseGallery(r, opts.worstK ?? 12, opts.galleryCols ?? 4);
   const gallery = galleryPng ? join(dir, "worst_cases.png") : undefined;
   if (gallery) await writeFileAtomic(gallery, galleryPng!);
+  // An earlier evaluation into the same folder may have drawn charts this one has no data for
+  // (mm charts without pixel sizes, the gallery without --images): they would pass for its own.
+  const stale = [
+    ...OPTIONAL_FIGURES.filter((name) => !figures.includes(name)).flatMap((name) =>
+      [".svg", ".png", ".plotly.json"].map((ext) => join(dir, name + ext))
+    ),
+    ...(gallery ? [] : [join(dir, "worst_cases.png")]),
+  ];
+  for (const path of stale) {
+    await Deno.remove(path).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  }
   const files: DashboardFiles = {
     figures,
     ...(gallery ? { gallery } : {}),

@@ -92,6 +92,16 @@ Deno.test("writeDashboard writes charts, gallery, CSV and summaries", async () =
     assert.match(md, /!\[worst cases\]\(worst_cases\.png\)/);
     assert.equal(JSON.parse(await Deno.readTextFile(files.summaryJson)).nImages, 3);
     assert.equal(parseCsv(await Deno.readTextFile(files.csv)).rows.length, 3);
+    // The same folder again, now without pixel sizes and images: no earlier mm chart or gallery
+    // is left to pass for this evaluation's.
+    const plain = cases.map(({ pixelSizeMm: _p, imagePath: _i, ...c }) => c);
+    const again = await writeDashboard(out, evaluate(plain, { bootstrapResamples: 20 }));
+    const left = [...Deno.readDirSync(out)].map((e) => e.name);
+    for (const gone of ["bland_altman_hc.png", "sdr_curve_mm.svg", "worst_cases.png"]) {
+      assert.ok(!left.includes(gone), gone);
+    }
+    assert.ok(left.includes("sdr_curve.png"));
+    assert.equal(again.gallery, undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
