@@ -110,6 +110,15 @@ export function summaryJson(r: EvalResult): Record<string, unknown> {
   };
 }
 
+/** The mm MRE for the headline, saying over how many images when not all have a pixel size. */
+function mmHeadline(r: EvalResult): string {
+  const mm = r.landmarks.mm;
+  if (!mm) return "";
+  const n = mm.radial.n / 4; // four points per image
+  return `, ${mm.radial.mean.toFixed(3)} mm` +
+    (n < r.nImages ? ` (the ${n} with a pixel size)` : "");
+}
+
 export function summaryMarkdown(r: EvalResult, title = "Evaluation"): string {
   const ci = (c: { lower: number; upper: number; level: number }, unit: string, of = "the MRE") =>
     `${(100 * c.level).toFixed(0)} % bootstrap CI of ${of}: ${c.lower.toFixed(2)}–${
@@ -119,8 +128,8 @@ export function summaryMarkdown(r: EvalResult, title = "Evaluation"): string {
   const lines = [
     `# ${title}`,
     "",
-    `${r.nImages} images. MRE ${r.landmarks.px.radial.mean.toFixed(2)} px` +
-    (r.landmarks.mm ? `, ${r.landmarks.mm.radial.mean.toFixed(3)} mm` : "") + ".",
+    `${r.nImages} image${r.nImages === 1 ? "" : "s"}. ` +
+    `MRE ${r.landmarks.px.radial.mean.toFixed(2)} px` + mmHeadline(r) + ".",
     "",
     `- ${ci(r.mreCiPx, "px")}`,
     ...(r.mreCiMm ? [`- ${ci(r.mreCiMm, "mm")}`] : []),

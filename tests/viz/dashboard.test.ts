@@ -5,7 +5,13 @@ import { parseCsv } from "../../lib/core/csv.ts";
 import type { Landmarks } from "../../lib/core/types.ts";
 import { evaluate } from "../../lib/metrics/evaluation.ts";
 import { sdrCurve, writeDashboard } from "../../lib/viz/dashboard.ts";
-import { predictionsCsv, sdrRows, summaryJson, summaryRows } from "../../lib/viz/report.ts";
+import {
+  predictionsCsv,
+  sdrRows,
+  summaryJson,
+  summaryMarkdown,
+  summaryRows,
+} from "../../lib/viz/report.ts";
 
 const truth: Landmarks = [{ x: 10, y: 30 }, { x: 70, y: 30 }, { x: 40, y: 10 }, { x: 40, y: 50 }];
 const shift = (dx: number, dy: number) =>
@@ -141,4 +147,19 @@ Deno.test("a truncated image leaves a blank, captioned tile in the gallery; the 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("summary headline: the mm MRE says over how many images when not all have a pixel size", () => {
+  const r = evaluate([
+    { id: "a", truth, pred: shift(3, 4), pixelSizeMm: 0.5 }, // 5 px = 2.5 mm
+    { id: "b", truth, pred: shift(0, 0) },
+  ], { bootstrapResamples: 5 });
+  assert.match(
+    summaryMarkdown(r),
+    /^2 images\. MRE 2\.50 px, 2\.500 mm \(the 1 with a pixel size\)\.$/m,
+  );
+  const one = evaluate([{ id: "a", truth, pred: shift(3, 4), pixelSizeMm: 0.5 }], {
+    bootstrapResamples: 5,
+  });
+  assert.match(summaryMarkdown(one), /^1 image\. MRE 5\.00 px, 2\.500 mm\.$/m);
 });
