@@ -11,9 +11,8 @@
  * Read: the project, the default HC18 folder, the value of every `--data`, every argument that
  * names an existing file or folder, and the HC18 pixel-size CSVs beside an `--input`. Write: the
  * profile's folders inside the project, plus the folder holding each value of the profile's output
- * flags. FFI only
- * for libraries under node_modules/ (sharp's libvips) and /usr/lib/ (Debian's oneDNN and
- * OpenBLAS), which must be opened by absolute path.
+ * flags. FFI only for libraries under node_modules/ (sharp's libvips) and /usr/lib/ (Debian's
+ * oneDNN and OpenBLAS), which must be opened by absolute path.
  * Env and system information are granted whole: they are read-only, and sharp alone reads an env
  * variable and three system facts (cpus, networkInterfaces, hostname).
  */
@@ -79,15 +78,15 @@ export function flagValues(args: string[], flag: string): string[] {
   return values;
 }
 
-/**
- * The absolute path, plus its symlink-free form when it exists (Deno checks the path as opened).
- * Permission lists are comma-separated, so a path with a comma cannot be granted.
- */
 /** A path the launcher cannot grant: the command line has to change. */
 export class LaunchError extends Error {
   override name = "LaunchError";
 }
 
+/**
+ * The absolute path, plus its symlink-free form when it exists (Deno checks the path as opened).
+ * Permission lists are comma-separated, so a path with a comma cannot be granted.
+ */
 function grantable(path: string, cwd: string): string[] {
   const abs = resolve(cwd, path);
   if (abs.includes(",")) {

@@ -28,9 +28,11 @@ const HELP = `Usage: deno task train [options]
                     shorthands for config keys (epochs, batchSize, optimizer.lr, inputSize, seed,
                     data.limit, stepsPerEpoch)
   --set KEY=VALUE   any config key by dotted path, repeatable (e.g. --set schedule.kind=plateau)
-  --run-id ID       name of the run folder (default: <UTC time>-<config>-<model>)
-  --resume ID       continue run ID from checkpoints/runs/ID/last (its config.json is reused;
-                    --epochs/--set still apply on top)
+  --run-id ID       name of the run folder (default: <UTC time>-<config>-<model>); an id
+                    that already has checkpoints needs --resume
+  --resume ID       continue run ID from checkpoints/runs/ID/last, exactly: its config.json is
+                    reused; only epochs (not under cosine-warmup), earlyStopping.patience,
+                    data.dir (same images) and visualiseCount may change
   --backend NAME    tfjs backend to try first (tfjs-node-gpu, tfjs-node, cpu-dnnl, wasm, cpu)
   --list            list the named configs
   --help            this text
