@@ -163,26 +163,16 @@ Deno.test("predict --input may read HC18's pixel-size CSV one folder up, and not
   }
 });
 
-Deno.test("an --out file outside the project is written atomically (temporary file + rename)", async () => {
+Deno.test("an --out outside the project (file, folder, or name without extension) is written atomically", async () => {
   const outside = await Deno.makeTempDir();
   try {
-    const out = join(outside, "preds.csv");
-    const atomic = `atomic:${out}`;
-    const r = await launchProbe(["--out", out, atomic, `atomic:${join(outside, "..", "x.csv")}`]);
-    assert.equal(r[atomic], "ok");
-    assert.equal(r[`atomic:${join(outside, "..", "x.csv")}`], "NotCapable");
-  } finally {
-    await Deno.remove(outside, { recursive: true });
-  }
-});
-
-Deno.test("an --out folder (or file name without extension) outside the project is written atomically", async () => {
-  const outside = await Deno.makeTempDir();
-  try {
-    for (const op of ["atomicdir", "atomic"]) {
-      const target = join(outside, "not-yet", "mine");
-      const r = await launchProbe(["--out", target, `${op}:${target}`]);
-      assert.equal(r[`${op}:${target}`], "ok", op);
+    const file = join(outside, "preds.csv"), bare = join(outside, "not-yet", "mine");
+    const ops = [`atomic:${file}`, `atomicdir:${bare}`, `atomic:${bare}`];
+    for (const [out, op] of [[file, ops[0]], [bare, ops[1]], [bare, ops[2]]]) {
+      const beside = `atomic:${join(outside, "..", "x.csv")}`;
+      const r = await launchProbe(["--out", out, op, beside]);
+      assert.equal(r[op], "ok", op);
+      assert.equal(r[beside], "NotCapable", `${op}: only the output's own folder is granted`);
     }
   } finally {
     await Deno.remove(outside, { recursive: true });
