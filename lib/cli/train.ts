@@ -44,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      config: { type: "string", default: "cpu" },
+      config: { type: "string" },
       model: { type: "string" },
       set: { type: "string", multiple: true },
       "run-id": { type: "string" },
@@ -78,9 +78,22 @@ export async function main(args: string[]): Promise<number> {
     overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
 
+  // A resumed run replays its own config.json: flags that would choose another are mistakes.
+  if (values.resume !== undefined) {
+    const wrong = [
+      ...(values.config !== undefined ? ["--config"] : []),
+      ...(values["run-id"] !== undefined && values["run-id"] !== values.resume ? ["--run-id"] : []),
+    ];
+    if (wrong.length) {
+      throw new InputError(
+        `${wrong.join(" and ")} cannot be used with --resume: the run continues with its own ` +
+          "config.json under its own id",
+      );
+    }
+  }
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
-  const config: RunConfig = await resolveConfig(values.config);
+  const config: RunConfig = await resolveConfig(values.config ?? "cpu");
 
   return await withInterrupt(async (signal) => {
     const outcome = await runTraining({
