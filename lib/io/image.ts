@@ -2,9 +2,11 @@
  * Image and mask files ↔ the in-memory `GrayImage` / `Mask` types, with sharp (libvips).
  *
  * Any decodable format is accepted (PNG 8/16 bit, JPEG, …). Colour is reduced to one grey channel
- * (sharp's luminance), alpha is flattened onto black, and 16-bit samples are scaled to 0..255
- * (v / 257, kept as float, so no precision is lost to rounding). A missing or undecodable file
- * throws an InputError naming it.
+ * (sharp's luminance), alpha is flattened onto black, and 16-bit samples are scaled to 0..255 by
+ * the bit depth their largest value needs, at least 8 (kept as float, so no precision is lost to
+ * rounding): full-range data by 255/65535 = 1/257, 12-bit data as scanners store it in a 16-bit
+ * PNG by 255/4095 (read as 16-bit it would be a near-black image), 8-bit values in a 16-bit
+ * container as they are. A missing or undecodable file throws an InputError naming it.
  */
 import sharp from "sharp";
 import { InputError } from "../core/errors.ts";
@@ -33,7 +35,11 @@ async function decode(path: string): Promise<GrayImage> {
     const out = new Float32Array(n);
     if (sixteen) {
       const words = new Uint16Array(data.buffer, data.byteOffset, n);
-      for (let i = 0; i < n; i++) out[i] = words[i] / 257;
+      let max = 0;
+      for (let i = 0; i < n; i++) if (words[i] > max) max = words[i];
+      const bits = Math.max(8, Math.ceil(Math.log2(max + 1)));
+      const scale = 255 / (2 ** bits - 1);
+      for (let i = 0; i < n; i++) out[i] = words[i] * scale;
     } else {
       for (let i = 0; i < n; i++) out[i] = data[i];
     }

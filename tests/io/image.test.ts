@@ -40,14 +40,25 @@ Deno.test("8-bit grey PNG round trip is exact; float values are rounded and clam
   });
 });
 
-Deno.test("16-bit PNG is scaled to 0..255 without rounding", async () => {
+Deno.test("16-bit PNG is scaled to 0..255 by the bits its data uses, without rounding", async () => {
   await withTmp(async (dir) => {
-    const words = Uint16Array.from([0, 257, 1000, 65535]);
-    await sharp(words, { raw: { width: 4, height: 1, channels: 1 } })
-      .toColourspace("grey16").png().toFile(join(dir, "w.png"));
-    const img = await readGray(join(dir, "w.png"));
-    const expected = [0, 1, 1000 / 257, 255];
-    img.data.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-4, `${i}: ${v}`));
+    const table: [string, number[], number[]][] = [
+      ["full range", [0, 257, 1000, 65535], [0, 1, 1000 / 257, 255]],
+      ["12-bit data (max 4080 < 4096)", [0, 4095, 2048, 4080], [
+        0,
+        255,
+        2048 * 255 / 4095,
+        4080 * 255 / 4095,
+      ]],
+      ["8-bit values in 16 bits", [0, 10, 200, 255], [0, 10, 200, 255]],
+    ];
+    for (const [name, values, expected] of table) {
+      const file = join(dir, `${name.replaceAll(/\W/g, "_")}.png`);
+      await sharp(Uint16Array.from(values), { raw: { width: 4, height: 1, channels: 1 } })
+        .toColourspace("grey16").png().toFile(file);
+      const img = await readGray(file);
+      img.data.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-4, `${name} ${i}: ${v}`));
+    }
   });
 });
 
