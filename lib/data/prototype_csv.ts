@@ -123,7 +123,9 @@ export function parsePrototypeRow(
   cells: readonly string[],
   col: Map<string, number>,
 ): PrototypeRow {
-  const needed = Math.max(...col.values()) + 1;
+  // Cells of the columns read; a short row may leave out columns that are ignored anyway.
+  const read = [...PROTOTYPE_HEADER, ...OPTIONAL_COLUMNS].filter((n) => col.has(n));
+  const needed = Math.max(...read.map((n) => col.get(n)!)) + 1;
   if (cells.length < needed) {
     throw new RowProblem(`expected ${needed} cells, found ${cells.length}`, cells.join(","));
   }
