@@ -2,11 +2,12 @@
  * Image and mask files ↔ the in-memory `GrayImage` / `Mask` types, with sharp (libvips).
  *
  * Any decodable format is accepted (PNG 8/16 bit, JPEG, …). Colour is reduced to one grey channel
- * (sharp's luminance), alpha is flattened onto black, and 16-bit samples are scaled to 0..255 by
- * the bit depth their largest value needs, at least 8 (kept as float, so no precision is lost to
- * rounding): full-range data by 255/65535 = 1/257, 12-bit data as scanners store it in a 16-bit
- * PNG by 255/4095 (read as 16-bit it would be a near-black image), 8-bit values in a 16-bit
- * container as they are. A missing or undecodable file throws an InputError naming it.
+ * (sharp's luminance), alpha is flattened onto black, and 16-bit samples are scaled to 0..255
+ * (kept as float, so no precision is lost to rounding) by the depth their largest value fits:
+ * 8, 10 or 12 bits as scanners store them in a 16-bit PNG (read as 16-bit, 12-bit data would be a
+ * near-black image), else 16 bits (v / 257). A full-range image darker than 1/16 of its range
+ * would read too bright; no ultrasound frame is. A missing or undecodable file throws an
+ * InputError naming it.
  */
 import sharp from "sharp";
 import { InputError } from "../core/errors.ts";
@@ -37,7 +38,9 @@ async function decode(path: string): Promise<GrayImage> {
       const words = new Uint16Array(data.buffer, data.byteOffset, n);
       let max = 0;
       for (let i = 0; i < n; i++) if (words[i] > max) max = words[i];
-      const bits = Math.max(8, Math.ceil(Math.log2(max + 1)));
+      // Only the depths scanners store (8, 10, 12 bits): full-range data that is merely dark
+      // (max 25 700 for an 8-bit image ×257) must stay 16-bit.
+      const bits = max <= 255 ? 8 : max <= 1023 ? 10 : max <= 4095 ? 12 : 16;
       const scale = 255 / (2 ** bits - 1);
       for (let i = 0; i < n; i++) out[i] = words[i] * scale;
     } else {

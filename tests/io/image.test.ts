@@ -51,6 +51,8 @@ Deno.test("16-bit PNG is scaled to 0..255 by the bits its data uses, without rou
         4080 * 255 / 4095,
       ]],
       ["8-bit values in 16 bits", [0, 10, 200, 255], [0, 10, 200, 255]],
+      ["10-bit data", [0, 1023, 512, 100], [0, 255, 512 * 255 / 1023, 100 * 255 / 1023]],
+      ["dark 8-bit image ×257 (max 100)", [0, 257, 25700, 12850], [0, 1, 100, 50]],
     ];
     for (const [name, values, expected] of table) {
       const file = join(dir, `${name.replaceAll(/\W/g, "_")}.png`);
