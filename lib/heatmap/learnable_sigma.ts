@@ -1,7 +1,9 @@
 /**
  * Heatmap targets as a tfjs function of σ, for learning σ per landmark as in Payer et al.
- * (MedIA 2019): the loss Σ‖h − g_σ‖² + α·Σσ² is minimised over the network weights and σ together.
+ * (MedIA 2019): the loss Σ‖h − g_σ‖² + α·Σσ² is minimised over the network weights and σ together
+ * (`sigmaPenalty` is the α term, which stops σ growing: a wider, lower target is easier to fit).
  * Same geometry and scalings as targets.ts (see there); use the typed-array version when σ is fixed.
+ * The trainer does not use it yet: the heatmap task trains with one fixed σ (`taskOptions.sigma`).
  */
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../core/errors.ts";
@@ -10,7 +12,7 @@ import { type HeatmapScaling, heatmapSide, type HeatmapStride } from "./targets.
 export interface LearnableSigmaOptions {
   size: number;
   stride: HeatmapStride;
-  /** Default "payer": with unit scaling nothing stops σ from growing until g fits the background. */
+  /** Default "payer", Payer's normalised targets; with either scaling only α·Σσ² stops σ growing. */
   scaling?: HeatmapScaling;
   gamma?: number;
 }

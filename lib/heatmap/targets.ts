@@ -12,8 +12,9 @@
  *   loss (which assumes targets in [0, 1]).
  * - "payer": g(x) = γ / (2πσ²) · exp(−|x − μ|² / (2σ²)), the 2-D normal density scaled by γ
  *   (default 1000, as in Payer's MedicalDataAugmentationTool with normalize=True). The peak,
- *   γ/(2πσ²) ≈ 9.95 for σ = 4, falls as σ grows, which is what keeps a learnable σ from simply
- *   growing; Payer adds α·Σσ² to the loss to keep it from shrinking (see learnable_sigma.ts).
+ *   γ/(2πσ²) ≈ 9.95 for σ = 4, falls as σ grows, and with it the target's energy (γ²/(4πσ²)):
+ *   a learnable σ would grow to make the L2 loss small, which is why Payer adds α·Σσ² to the
+ *   loss (see learnable_sigma.ts).
  */
 import type { Point } from "../core/types.ts";
 import { InputError } from "../core/errors.ts";
