@@ -25,8 +25,8 @@ const HELP = `Usage: deno task evaluate --pred <csv> --gt <csv> [--images <dir>]
 Both CSVs: image_name,ofd_1_x,ofd_1_y,ofd_2_x,ofd_2_y,bpd_1_x,bpd_1_y,bpd_2_x,bpd_2_y
 [,pixel_size_mm,hc_mm,group]. Every ground-truth image needs exactly one prediction; predictions
 for images the ground truth does not list are counted and ignored. Landmarks of both files are put
-in canonical order (lib/data/landmark_order.ts) before comparing. The pixel
-size comes from the ground truth, else from the predictions; mm metrics need it.
+in canonical order (lib/data/landmark_order.ts) before comparing. The pixel size comes from the
+ground truth, else from the predictions; mm metrics need it.
 
   --pred CSV      predictions
   --gt CSV        ground truth
@@ -50,7 +50,6 @@ function intOption(value: string | undefined, name: string, fallback: number): n
   return n;
 }
 
-/** Pairs predictions with truths by image name; any unmatched id or pixel-size conflict is an error. */
 /** Cases matched by image name, and the predicted ids the ground truth does not list. */
 export interface PairedCases {
   cases: EvalCase[];
@@ -58,6 +57,10 @@ export interface PairedCases {
   ignored: string[];
 }
 
+/**
+ * Pairs predictions with truths by image name. A ground-truth image without a prediction, or a
+ * pixel-size conflict, is an error; predictions the ground truth does not list are returned.
+ */
 export async function pairCases(
   predPath: string,
   gtPath: string,
@@ -71,10 +74,8 @@ export async function pairCases(
   const predLines = (await readCsv(predPath)).lines, gtLines = (await readCsv(gtPath)).lines;
   const byId = new Map<string, [SampleRecord, number]>(preds.map((p, i) => [p.id, [p, i]]));
   const gtIds = new Set(truths.map((t) => t.id));
-  const missing = truths.flatMap((
-    t,
-    i,
-  ) => (byId.has(t.id) ? [] : [{ id: t.id, line: gtLines[i] }]));
+  const missing = truths.map((t, i) => ({ id: t.id, line: gtLines[i] }))
+    .filter((m) => !byId.has(m.id));
   if (missing.length) {
     throw new InputError(
       `${missing.length} ground-truth image(s) have no prediction: ${

@@ -64,7 +64,6 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return n;
 }
 
-/** Fail before any work when the process may not write `path` (e.g. outside the launcher's folders). */
 /** Sub-folders of `dir` that hold images, for a hint when `dir` itself holds none. */
 async function foldersWithImages(dir: string): Promise<string[]> {
   const found: string[] = [];
