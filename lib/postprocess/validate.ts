@@ -52,13 +52,7 @@ export function validateBiometry(
   input: ValidationInput,
   limits: ValidationLimits = {},
 ): Validation {
-  const {
-    minBoundaryPoints = 20,
-    minAxisRatio = 0.5,
-    hcRangeMm = [40, 400],
-    minInlierFraction = 0.6,
-    maxBorderFraction = 0,
-  } = limits;
+  const { minBoundaryPoints = 20, minInlierFraction = 0.6, maxBorderFraction = 0 } = limits;
   const issues: BiometryIssue[] = [];
   const reasons: string[] = [];
   const flag = (issue: BiometryIssue, why: string) => {
@@ -91,7 +85,7 @@ export function validateBiometry(
       } %`,
     );
   }
-  const shape = ellipseShapeIssues(e, input.pixelSizeMm, { minAxisRatio, hcRangeMm });
+  const shape = ellipseShapeIssues(e, input.pixelSizeMm, limits);
   issues.push(...shape.issues);
   reasons.push(...shape.reasons);
   return { valid: issues.length === 0, issues, reasons };
