@@ -11,7 +11,7 @@ import type { EvalResult } from "../metrics/evaluation.ts";
 import { successDetectionRate } from "../metrics/landmarks.ts";
 import { quantile } from "../metrics/summary.ts";
 import { blandAltmanChart, boxPlot, histogram, lineChart, scatter } from "./charts.ts";
-import { type Figure, saveFigure } from "./figure.ts";
+import { type Figure, figureFiles, saveFigure } from "./figure.ts";
 import { gridPng, overlayPng } from "./overlay.ts";
 import { predictionsCsv, summaryJson, summaryMarkdown } from "./report.ts";
 
@@ -155,9 +155,8 @@ export async function writeDashboard(
   // An earlier evaluation into the same folder may have drawn charts this one has no data for
   // (mm charts without pixel sizes, the gallery without --images): they would pass for its own.
   const stale = [
-    ...OPTIONAL_FIGURES.filter((name) => !figures.includes(name)).flatMap((name) =>
-      [".svg", ".png", ".plotly.json"].map((ext) => join(dir, name + ext))
-    ),
+    ...OPTIONAL_FIGURES.filter((name) => !figures.includes(name))
+      .flatMap((name) => Object.values(figureFiles(dir, name))),
     ...(gallery ? [] : [join(dir, "worst_cases.png")]),
   ];
   for (const path of stale) {

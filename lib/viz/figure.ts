@@ -45,13 +45,18 @@ export interface SavedFigure {
   plotly: string;
 }
 
-/** Writes `<name>.svg`, `<name>.png` and `<name>.plotly.json` into `dir` (atomically each). */
-export async function saveFigure(fig: Figure, dir: string, name: string): Promise<SavedFigure> {
-  const paths = {
+/** The files of figure `name` in `dir`: `<name>.svg`, `<name>.png`, `<name>.plotly.json`. */
+export function figureFiles(dir: string, name: string): SavedFigure {
+  return {
     svg: join(dir, `${name}.svg`),
     png: join(dir, `${name}.png`),
     plotly: join(dir, `${name}.plotly.json`),
   };
+}
+
+/** Writes figureFiles(dir, name), atomically each. */
+export async function saveFigure(fig: Figure, dir: string, name: string): Promise<SavedFigure> {
+  const paths = figureFiles(dir, name);
   const svg = await renderSvg(fig);
   const png = await sharp(new TextEncoder().encode(svg), { density: 144 }).png().toBuffer();
   await writeFileAtomic(paths.svg, svg);
