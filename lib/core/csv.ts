@@ -3,7 +3,7 @@
  * ends, optional UTF-8 BOM, optional final newline. Enough for label files and result tables
  * without pulling in a dependency.
  */
-import { InputError } from "./errors.ts";
+import { InputError, unreadable } from "./errors.ts";
 
 export interface CsvTable {
   header: string[];
@@ -82,16 +82,7 @@ export async function readCsv(path: string): Promise<CsvTable> {
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new InputError("CSV file not found", path);
-    // Under `deno task` a path that does not exist is not granted either, so it surfaces here.
-    if (err instanceof Deno.errors.NotCapable) {
-      throw new InputError(
-        "cannot read this CSV: it does not exist, or lies outside what this task may read " +
-          "(the project, --data, and paths named on the command line)",
-        path,
-      );
-    }
-    throw new InputError(`cannot read CSV: ${(err as Error).message}`, path);
+    throw unreadable(err, path, "CSV", "CSV file not found");
   }
   return parseCsv(text, path);
 }

@@ -12,3 +12,24 @@ export class InputError extends Error {
     this.name = "InputError";
   }
 }
+
+/**
+ * The InputError for a path that could not be read (`what`: "CSV", "input", …). Under `deno task`
+ * a path that does not exist is not granted either, so NotCapable says the same as NotFound.
+ */
+export function unreadable(
+  err: unknown,
+  path: string,
+  what: string,
+  missing = `${what} not found`,
+): InputError {
+  if (err instanceof Deno.errors.NotFound) return new InputError(missing, path);
+  if (err instanceof Deno.errors.NotCapable) {
+    return new InputError(
+      `cannot read this ${what}: it does not exist, or lies outside what this task may read ` +
+        "(the project, --data, and paths named on the command line)",
+      path,
+    );
+  }
+  return new InputError(`cannot read ${what}: ${(err as Error).message}`, path);
+}

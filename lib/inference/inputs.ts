@@ -10,7 +10,7 @@
  */
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { readCsv } from "../core/csv.ts";
-import { InputError } from "../core/errors.ts";
+import { InputError, unreadable } from "../core/errors.ts";
 import { exists } from "../core/fs.ts";
 
 export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"];
@@ -40,15 +40,7 @@ export async function listInputImages(input: string): Promise<InputListing> {
   try {
     info = await Deno.stat(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new InputError("input not found", path);
-    // Under `deno task` a path that does not exist is not granted either, so it surfaces here.
-    if (err instanceof Deno.errors.NotCapable) {
-      throw new InputError(
-        "cannot read the input: it does not exist, or lies outside what this task may read",
-        path,
-      );
-    }
-    throw new InputError(`cannot read input: ${(err as Error).message}`, path);
+    throw unreadable(err, path, "input");
   }
   if (info.isFile) return { files: [path], dir: dirname(path), isFolder: false };
   const files: string[] = [];
