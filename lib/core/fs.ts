@@ -2,12 +2,32 @@
  * Atomic file writes: write beside the target, then rename. A crash leaves either the old file or
  * the new one, never half of one, which is what makes checkpoints and results resumable.
  */
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 let counter = 0;
 
 function tempPathFor(path: string): string {
   return `${path}.${Deno.pid}.${counter++}.tmp`;
+}
+
+/**
+ * What a process killed inside an atomic write left beside `path`: its temporary siblings
+ * (`<name>.<pid>.<n>.tmp`), e.g. the old and the new folder of an interrupted writeDirAtomic.
+ */
+export async function atomicLeftovers(path: string): Promise<string[]> {
+  const parent = dirname(path);
+  const temp = new RegExp(`^${RegExp.escape(basename(path))}\\.\\d+\\.\\d+\\.tmp$`);
+  const found: string[] = [];
+  try {
+    for await (const e of Deno.readDir(parent)) {
+      if (temp.test(e.name)) {
+        found.push(join(parent, e.name));
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return found.sort();
 }
 
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {

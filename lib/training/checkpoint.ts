@@ -13,9 +13,9 @@
  * previous checkpoint or the new one, never a mixture.
  */
 import * as tf from "@tensorflow/tfjs";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { exists, writeDirAtomic } from "../core/fs.ts";
+import { atomicLeftovers, exists, writeDirAtomic } from "../core/fs.ts";
 import type { AdamW } from "./adamw.ts";
 import { setWeightValues, type WeightEma, weightValues } from "./ema.ts";
 
@@ -226,12 +226,8 @@ export async function loadCheckpoint(
  */
 export async function recoverCheckpoint(dir: string): Promise<string | undefined> {
   if (await exists(join(dir, STATE_JSON))) return undefined;
-  const name = basename(dir), parent = dirname(dir);
-  if (!await exists(parent)) return undefined;
   let best: { path: string; step: number } | undefined;
-  for await (const e of Deno.readDir(parent)) {
-    if (!e.isDirectory || !e.name.startsWith(`${name}.`) || !e.name.endsWith(".tmp")) continue;
-    const path = join(parent, e.name);
+  for (const path of await atomicLeftovers(dir)) {
     const state = await Deno.readTextFile(join(path, STATE_JSON)).then(JSON.parse, () => null);
     const step = state?.state?.globalStep;
     if (typeof step === "number" && (!best || step > best.step)) best = { path, step };
