@@ -4,8 +4,8 @@
  *
  * The Wilcoxon test follows R's `wilcox.test(x, y, paired = TRUE)` (equal to scipy's
  * `wilcoxon(..., correction=True)` wherever both use the same method): zero differences are
- * dropped (Wilcoxon's convention); with fewer than 50 remaining pairs and no tied |differences|
- * the p-value comes from the exact null distribution; otherwise from the normal approximation
+ * dropped (Wilcoxon's convention); with fewer than 50 remaining pairs, no tied |differences| and
+ * no zero dropped, the p-value comes from the exact null distribution; otherwise from the normal approximation
  * with the tie correction of the variance and a continuity correction.
  */
 import { Rng } from "../core/rng.ts";
@@ -104,8 +104,10 @@ export function wilcoxonSignedRank(
   const wMinus = total - wPlus;
   const statistic = alternative === "two-sided" ? Math.min(wPlus, wMinus) : wPlus;
   const hasTies = new Set(d.map(Math.abs)).size < n;
+  const hasZeros = x.some((v, i) => v - y[i] === 0);
 
-  if (n < 50 && !hasTies) {
+  // As R: the exact null distribution holds only without ties and without dropped zeros.
+  if (n < 50 && !hasTies && !hasZeros) {
     const counts = signedRankCounts(n);
     const all = 2 ** n;
     const cdf = (w: number) => counts.slice(0, Math.floor(w) + 1).reduce((s, c) => s + c, 0) / all;

@@ -85,6 +85,23 @@ Deno.test("zeros dropped and ties → normal approximation with corrections, as 
   }
 });
 
+Deno.test("zeros dropped without ties → normal approximation, as R and scipy (correction=True)", () => {
+  // 15 distinct |d| (ranks 1..15), W+ = 1+2+3+4+8 = 18, and 5 zero differences: σ = √(15·16·31/24)
+  // = 17.607, z = (18 − 60 + 0.5)/σ = −2.357; scipy.stats.wilcoxon(d, correction=True) agrees.
+  const d = [1, 2, 3, 4, -5, -6, -7, 8, -9, -10, -11, -12, -13, -14, -15, 0, 0, 0, 0, 0];
+  const cases: ["two-sided" | "greater" | "less", number][] = [
+    ["two-sided", 0.01842118248582119],
+    ["less", 0.009210591242910595],
+    ["greater", 0.9921072560076378],
+  ];
+  for (const [alt, p] of cases) {
+    const r = wilcoxonSignedRank(d, d.map(() => 0), alt);
+    assert.equal(r.method, "approx");
+    assert.equal(r.n, 15);
+    close(r.pValue, p, 1e-9);
+  }
+});
+
 Deno.test("n ≥ 50 uses the normal approximation (scipy approx, correction=True)", () => {
   // numpy.random.default_rng(0).normal(0.3, 1, 60) rounded to 3 decimals, against zeros.
   const a = [
