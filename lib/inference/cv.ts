@@ -193,8 +193,9 @@ export async function runCrossValidation(opts: CvOptions): Promise<CvResult> {
 }
 
 /** One row per metric: mean, std, n, then each fold's value. */
+/** One row per metric that some fold reported (e.g. no Dice row for a landmark family). */
 export function cvRows(r: CvResult): Row[] {
-  return CV_METRICS.map((k) => ({
+  return CV_METRICS.filter((k) => r.summary[k].n > 0).map((k) => ({
     metric: k,
     mean: r.summary[k].mean,
     std: r.summary[k].std,

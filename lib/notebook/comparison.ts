@@ -49,7 +49,9 @@ import {
   NOTEBOOK_FAMILIES,
   PUBLISHED_ROOT,
 } from "./family.ts";
-import type { Row } from "./table.ts";
+import { markdownTable, type Row } from "./table.ts";
+import { showMarkdown, showTable } from "./display.ts";
+import { headlineRow } from "./family_views.ts";
 
 /** True when every run validated on the same images of the same dataset folder, in the same order. */
 export function sameSplit(runs: readonly FamilyRun[]): boolean {
@@ -426,8 +428,9 @@ export function confidenceRows(
 }
 
 /**
- * Validation images ranked by their median MRE over the families (hardest first): rows = images,
- * columns = families, with truth (green), prediction (blue), ellipse and predicted mask.
+ * Validation images ranked by their median MRE over the families (hardest first; in mm when every
+ * image has a pixel size, as the captions are, else in px): rows = images, columns = families,
+ * with truth (green), prediction (blue), ellipse and predicted mask.
  */
 export async function failureGalleryPng(runs: readonly FamilyRun[], n = 4): Promise<Uint8Array> {
   const count = runs[0].val.samples.length;
@@ -435,9 +438,13 @@ export async function failureGalleryPng(runs: readonly FamilyRun[], n = 4): Prom
     const s = [...v].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
+  const inMm = runs.every((r) => r.evaluation.landmarks.images.every((e) => e.mreMm !== undefined));
   const ranked = Array.from({ length: count }, (_, i) => ({
     i,
-    m: median(runs.map((r) => r.evaluation.landmarks.images[i].mrePx)),
+    m: median(runs.map((r) => {
+      const e = r.evaluation.landmarks.images[i];
+      return inMm ? e.mreMm! : e.mrePx;
+    })),
   })).sort((a, b) => b.m - a.m).slice(0, n);
   const tiles = [];
   for (const { i } of ranked) {
@@ -475,7 +482,13 @@ export async function publishedCvResults(root = join(PUBLISHED_ROOT, "cv")): Pro
   return out;
 }
 
-export { cvRows };
+/** Each cross-validation run: a line on its config and schedule, then its table of metrics. */
+export function cvMarkdown(results: readonly CvResult[]): string {
+  return results.map((c) =>
+    `**${c.config}** (\`${c.model}\`), ${c.folds.length} folds of ${c.folds[0]?.epochs} epochs ` +
+    `each (run \`cv-${c.id}\`)\n\n${markdownTable(cvRows(c), { digits: 3 })}`
+  ).join("\n\n");
+}
 
 const fmt = (v: unknown, digits = 2) =>
   typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–";
@@ -687,6 +700,26 @@ export function sourcesMarkdown(runs: readonly FamilyRun[], note = ""): string {
       : "**The families were validated on different images**: the paired tests below compare " +
         "only the images they share.",
   ].join("\n");
+}
+
+/**
+ * Two runs on the same validation images, for a notebook's "against notebook NN" section: where
+ * each comes from, their headline rows and a paired Wilcoxon test (on the images they share, and
+ * without the headline rows, when their validation images differ).
+ */
+export async function showSameSplit(
+  a: { run: FamilyRun; label: string },
+  b: { run: FamilyRun; label: string },
+): Promise<void> {
+  const runs = [a.run, b.run];
+  await showMarkdown(sourcesMarkdown(runs));
+  if (sameSplit(runs)) {
+    await showTable(
+      [headlineRow(a.label, a.run.evaluation), headlineRow(b.label, b.run.evaluation)],
+      { caption: `same ${b.run.val.records.length} validation images`, digits: 3 },
+    );
+  }
+  await showTable(pairwiseWilcoxonRows(runs), { caption: "paired Wilcoxon test", digits: 4 });
 }
 
 /** What to run to get cross-validation results for the comparison. */

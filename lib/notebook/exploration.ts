@@ -7,7 +7,7 @@ import * as dfd from "danfojs";
 import sharp from "sharp";
 import { LANDMARK_NAMES, type SampleRecord } from "../core/types.ts";
 import { auditLabelFiles, type AuditReport } from "../data/audit.ts";
-import { readDatasetInfo } from "../data/dataset.ts";
+import { type DatasetInfo, readDatasetInfo } from "../data/dataset.ts";
 import { mapPool } from "../data/pool.ts";
 import { measuresFromLandmarks } from "../geometry/measures.ts";
 import type { Series } from "../viz/charts.ts";
@@ -156,4 +156,26 @@ export function auditSummaryRows(report: AuditReport): Row[] {
   for (const r of report.flagged) for (const i of r.issues) severityOf.set(i.code, i.severity);
   return Object.entries(report.summary).filter(([, n]) => n > 0)
     .map(([code, count]) => ({ code, severity: severityOf.get(code) ?? "", count }));
+}
+
+/** The first rows the audit flagged, one row per issue. */
+export function auditExampleRows(report: AuditReport, rows = 10): Row[] {
+  return report.flagged.slice(0, rows).flatMap((r) =>
+    r.issues.map((i) => ({ row: r.row, id: r.id, code: i.code, message: i.message }))
+  );
+}
+
+/** One line on the data a notebook reads: mode, kind, source, licence, images and groups. */
+export function datasetHeadlineMarkdown(
+  mode: string,
+  kind: string,
+  info: DatasetInfo,
+  records: readonly SampleRecord[],
+): string {
+  const groups = new Set(records.map((r) => r.group)).size;
+  return `**Mode:** ${mode} · **data:** ${kind} (\`${info.name}\`, source: ${info.source}` +
+    `${
+      info.licence ? `, licence: ${info.licence}` : ""
+    }) · **${records.length} labelled images** ` +
+    `in **${groups} groups**.`;
 }

@@ -86,7 +86,10 @@ export interface FamilyRun {
   /** The weights scored: the shipped folder, or the quick run's best checkpoint. */
   weightsDir: string;
   msPerImage: number;
+  /** Parameters of what was scored: for a second stage, both stages of the chain. */
   params: number;
+  /** A second stage's own parameters (scored as a chain behind its first stage). */
+  stageParams?: number;
   /** Whether the validation ids equal run.json's `valIds` (null when run.json lists none). */
   splitMatchesRun: boolean | null;
 }
@@ -269,7 +272,10 @@ async function score(
   const predictor = await predictorFor(family, config, weightsDir, opts.firstStage);
   try {
     const scored = await scorePredictor(predictor, val.samples, val.records, config.seed);
-    return { ...scored, val, params: predictor.countParams() };
+    const stageParams = predictor instanceof CoarseToFine
+      ? predictor.fine.countParams()
+      : undefined;
+    return { ...scored, val, params: predictor.countParams(), stageParams };
   } finally {
     predictor.dispose();
   }
@@ -296,6 +302,10 @@ async function loadPublished(family: string, opts: FamilyRunOptions): Promise<Fa
     () => undefined,
   );
   const shippedFrom = card?.source?.runId;
+  // The run's own report scored its float32 best checkpoint; the shipped weights are float16.
+  const own = await readJson<{ headline?: { mre_px?: number; hc_abs_err_mm?: number } }>(
+    join(dir, "summary.json"),
+  ).then((s) => s.headline, () => undefined);
   const note = [
     `**Published run** \`${run.runId ?? "?"}\` (config \`${config.name}\`, ${
       run.data?.kind ?? "?"
@@ -303,6 +313,14 @@ async function loadPublished(family: string, opts: FamilyRunOptions): Promise<Fa
     `${scored.val.records.length} validation images.`,
     ...(shippedFrom && run.runId && shippedFrom !== run.runId
       ? [`The shipped model comes from run \`${shippedFrom}\`, not \`${run.runId}\`.`]
+      : []),
+    ...(own?.mre_px !== undefined
+      ? [
+        `The run's own report (\`summary.json\`, its float32 best checkpoint) has MRE ` +
+        `${own.mre_px.toFixed(2)} px` +
+        (own.hc_abs_err_mm !== undefined ? `, |ΔHC| ${own.hc_abs_err_mm.toFixed(2)} mm` : "") +
+        "; the numbers here come from the shipped float16 weights and differ slightly.",
+      ]
       : []),
   ].join(" ");
   return {
@@ -318,6 +336,7 @@ async function loadPublished(family: string, opts: FamilyRunOptions): Promise<Fa
     weightsDir,
     msPerImage: scored.msPerImage,
     params: scored.params,
+    stageParams: scored.stageParams,
     splitMatchesRun: splitMatches(run, scored.val),
   };
 }
@@ -424,6 +443,7 @@ async function loadQuick(family: string, opts: FamilyRunOptions, why = ""): Prom
     weightsDir,
     msPerImage: scored.msPerImage,
     params: scored.params,
+    stageParams: scored.stageParams,
     splitMatchesRun: splitMatches(run, scored.val),
   };
 }

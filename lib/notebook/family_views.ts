@@ -21,6 +21,13 @@ import type { Row } from "./table.ts";
 // ---------------------------------------------------------------------------------------------
 // Run header and curves
 
+const params = (r: FamilyRun) =>
+  r.stageParams === undefined
+    ? `${r.params.toLocaleString("en")} parameters`
+    : `${r.stageParams.toLocaleString("en")} parameters; ${
+      r.params.toLocaleString("en")
+    } with its first stage`;
+
 /** One Markdown paragraph: data, split, model, training time and commit of the run. */
 export function runSummaryMarkdown(r: FamilyRun): string {
   const d = r.run.data;
@@ -32,7 +39,7 @@ export function runSummaryMarkdown(r: FamilyRun): string {
   return [
     r.note,
     "",
-    `Model \`${r.config.model.name}\` (${r.params.toLocaleString("en")} parameters), input ` +
+    `Model \`${r.config.model.name}\` (${params(r)}), input ` +
     `${r.config.inputSize}×${r.config.inputSize}×${r.config.channels}; data ${d?.kind ?? "?"} ` +
     `(${d?.images ?? "?"} images, split ${d?.split?.kind ?? "?"} seed ${d?.split?.seed ?? "?"}: ` +
     `${
@@ -263,7 +270,13 @@ export function trainingSetupRows(c: RunConfig): Row[] {
   return [
     { setting: "config", value: c.name },
     { setting: "model", value: c.model.name },
-    { setting: "task (options)", value: `${c.task} ${JSON.stringify(c.taskOptions)}` },
+    {
+      setting: "task (options)",
+      // Three decimals: the coordinate task's target mean/std are 8 numbers each.
+      value: `${c.task} ${
+        JSON.stringify(c.taskOptions, (_, v) => typeof v === "number" ? +v.toFixed(3) : v)
+      }`,
+    },
     { setting: "input", value: `${c.inputSize}×${c.inputSize}×${c.channels}` },
     { setting: "batch × epochs", value: `${c.batchSize} × ${c.epochs}` },
     {

@@ -23,7 +23,7 @@ import {
   opencvClahe,
   opencvVersion,
 } from "./opencv_reference.ts";
-import { type Pipeline, sampleRng } from "./pipeline.ts";
+import { type AugmentConfig, DEFAULT_AUGMENT, type Pipeline, sampleRng } from "./pipeline.ts";
 import type { AugSample, Transform } from "./types.ts";
 
 /**
@@ -267,4 +267,11 @@ export async function mapBackCheck(
     zoomPng: await gridPng(tiles, { cols: 4, tileWidth: 240 }),
     rows,
   };
+}
+
+/** The augmentation settings as a two-column table (defaults unless given). */
+export function augmentSettingRows(
+  config: AugmentConfig = DEFAULT_AUGMENT,
+): { key: string; value: string }[] {
+  return Object.entries(config).map(([key, value]) => ({ key, value: String(value) }));
 }

@@ -167,18 +167,25 @@ function colourEncoding(series: readonly Series[]) {
       domain: series.map((s) => s.name),
       range: series.map((_, i) => PALETTE[i % PALETTE.length]),
     },
-    legend: series.length > 1 ? {} : null,
+    // labelLimit 0: long series names (a chain's "unet → unet-fine") are not cut off.
+    legend: series.length > 1 ? { labelLimit: 0 } : null,
   };
 }
 
-/** Scatter plot of one or more series; `identityLine` adds y = x across the data range. */
+/**
+ * Scatter plot of one or more series; `identityLine` adds a dashed y = x (with a legend entry)
+ * where the x and y ranges of the data overlap, so it does not stretch either axis.
+ */
 export function scatter(
   series: readonly Series[],
   o: ChartOptions & { identityLine?: boolean },
 ): Figure {
   const rows = seriesRows(series);
-  const all = rows.flatMap((r) => [r.x, r.y]);
-  const [lo, hi] = all.length ? [Math.min(...all), Math.max(...all)] : [0, 1];
+  const range = (v: number[]) => v.length ? [Math.min(...v), Math.max(...v)] : [0, 1];
+  const [xlo, xhi] = range(rows.map((r) => r.x)), [ylo, yhi] = range(rows.map((r) => r.y));
+  const [lo, hi] = Math.max(xlo, ylo) < Math.min(xhi, yhi)
+    ? [Math.max(xlo, ylo), Math.min(xhi, yhi)]
+    : [xlo, xhi];
   const points = {
     mark: { type: "point", filled: true, opacity: 0.7, size: 30 },
     encoding: {
@@ -189,8 +196,12 @@ export function scatter(
   };
   const identity = {
     data: { values: [{ x: lo, y: lo }, { x: hi, y: hi }] },
-    mark: { type: "line", color: "#888", strokeDash: [4, 4] },
-    encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+    mark: { type: "line", color: "#888" },
+    encoding: {
+      x: { field: "x", type: "quantitative" },
+      y: { field: "y", type: "quantitative" },
+      strokeDash: { datum: "y = x", scale: { range: [[4, 4]] }, legend: { title: null } },
+    },
   };
   return {
     title: o.title,

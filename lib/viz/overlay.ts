@@ -23,6 +23,8 @@ export interface OverlayOptions {
   ellipse?: Ellipse;
   /** Drawn as its one-pixel boundary; must have the image's size. */
   mask?: Mask;
+  /** Also tint the mask's inside with its colour at this opacity (0–1; default 0, outline only). */
+  maskFill?: number;
   /** Draw the OFD1–OFD2 and BPD1–BPD2 segments (default true). */
   segments?: boolean;
   /** Text in the top-left corner. */
@@ -90,6 +92,16 @@ export async function overlayPng(
     }
     const edge = boundaryMask(opts.mask).data;
     const [r, g, b] = OVERLAY_COLOURS.mask;
+    const alpha = Math.min(1, Math.max(0, opts.maskFill ?? 0));
+    if (alpha > 0) {
+      const inside = opts.mask.data;
+      for (let i = 0; i < inside.length; i++) {
+        if (!inside[i]) continue;
+        for (const [c, v] of [[0, r], [1, g], [2, b]]) {
+          rgb[3 * i + c] = Math.round((1 - alpha) * rgb[3 * i + c] + alpha * v);
+        }
+      }
+    }
     for (let i = 0; i < edge.length; i++) {
       if (edge[i]) [rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]] = [r, g, b];
     }

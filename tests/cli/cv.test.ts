@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { initBackend } from "../../lib/backend/mod.ts";
 import { cvConfig, main } from "../../lib/cli/cv.ts";
 import { loadDataset } from "../../lib/data/dataset.ts";
-import { meanStd, runCrossValidation } from "../../lib/inference/cv.ts";
+import { CV_METRICS, cvRows, meanStd, runCrossValidation } from "../../lib/inference/cv.ts";
 import { InterruptedError } from "../../lib/inference/interrupt.ts";
 import { mergeConfig } from "../../lib/training/config.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
@@ -107,6 +107,9 @@ Deno.test("cross-validation: grouped folds cover the data once, summary = mean Â
   const std = Math.abs(mre[0] - mre[1]) / Math.SQRT2; // sample std of two values
   assert.ok(Math.abs(r.summary.mre_px.std - std) < 1e-9);
   for (const ext of ["json", "md", "csv"]) await Deno.stat(join(r.dir, `cv_summary.${ext}`));
+  // A landmark model reports no Dice: the tables leave that row out instead of an empty one.
+  assert.equal(r.summary.dice.n, 0);
+  assert.deepEqual(cvRows(r).map((row) => row.metric), CV_METRICS.filter((k) => k !== "dice"));
 
   // Rerun: every fold is skipped and the summary is unchanged.
   lines.length = 0;

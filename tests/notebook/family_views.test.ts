@@ -24,7 +24,11 @@ import {
   failureRows,
   hcBlandAltman,
   maskPairsPng,
+  plantedInputs,
+  plantedValidatorCases,
 } from "../../lib/notebook/family_segmentation.ts";
+import { runSummaryMarkdown } from "../../lib/notebook/family_views.ts";
+import type { Landmarks } from "../../lib/core/types.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
 
 await initBackend({ prefer: "cpu" });
@@ -224,6 +228,65 @@ Deno.test("publishedCvResults: the folder's own summary and one per subfolder; n
   await Deno.writeTextFile(join(root, "cv", "unet", "cv_summary.json"), summary("unet"));
   assert.deepEqual((await publishedCvResults(join(root, "cv"))).map((c) => c.id), ["top", "unet"]);
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("plantedInputs: blank frame at the mean grey, head centre moved onto the frame, pixel size × 10", () => {
+  const w = 10, h = 2;
+  const data = Float32Array.from({ length: w * h }, (_, i) => i);
+  const landmarks = [{ x: 2, y: 0 }, { x: 6, y: 0 }, { x: 4, y: 0 }, { x: 4, y: 1 }] as Landmarks;
+  const planted = plantedInputs({
+    id: "c",
+    image: { width: w, height: h, data },
+    landmarks,
+    pixelSizeMm: 0.2,
+    group: "c",
+  });
+  assert.deepEqual(planted.map((p) => p.name), [
+    "as recorded",
+    "blank frame",
+    "head half off the frame",
+    "pixel size × 10",
+  ]);
+  assert.equal(planted[0].input.image.data, data);
+  assert.ok(planted[1].input.image.data.every((v) => v === 9.5)); // mean of 0..19
+  // Centre x = 4: column x shows column x + 4; the last four columns are empty.
+  assert.deepEqual([...planted[2].input.image.data.slice(0, 10)], [4, 5, 6, 7, 8, 9, 0, 0, 0, 0]);
+  assert.deepEqual([...planted[2].input.image.data.slice(10)], [
+    14,
+    15,
+    16,
+    17,
+    18,
+    19,
+    0,
+    0,
+    0,
+    0,
+  ]);
+  assert.equal(planted[3].input.pixelSizeMm, 2);
+  assert.ok(planted.slice(0, 3).every((p) => p.input.pixelSizeMm === 0.2));
+});
+
+Deno.test("runSummaryMarkdown: a second stage's own parameters, and the chain's", async () => {
+  const { runs } = await fixture;
+  const one = runSummaryMarkdown(runs.unet);
+  assert.match(one, new RegExp(`\\(${runs.unet.params.toLocaleString("en")} parameters\\)`));
+  const chained = runSummaryMarkdown({ ...runs.unet, params: 2000, stageParams: 1000 });
+  assert.match(chained, /\(1,000 parameters; 2,000 with its first stage\)/);
+});
+
+Deno.test("plantedValidatorCases: one row per planted input; ten times the pixel size, ten times the HC", async () => {
+  const { runs } = await fixture;
+  const { rows, png } = await plantedValidatorCases(runs.unet);
+  assert.deepEqual(
+    rows.map((r) => r.input),
+    plantedInputs(runs.unet.val.samples[0]).map((p) => p.name),
+  );
+  const hc = rows.map((r) => r["HC mm"] as number | undefined);
+  // (A one-step model may find no head: HC 0 both times.)
+  if (hc[0] !== undefined) assert.ok(Math.abs(hc[3]! - 10 * hc[0]) <= 1e-6 * hc[3]!, `${hc}`);
+  for (const r of rows) assert.equal(r["validator reasons"] === "", r.plausible === "yes");
+  assert.deepEqual([...png.slice(0, 4)], PNG_MAGIC);
 });
 
 Deno.test("cleanup of the shared tiny runs", async () => {

@@ -82,10 +82,20 @@ Deno.test("box plot: one plotly trace per group, in order", () => {
   assert.deepEqual(fig.plotly.data.map((t) => [t.name, t.y]), [["OFD1", [1, 2]], ["BPD2", [3]]]);
 });
 
-Deno.test("scatter identity line spans the joint range of x and y", () => {
-  const fig = scatter([{ name: "s", x: [2, 5], y: [1, 4] }], { title: "s", identityLine: true });
-  const line = fig.plotly.data[1];
-  assert.deepEqual([line.x, line.y], [[1, 5], [1, 5]]);
+Deno.test("scatter identity line spans where the x and y ranges overlap (else the x range)", () => {
+  const cases: [number[], number[], number[]][] = [
+    [[2, 5], [1, 4], [2, 4]],
+    [[-20, 20], [-45, 10], [-20, 10]], // a few large errors do not stretch the x axis
+    [[0, 1], [5, 6], [0, 1]], // disjoint
+  ];
+  for (const [x, y, want] of cases) {
+    const fig = scatter([{ name: "s", x, y }], { title: "s", identityLine: true });
+    const line = fig.plotly.data[1];
+    assert.deepEqual([line.name, line.x, line.y], ["y = x", want, want]);
+    const layers = (fig.vegaLite as { layer: { encoding: { strokeDash?: { datum: string } } }[] })
+      .layer;
+    assert.equal(layers[1].encoding.strokeDash?.datum, "y = x"); // its own legend entry
+  }
 });
 
 Deno.test("Bland–Altman chart lines sit at bias and bias ± 1.96 SD", () => {

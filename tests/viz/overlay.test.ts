@@ -60,6 +60,17 @@ Deno.test("overlay: mask contour painted exactly on the boundary pixels", async 
   assert.deepEqual(await rgbAt(png, 9, 5), [100, 100, 100]); // outside
 });
 
+Deno.test("overlay: maskFill tints the inside at that opacity, the outside untouched", async () => {
+  const mask: Mask = { width: W, height: H, data: new Uint8Array(W * H) };
+  for (let y = 5; y < 25; y++) for (let x = 10; x < 30; x++) mask.data[y * W + x] = 1;
+  const png = await overlayPng(grey, { mask, maskFill: 0.25 });
+  // 0.75 · 100 + 0.25 · colour, per channel.
+  const want = OVERLAY_COLOURS.mask.map((c) => Math.round(75 + 0.25 * c));
+  assert.deepEqual(await rgbAt(png, 15, 15), want);
+  assert.deepEqual(await rgbAt(png, 10, 5), OVERLAY_COLOURS.mask); // the outline stays solid
+  assert.deepEqual(await rgbAt(png, 9, 5), [100, 100, 100]);
+});
+
 Deno.test("overlay accepts encoded image bytes and rejects a mask of another size", async () => {
   const encoded = await sharp(new Uint8Array(W * H).fill(50), {
     raw: { width: W, height: H, channels: 1 },
