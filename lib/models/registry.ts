@@ -71,12 +71,44 @@ function lookup(name: string): { entry: ModelEntry; arch: Architecture } {
   return { entry, arch: architectures.get(entry.architecture)! };
 }
 
-/** Defaults ← preset ← caller, validated. */
+/** Every key of ModelOptions; the Record type keeps this list and the interface in step. */
+const OPTION_KEYS: Record<keyof ModelOptions, true> = {
+  inputSize: true,
+  inChannels: true,
+  encoder: true,
+  encoderDepth: true,
+  decoderChannels: true,
+  numLandmarks: true,
+  outputStride: true,
+  dropout: true,
+  outputDropout: true,
+  dropConnect: true,
+  seed: true,
+  upsampling: true,
+  scChannels: true,
+  landmarkHead: true,
+};
+
+/**
+ * Defaults ← preset ← caller, validated. An unknown key is refused rather than ignored, so a typo
+ * in a config or `--set model.options.…` cannot silently train the default model.
+ */
 export function resolveModelOptions(
   name: string,
   opts: Partial<ModelOptions> = {},
 ): ResolvedOptions {
   const { entry, arch } = lookup(name);
+  const unknown = Object.keys(opts).filter((k) => !(k in OPTION_KEYS));
+  if (unknown.length > 0) {
+    throw new InputError(
+      `${name}: unknown model option(s) ${unknown.join(", ")}; known: ${
+        Object.keys(OPTION_KEYS).join(", ")
+      }`,
+      undefined,
+      undefined,
+      unknown.join(", "),
+    );
+  }
   const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
   const resolved = {
     ...GLOBAL_DEFAULTS,

@@ -162,6 +162,17 @@ Deno.test("options: caller overrides preset overrides architecture defaults", ()
   assert.equal(caller.numLandmarks, 4);
 });
 
+Deno.test("options: an unknown key (a typo) is refused, naming it", () => {
+  const opts = { decoderChanels: [64] } as Partial<ModelOptions>;
+  assert.throws(
+    () => resolveModelOptions("unet-r18-w0.5", opts),
+    (e: unknown) =>
+      e instanceof InputError && /unknown model option\(s\) decoderChanels/.test(e.message),
+  );
+  // Every documented key is accepted.
+  resolveModelOptions("unet-r18-w0.5", { upsampling: "bilinear", outputDropout: 0, scChannels: 8 });
+});
+
 Deno.test("options: bad values are InputErrors naming the value", () => {
   const cases: [string, Partial<ModelOptions>][] = [
     ["unet", { inputSize: 16 }],
