@@ -16,9 +16,9 @@
  */
 import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { PROJECT_ROOT } from "../lib/core/project.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const NOTEBOOK_DIR = join(ROOT, "notebooks");
+const NOTEBOOK_DIR = join(PROJECT_ROOT, "notebooks");
 const PYTHON = "/usr/bin/python3"; // Debian's: the pyenv python3 on PATH lacks nbclient
 const UNSHARE = "/usr/bin/unshare";
 
@@ -135,7 +135,7 @@ export async function executeNotebook(
   const r = await new Deno.Command(command[0], {
     args: [
       ...command.slice(1),
-      join(ROOT, "tools/nbexec.py"),
+      join(PROJECT_ROOT, "tools/nbexec.py"),
       notebook,
       out,
       "--html",

@@ -15,8 +15,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-
-export const PROJECT_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+import { PROJECT_ROOT } from "../lib/core/project.ts";
 
 /**
  * Debian packages by role: the fast CPU backend, the notebook runner's Python side, and the

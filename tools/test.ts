@@ -13,8 +13,7 @@
 import { join } from "node:path";
 import { setup, SetupError } from "./setup.ts";
 import { listNotebooks } from "./notebooks.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+import { PROJECT_ROOT } from "../lib/core/project.ts";
 
 /** Tests may read anything, write temp folders, load sharp/oneDNN, spawn deno and Python. */
 export const TEST_PERMISSIONS = [
@@ -63,7 +62,7 @@ export function summaryLine(c: Counts): string {
 async function runTee(args: string[]): Promise<{ code: number; output: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: ROOT,
+    cwd: PROJECT_ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -92,7 +91,7 @@ async function runDenoTests(paths: string[]): Promise<Counts> {
 }
 
 async function runNotebooksQuick(): Promise<Counts> {
-  const notebooks = listNotebooks(join(ROOT, "notebooks"));
+  const notebooks = listNotebooks(join(PROJECT_ROOT, "notebooks"));
   if (notebooks.length === 0) return { passed: 0, failed: 0, skipped: 0 };
   const out = await Deno.makeTempDir({ prefix: "notebooks-quick-" });
   const { code, output } = await runTee([

@@ -8,6 +8,7 @@
  * Rerun with the same --run-id to resume: finished folds are skipped, an interrupted one continues.
  */
 import { parseArgs } from "node:util";
+import { runStamp } from "../core/project.ts";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { cvText, runCrossValidation } from "../inference/cv.ts";
@@ -35,10 +36,6 @@ const HELP = `Usage: deno task cv --model M [options]
   --help            this text
 
 Writes results/runs/cv-<id>/cv_summary.{json,md,csv} and one run per fold (cv-<id>-fold<k>).`;
-
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-}
 
 /** The config a `--model`/`--config` pair means (see HELP). */
 export async function cvConfig(model: string, configName?: string): Promise<RunConfig> {
@@ -106,7 +103,7 @@ export async function main(args: string[]): Promise<number> {
     if (eq <= 0) throw new InputError("--set expects KEY=VALUE", undefined, undefined, kv);
     overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  const id = checkRunId(values["run-id"] ?? `${timestamp()}-${config.name.replaceAll("/", "-")}`);
+  const id = checkRunId(values["run-id"] ?? `${runStamp()}-${config.name.replaceAll("/", "-")}`);
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
   const result = await withInterrupt((signal) =>

@@ -7,12 +7,10 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../core/project.ts";
 import { InputError } from "../core/errors.ts";
 import { HC_TOLERANCE_MM, importHc18, listHc18TestSet } from "../data/hc18.ts";
 import { runMain } from "./run_main.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 const HELP = `Usage: deno task data:hc18 [hc18-dir] [--out <dir>] [--hc-tolerance MM] [--test-set]
 
@@ -46,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
   if (positionals.length > 1) {
     throw new InputError("expected at most one HC18 folder", undefined, undefined, positionals);
   }
-  const dir = resolve(positionals[0] ?? resolve(PROJECT_ROOT, "../shared/data/hc18"));
+  const dir = resolve(positionals[0] ?? DEFAULT_HC18_DIR);
   if (values["test-set"]) {
     const cases = await listHc18TestSet(dir);
     console.log("image_name,pixel_size_mm");

@@ -5,12 +5,10 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../core/project.ts";
 import { InputError } from "../core/errors.ts";
 import { writePhantomDataset } from "../data/phantom_dataset.ts";
 import { runMain } from "./run_main.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 const HELP = `Usage: deno task data:phantoms [--out <dir>] [--count N] [--seed S] [--size WxH]
 

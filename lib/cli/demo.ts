@@ -25,7 +25,8 @@ import { exists } from "../core/fs.ts";
 import { DATASET_FILE } from "../data/dataset.ts";
 import { writePhantomDataset } from "../data/phantom_dataset.ts";
 import { autoProgress } from "../training/progress.ts";
-import { PROJECT_ROOT, RESULTS_ROOT } from "../training/run.ts";
+import { PROJECT_ROOT, runStamp } from "../core/project.ts";
+import { RESULTS_ROOT } from "../training/run.ts";
 import { runMain } from "./run_main.ts";
 
 /**
@@ -87,10 +88,6 @@ evaluates all of them on the same validation split and prints a comparison table
   --backend NAME    tfjs backend to try first
   --help            this text`;
 
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-}
-
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -132,7 +129,7 @@ export async function main(args: string[]): Promise<number> {
       values.epochs,
     );
   }
-  const id = values["run-id"] ?? timestamp();
+  const id = values["run-id"] ?? runStamp();
   const prefix = `demo-${id}`;
   const outDir = join(RESULTS_ROOT, prefix);
   const schedule = values.variant === "quick";

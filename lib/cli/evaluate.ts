@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT, provenance, provenancePath, runStamp } from "../core/project.ts";
 import { InputError } from "../core/errors.ts";
 import { readCsv } from "../core/csv.ts";
 import type { SampleRecord } from "../core/types.ts";
@@ -17,8 +17,6 @@ import { writeDashboard } from "../viz/dashboard.ts";
 import { sdrRows, summaryRows } from "../viz/report.ts";
 import { checkOutputPath } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 const HELP = `Usage: deno task evaluate --pred <csv> --gt <csv> [--images <dir>] [--out <dir>]
 
@@ -36,10 +34,6 @@ ground truth, else from the predictions; mm metrics need it.
   --seed N        bootstrap seed (default 0)
   --title TEXT    title of summary.md
   --help          this text`;
-
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-}
 
 function intOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -133,7 +127,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const predPath = resolve(values.pred), gtPath = resolve(values.gt);
   const imageDir = values.images !== undefined ? resolve(values.images) : undefined;
-  const out = resolve(values.out ?? resolve(PROJECT_ROOT, `results/eval-${timestamp()}`));
+  const out = resolve(values.out ?? resolve(PROJECT_ROOT, `results/eval-${runStamp()}`));
   // Every option and the output folder are checked before the work, not after it.
   const seed = intOption(values.seed, "seed", 0);
   const worstK = intOption(values["worst-k"], "worst-k", 12);
@@ -167,9 +161,22 @@ export async function main(args: string[]): Promise<number> {
       `|ΔHC| ${hc.estimate.toFixed(2)} mm, 95 % CI ${hc.lower.toFixed(2)}–${hc.upper.toFixed(2)}`,
     );
   }
+  // predict's record of the predictions, when it wrote one beside them.
+  const predictedWith = await Deno.readTextFile(provenancePath(predPath)).then(
+    JSON.parse,
+    () => null,
+  );
   const files = await writeDashboard(out, result, {
     title: values.title ?? `Evaluation of ${values.pred}`,
     worstK,
+    provenance: await provenance({
+      command: "evaluate",
+      pred: predPath,
+      gt: gtPath,
+      images: cases.length,
+      ignored: ignored.length,
+      predictedWith,
+    }),
   });
   console.log(
     `\nDashboard: ${out} (${files.figures.length} charts${

@@ -30,13 +30,13 @@ import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { formatCsv } from "../core/csv.ts";
 import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic } from "../core/fs.ts";
+import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../core/project.ts";
 import { listHc18TestSet } from "../data/hc18.ts";
 import { formatSubmission, rowHcMm, submissionRow } from "../data/hc18_submission.ts";
 import { predictFiles } from "../inference/batch.ts";
 import {
   chooseRefine,
   locateModel,
-  PROJECT_ROOT,
   readRunConfig,
   SHIPPED_FAMILIES,
   SHIPPED_ROOT,
@@ -130,7 +130,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (!values.model) throw new InputError("--model <checkpoint dir> is required");
-  const dataDir = resolve(values.data ?? join(PROJECT_ROOT, "..", "shared", "data", "hc18"));
+  const dataDir = resolve(values.data ?? DEFAULT_HC18_DIR);
   const outPath = resolve(values.out ?? join(PROJECT_ROOT, "results", "hc18_submission.csv"));
   await checkOutputPath(outPath, "--out", "file");
   const limit = positiveInt(values.limit, "limit");

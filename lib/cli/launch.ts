@@ -19,10 +19,9 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pixelSizeCsvCandidates } from "../inference/inputs.ts";
+import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../core/project.ts";
 
-export const PROJECT_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 /** Where the HC18 copy lives beside the project (`../shared/data/hc18`). */
-export const DEFAULT_HC18_DIR = resolve(PROJECT_ROOT, "../shared/data/hc18");
 
 export interface Profile {
   /** Folders inside the project the script may write. */

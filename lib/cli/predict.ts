@@ -12,7 +12,8 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
-import { exists, writeFileAtomic } from "../core/fs.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import { provenance, provenancePath } from "../core/project.ts";
 import { errorsCsv, errorsPathFor, predictFiles, predictionsCsv } from "../inference/batch.ts";
 import {
   findPixelSizeCsv,
@@ -158,6 +159,27 @@ export async function main(args: string[]): Promise<number> {
     progress.done(`${predicted} of ${results.length} images predicted`);
     if (predicted > 0) {
       await writeFileAtomic(out, predictionsCsv(results, pixelSizes !== undefined));
+      const stage = (p: Predictor) => ({
+        dir: p.dir,
+        family: p.family,
+        model: p.config.model.name,
+        inputSize: p.inputSize,
+      });
+      await writeJsonAtomic(
+        provenancePath(out),
+        await provenance({
+          command: "predict",
+          input: listing.dir,
+          pixelSizes: sizeCsv ? resolve(sizeCsv) : null,
+          images: results.length,
+          predicted,
+          failed: failed.length,
+          tta: !values["no-tta"],
+          model: stage(first),
+          refine: second ? stage(second) : null,
+          backend,
+        }),
+      );
     }
     if (failed.length) {
       await writeFileAtomic(errorsPath, errorsCsv(results));

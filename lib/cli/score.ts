@@ -16,7 +16,8 @@ import { InputError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
 import { metricsOf, scorePredictor, splitKey, validationSet } from "../inference/compare.ts";
-import { locateModel, PROJECT_ROOT } from "../inference/model_dir.ts";
+import { PROJECT_ROOT, provenance } from "../core/project.ts";
+import { locateModel } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { textTable } from "../notebook/table.ts";
 import { runMain } from "./run_main.ts";
@@ -49,7 +50,8 @@ export async function main(args: string[]): Promise<number> {
   if (!values.model) throw new InputError("--model is required (see --help)");
   await locateModel(values.model);
   if (values.refine) await locateModel(values.refine);
-  console.error(formatBackendReport(await initBackend({ prefer: values.backend })));
+  const backend = await initBackend({ prefer: values.backend });
+  console.error(formatBackendReport(backend));
 
   const first = await Predictor.load(values.model);
   const second = values.refine ? await Predictor.load(values.refine) : undefined;
@@ -88,6 +90,7 @@ export async function main(args: string[]): Promise<number> {
         tta: values.tta,
         images: val.records.length,
         metrics: shown,
+        provenance: await provenance({ command: "score", backend }),
       });
       const rel = relative(PROJECT_ROOT, out);
       console.error(`wrote ${rel.startsWith("..") ? out : rel}`);

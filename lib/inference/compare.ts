@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import type { BackendReport } from "../backend/mod.ts";
 import { formatCsv } from "../core/csv.ts";
+import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import type { Sample, SampleRecord } from "../core/types.ts";
 import { loadDataset, loadSample } from "../data/dataset.ts";
@@ -119,7 +120,12 @@ export async function familyConfig(
 ): Promise<RunConfig> {
   const info = FAMILIES[family];
   if (!info) {
-    throw new Error(`unknown family ${family}; known: ${Object.keys(FAMILIES).join(", ")}`);
+    throw new InputError(
+      `unknown family; known: ${Object.keys(FAMILIES).join(", ")}`,
+      undefined,
+      undefined,
+      family,
+    );
   }
   const base = await resolveConfig(info.config(variant));
   return applyOverrides(base, {

@@ -13,12 +13,11 @@
  * task adapter that turns raw outputs into landmarks all come from it.
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.ts";
 import { exists } from "../core/fs.ts";
+import { PROJECT_ROOT } from "../core/project.ts";
 import type { RunConfig, TaskName } from "../training/config.ts";
 
-export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 /** Committed, curated models: checkpoints/<family>/. */
 export const SHIPPED_ROOT = join(PROJECT_ROOT, "checkpoints");
 
@@ -34,7 +33,10 @@ export interface FamilyInfo {
   firstStage?: string;
 }
 
-/** The model families the workspace compares; the keys are also the shipped-model names. */
+/**
+ * The model families the workspace knows; every key but `multitask` (measured, not shipped)
+ * names a shipped model, `checkpoints/<key>/`.
+ */
 export const FAMILIES: Readonly<Record<string, FamilyInfo>> = {
   coord: {
     task: "coord",
@@ -83,7 +85,6 @@ export const FAMILIES: Readonly<Record<string, FamilyInfo>> = {
 
 /** The families with a shipped model folder (`--model <family>`). */
 export const SHIPPED_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
-export type ShippedFamily = (typeof SHIPPED_FAMILIES)[number];
 
 export function isFamily(name: string): boolean {
   return Object.hasOwn(FAMILIES, name);

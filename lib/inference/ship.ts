@@ -20,7 +20,8 @@ import { readCheckpointState } from "../training/checkpoint.ts";
 import type { RunConfig } from "../training/config.ts";
 import type { Landmarks, Point } from "../core/types.ts";
 import { quantile } from "../metrics/summary.ts";
-import { FAMILIES, locateModel, PROJECT_ROOT, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
+import { PROJECT_ROOT } from "../core/project.ts";
+import { FAMILIES, locateModel, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
 import { type InputImage, Predictor } from "./predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "./coarse_to_fine.ts";
 

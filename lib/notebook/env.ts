@@ -6,7 +6,7 @@
  * In a cell: `const dir = await dataDir(); const n = byMode(799, 24);`
  */
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../core/project.ts";
 import { exists } from "../core/fs.ts";
 import { DATASET_FILE } from "../data/dataset.ts";
 import { importHc18 } from "../data/hc18.ts";
@@ -15,8 +15,6 @@ import { writePhantomDataset } from "../data/phantom_dataset.ts";
 export const QUICK_ENV = "BIOMETRY_QUICK";
 /** Overrides the raw HC18 folder (default ../shared/data/hc18 beside the project). */
 export const DATA_ENV = "BIOMETRY_DATA";
-
-export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 /** Generated datasets live here: data/hc18 (`deno task data:hc18`), data/phantoms. */
 export const DATA_ROOT = join(PROJECT_ROOT, "data");
@@ -35,7 +33,8 @@ export function byMode<T>(full: T, quick: T): T {
 
 /** The raw HC18 folder: BIOMETRY_DATA, else ../shared/data/hc18 beside the project. */
 export function hc18SourceDir(): string {
-  return resolve(PROJECT_ROOT, Deno.env.get(DATA_ENV) || "../shared/data/hc18");
+  const chosen = Deno.env.get(DATA_ENV);
+  return chosen ? resolve(PROJECT_ROOT, chosen) : DEFAULT_HC18_DIR;
 }
 
 export type DataKind = "hc18" | "phantoms";

@@ -42,11 +42,11 @@ import {
   runTraining,
   splitRecords,
 } from "../training/run.ts";
-import { dataDir, PROJECT_ROOT } from "./env.ts";
+import { PROJECT_ROOT, runStamp } from "../core/project.ts";
+import { dataDir } from "./env.ts";
 
 /** The four families the notebooks compare, in notebook order (03 coord … 06 deeplab). */
 export const NOTEBOOK_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
-export type NotebookFamily = (typeof NOTEBOOK_FAMILIES)[number];
 
 export const PUBLISHED_ROOT = join(PROJECT_ROOT, "results", "published");
 /** Files a published run folder must hold (`metrics.jsonl` may stand in for `metrics.csv`). */
@@ -125,7 +125,7 @@ export function quickRunPrefix(family: string): string {
  * each other's folders. The stamp sorts runs by age.
  */
 export function newQuickRunId(family: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const stamp = runStamp(now);
   return `${quickRunPrefix(family)}${stamp}-${Deno.pid}`;
 }
 

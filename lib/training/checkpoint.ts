@@ -222,20 +222,33 @@ export async function loadCheckpoint(
  * Puts a checkpoint folder back after a process died inside writeDirAtomic, between moving the old
  * folder aside and renaming the new one into place: both lie beside `dir` as `<name>.<pid>.<n>.tmp`.
  * A copy holding state.json is complete (it is written last); the one with the most steps wins.
- * Returns the folder it came from, or undefined when `dir` is there or nothing complete is left.
+ * The other leftovers (older or half-written copies) are removed. Returns the folder it came from,
+ * or undefined when `dir` is there or nothing complete is left.
  */
 export async function recoverCheckpoint(dir: string): Promise<string | undefined> {
-  if (await exists(join(dir, STATE_JSON))) return undefined;
-  let best: { path: string; step: number } | undefined;
-  for (const path of await atomicLeftovers(dir)) {
-    const state = await Deno.readTextFile(join(path, STATE_JSON)).then(JSON.parse, () => null);
-    const step = state?.state?.globalStep;
-    if (typeof step === "number" && (!best || step > best.step)) best = { path, step };
+  let from: string | undefined;
+  if (!await exists(join(dir, STATE_JSON))) {
+    let best: { path: string; step: number } | undefined;
+    for (const path of await atomicLeftovers(dir)) {
+      const state = await Deno.readTextFile(join(path, STATE_JSON)).then(JSON.parse, () => null);
+      const step = state?.state?.globalStep;
+      if (typeof step === "number" && (!best || step > best.step)) best = { path, step };
+    }
+    if (best) {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await Deno.rename(best.path, dir);
+      from = best.path;
+    }
   }
-  if (!best) return undefined;
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
-  await Deno.rename(best.path, dir);
-  return best.path;
+  await discardLeftovers(dir);
+  return from;
+}
+
+/** Removes what interrupted saves left beside a checkpoint folder (see recoverCheckpoint). */
+export async function discardLeftovers(dir: string): Promise<void> {
+  for (const path of await atomicLeftovers(dir)) {
+    await Deno.remove(path, { recursive: true }).catch(() => {});
+  }
 }
 
 /** Read only the sidecar (e.g. to find the epoch or config of a run before building its model). */

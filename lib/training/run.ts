@@ -11,10 +11,10 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { BackendReport } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import { gitCommit, PROJECT_ROOT, runStamp } from "../core/project.ts";
 import type { SampleRecord } from "../core/types.ts";
 import { auditRecordGeometry, auditSummaryLine } from "../data/audit.ts";
 import { DATASET_FILE, loadDataset, loadSample } from "../data/dataset.ts";
@@ -31,7 +31,7 @@ import { lineChart } from "../viz/charts.ts";
 import { writeDashboard } from "../viz/dashboard.ts";
 import { saveFigure } from "../viz/figure.ts";
 import { overlayPng } from "../viz/overlay.ts";
-import { loadWeightsInto, recoverCheckpoint } from "./checkpoint.ts";
+import { discardLeftovers, loadWeightsInto, recoverCheckpoint } from "./checkpoint.ts";
 import { applyOverrides, type RunConfig, validateConfig } from "./config.ts";
 import { createSource, type SampleSource } from "./data.ts";
 import { evaluate } from "./evaluate.ts";
@@ -39,7 +39,6 @@ import type { EpochRecord, ProgressSink } from "./progress.ts";
 import { createTaskAdapter, type TaskAdapter } from "./tasks/mod.ts";
 import { train, type TrainResult } from "./trainer.ts";
 
-export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 export const RESULTS_ROOT = join(PROJECT_ROOT, "results", "runs");
 export const CHECKPOINTS_ROOT = join(PROJECT_ROOT, "checkpoints", "runs");
 const HC18_DIR = join(PROJECT_ROOT, "data", "hc18");
@@ -90,9 +89,10 @@ export async function resolveDataDir(
   if (want === "phantoms" || want === "") {
     const count = config.data.phantomCount;
     if (!await exists(join(PHANTOMS_DIR, DATASET_FILE))) {
-      log(
-        `generating ${count} phantoms in ${PHANTOMS_DIR} (HC18 not imported; \`deno task data:hc18\` imports it)`,
-      );
+      const hint = await exists(join(HC18_DIR, DATASET_FILE))
+        ? ""
+        : " (HC18 not imported; `deno task data:hc18` imports it)";
+      log(`generating ${count} phantoms in ${PHANTOMS_DIR}${hint}`);
       await writePhantomDataset(PHANTOMS_DIR, { count, seed: 0 });
     } else {
       // The folder may hold a set made by `data:phantoms` or another config: used as it is,
@@ -122,6 +122,15 @@ export function splitRecords(
   const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const used = config.data.limit > 0 ? sorted.slice(0, config.data.limit) : sorted;
   const { folds, fold, valFraction, splitSeed } = config.data;
+  const groups = new Set(used.map((r) => r.group)).size;
+  if (folds > groups) {
+    throw new InputError(
+      `${folds} folds need at least ${folds} groups (pregnancies); the data has ${groups}`,
+      config.data.dir,
+      undefined,
+      folds,
+    );
+  }
   const split = folds > 1
     ? groupedKFold(used, folds, splitSeed)[fold]
     : groupedSplit(used, { valFraction, seed: splitSeed });
@@ -150,41 +159,8 @@ export function checkRunId(id: string): string {
 }
 
 function defaultRunId(config: RunConfig): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const stamp = runStamp();
   return `${stamp}-${config.name.replaceAll("/", "-")}-${config.model.name}`;
-}
-
-/** The commit the code ran at: `git rev-parse HEAD`, else read from .git; null if neither works. */
-export async function gitCommit(): Promise<{ commit: string | null; dirty: boolean | null }> {
-  try {
-    const run = (args: string[]) =>
-      new Deno.Command("git", { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "null" })
-        .output();
-    const head = await run(["rev-parse", "HEAD"]);
-    if (head.success) {
-      const status = await run(["status", "--porcelain", "--untracked-files=no"]);
-      const text = new TextDecoder();
-      return {
-        commit: text.decode(head.stdout).trim(),
-        dirty: status.success ? text.decode(status.stdout).trim().length > 0 : null,
-      };
-    }
-  } catch {
-    // No permission to run git (the task launcher grants none) or no git: read the files.
-  }
-  try {
-    const git = join(PROJECT_ROOT, ".git");
-    const head = (await Deno.readTextFile(join(git, "HEAD"))).trim();
-    if (!head.startsWith("ref: ")) return { commit: head, dirty: null };
-    const ref = head.slice(5);
-    const loose = await Deno.readTextFile(join(git, ref)).catch(() => null);
-    if (loose) return { commit: loose.trim(), dirty: null };
-    const packed = await Deno.readTextFile(join(git, "packed-refs"));
-    const line = packed.split("\n").find((l) => l.endsWith(` ${ref}`));
-    return { commit: line ? line.split(" ")[0] : null, dirty: null };
-  } catch {
-    return { commit: null, dirty: null };
-  }
 }
 
 export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
@@ -200,10 +176,18 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
   if (opts.resume) {
     if (!opts.runId) throw new InputError("--resume needs a run id");
     resumeFrom = join(checkpointDir, "last");
-    const recovered = await recoverCheckpoint(resumeFrom);
-    if (recovered) log(`recovered ${resumeFrom} from ${recovered} (a save was cut short)`);
+    for (const dir of [resumeFrom, join(checkpointDir, "best")]) {
+      const recovered = await recoverCheckpoint(dir);
+      if (recovered) log(`recovered ${dir} from ${recovered} (a save was cut short)`);
+    }
     if (!await exists(join(resumeFrom, "state.json"))) {
-      throw new InputError("no checkpoint to resume from", resumeFrom, undefined, opts.runId);
+      throw new InputError(
+        "no checkpoint to resume from (the run was stopped before its first save: start it " +
+          "again without --resume)",
+        resumeFrom,
+        undefined,
+        opts.runId,
+      );
     }
     config = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
     previousRun = await Deno.readTextFile(join(runDir, "run.json")).then(
@@ -217,6 +201,10 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
       `run ${runId} already has checkpoints; continue it with \`--resume ${runId}\`, or give ` +
         `another --run-id (or delete ${checkpointDir} and ${runDir} to start it over)`,
     );
+  }
+  if (!opts.resume) {
+    // A run killed inside its first save left only half-written copies: not worth keeping.
+    for (const name of ["last", "best"]) await discardLeftovers(join(checkpointDir, name));
   }
   if (opts.resume) {
     const fixed = Object.keys(opts.overrides ?? {}).filter((k) => !RESUMABLE_KEYS.includes(k));

@@ -20,6 +20,8 @@ export interface DashboardOptions {
   /** Size of the worst-case gallery (default 12); needs `imagePath` on the cases. */
   worstK?: number;
   galleryCols?: number;
+  /** Written into summary.json as `provenance` (what was evaluated, when, at which commit). */
+  provenance?: Record<string, unknown>;
 }
 
 export interface DashboardFiles {
@@ -172,7 +174,10 @@ export async function writeDashboard(
     summaryMd: join(dir, "summary.md"),
   };
   await writeFileAtomic(files.csv, predictionsCsv(r));
-  await writeJsonAtomic(files.summaryJson, summaryJson(r));
+  await writeJsonAtomic(files.summaryJson, {
+    ...summaryJson(r),
+    ...(opts.provenance ? { provenance: opts.provenance } : {}),
+  });
   const charts = [
     "## Charts",
     "",

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main as importMain } from "../../lib/cli/data_hc18.ts";
-import { PROJECT_ROOT } from "../../lib/cli/launch.ts";
+import { PROJECT_ROOT } from "../../lib/core/project.ts";
 import { main as evaluateMain } from "../../lib/cli/evaluate.ts";
 import { readCsv } from "../../lib/core/csv.ts";
 import type { Landmarks } from "../../lib/core/types.ts";
@@ -83,8 +83,18 @@ Deno.test("own labelled images: data:hc18 → predict → evaluate agree with th
     radial += p.reduce((s, q, k) => s + Math.hypot(q.x - t[k].x, q.y - t[k].y), 0) / 4;
     hc += Math.abs(hcMm(p, px) - hcMm(t, px));
   }
-  const { headline } = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+  const { headline, provenance } = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
   assert.equal(headline.images, 3);
+  // Each output says how it was made: predict's record beside its CSV, carried into evaluate's.
+  const record = JSON.parse(await Deno.readTextFile(join(root, "out", "pred.run.json")));
+  assert.equal(record.command, "predict");
+  assert.equal(record.model.family, "unet");
+  assert.equal(record.refine.family, "unet-fine");
+  assert.equal(record.tta, false);
+  assert.equal(typeof record.backend.name, "string");
+  assert.match(record.git.commit ?? "", /^[0-9a-f]{40}$/);
+  assert.equal(provenance.command, "evaluate");
+  assert.deepEqual(provenance.predictedWith, record);
   // The prediction CSV rounds to 3 decimals.
   assert.ok(Math.abs(headline.mre_px - radial / 3) < 1e-3, `${headline.mre_px} vs ${radial / 3}`);
   assert.ok(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { PROJECT_ROOT } from "../../lib/inference/model_dir.ts";
+import { PROJECT_ROOT } from "../../lib/core/project.ts";
 
 const TASK = fileURLToPath(new URL("../fixtures/run_main_task.ts", import.meta.url));
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { formatCsv, parseCsv, readCsv } from "../../lib/core/csv.ts";
 import { InputError } from "../../lib/core/errors.ts";
-import { PROJECT_ROOT } from "../../lib/inference/model_dir.ts";
+import { PROJECT_ROOT } from "../../lib/core/project.ts";
 
 Deno.test("parseCsv: quotes, escapes, CRLF, BOM, blank lines and line numbers", () => {
   const text = '\ufeffa,b,c\r\n1,"x,y",3\r\n\r\n"multi\nline","say ""hi""",\n4,5,6';

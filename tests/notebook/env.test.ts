@@ -7,9 +7,9 @@ import {
   dataKind,
   hc18SourceDir,
   isQuick,
-  PROJECT_ROOT,
   QUICK_ENV,
 } from "../../lib/notebook/env.ts";
+import { PROJECT_ROOT } from "../../lib/core/project.ts";
 import { loadDataset } from "../../lib/data/dataset.ts";
 
 /** Runs `fn` with the two notebook variables set (undefined = unset), restoring them after. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/notebook/env.ts";
+import { PROJECT_ROOT } from "../../lib/core/project.ts";
 
 const NOTEBOOKS = [
   "03_coordinate_regression",

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import {
-  DEFAULT_HC18_DIR,
-  flagValues,
-  permissionFlags,
-  type Profile,
-  PROFILES,
-  PROJECT_ROOT,
-} from "../../lib/cli/launch.ts";
+import { flagValues, permissionFlags, type Profile, PROFILES } from "../../lib/cli/launch.ts";
+import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../../lib/core/project.ts";
 
 const LAUNCHER = join(PROJECT_ROOT, "lib/cli/launch.ts");
 const PROBE = join(PROJECT_ROOT, "tests/tools/fixtures/permission_probe.ts");

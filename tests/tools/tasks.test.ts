@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROFILES, PROJECT_ROOT } from "../../lib/cli/launch.ts";
+import { PROJECT_ROOT } from "../../lib/core/project.ts";
+import { PROFILES } from "../../lib/cli/launch.ts";
 
 const tasks: Record<string, string> = JSON.parse(
   await Deno.readTextFile(join(PROJECT_ROOT, "deno.json")),

@@ -139,6 +139,15 @@ Deno.test("splits are grouped, seeded by data.splitSeed, and respect data.limit"
   assert.ok(a.train.every((r) => !valGroups.has(r.group)));
   const limited = splitRecords(records, { ...config, data: { ...config.data, limit: 10 } });
   assert.equal(limited.train.length + limited.val.length, 10);
+  // More folds than pregnancies (e.g. `cv --folds 50`): an InputError naming both counts.
+  const groups = new Set(records.map((r) => r.group)).size;
+  assert.throws(
+    () => splitRecords(records, { ...config, data: { ...config.data, folds: groups + 1 } }),
+    (e: Error) =>
+      e.name === "InputError" &&
+      e.message.includes(`${groups + 1} folds need at least ${groups + 1} groups`) &&
+      e.message.includes(`the data has ${groups}`),
+  );
 });
 
 Deno.test("a run id that is not a plain folder name is refused before anything is written", async () => {
@@ -194,6 +203,8 @@ Deno.test("a save cut short between its two renames is recovered on resume, from
   await Deno.rename(join(ck, "last"), join(ck, "last.4242.0.tmp"));
   await Deno.mkdir(join(ck, "last.4242.1.tmp"));
   await Deno.writeTextFile(join(ck, "last.4242.1.tmp", "weights.bin"), "half");
+  // And a half-written `best` beside the intact one, from another cut save.
+  await Deno.mkdir(join(ck, "best.4242.2.tmp"));
   const lines: string[] = [];
   const out = await runTraining({
     config,
@@ -208,6 +219,21 @@ Deno.test("a save cut short between its two renames is recovered on resume, from
     lines.join("\n"),
   );
   assert.equal(out.training.history.length, 2);
+  assert.ok(await exists(join(ck, "last", "state.json")));
+  // Nothing an interrupted save left behind survives the resume.
+  const left = [...Deno.readDirSync(ck)].map((e) => e.name).filter((n) => n.endsWith(".tmp"));
+  assert.deepEqual(left, []);
+});
+
+Deno.test("a run stopped inside its first save: --resume says to start again; starting again clears the leftovers", async () => {
+  const ck = join(roots.checkpointsRoot, "first-cut");
+  await Deno.mkdir(join(ck, "last.4242.0.tmp"), { recursive: true }); // no state.json: incomplete
+  await assert.rejects(
+    runTraining({ config, runId: "first-cut", resume: true, ...roots }),
+    (e: Error) => e.name === "InputError" && /start it again without --resume/.test(e.message),
+  );
+  await runTraining({ config, runId: "first-cut", ...roots });
+  assert.ok(!(await exists(join(ck, "last.4242.0.tmp"))));
   assert.ok(await exists(join(ck, "last", "state.json")));
 });
 
