@@ -105,7 +105,7 @@ function caption(p: ImagePrediction): string {
     parts.push(`HC ${p.measures.hcMm.toFixed(1)} mm`, `GA ${p.measures.gaWeeks.toFixed(1)} wk`);
   }
   if (p.confidence !== null) parts.push(`conf ${p.confidence.toFixed(2)}`);
-  if (p.plausible === false) parts.push("implausible");
+  if (p.plausible === false || p.inputIssues?.length) parts.push("implausible");
   return parts.join("  ");
 }
 
@@ -171,9 +171,11 @@ export function predictionChecks(p: ImagePrediction): { plausible: boolean; issu
     image: { width: p.width, height: p.height },
   }]);
   const codes = points.flagged.flatMap((r) => r.issues.map((i) => i.code));
+  const input = (p.inputIssues ?? []).map((reason) => reason.split(":")[0]);
   return {
-    plausible: p.plausible !== false && shape.length === 0 && points.errors === 0,
-    issues: [...shape, ...codes],
+    plausible: p.plausible !== false && input.length === 0 && shape.length === 0 &&
+      points.errors === 0,
+    issues: [...input, ...shape, ...codes],
   };
 }
 

@@ -30,6 +30,7 @@ import { createTaskAdapter } from "../training/tasks/mod.ts";
 import type { Prediction, SampleMeta, TaskAdapter } from "../training/tasks/types.ts";
 import { applyWarp, mapToSource, mapToTarget } from "../transforms/geometric.ts";
 import { evalPipeline, type Pipeline } from "../transforms/pipeline.ts";
+import { blankImageIssue } from "../postprocess/validate.ts";
 import { combineTta, type TtaOptions, type TtaVariant, ttaVariants } from "./uncertainty.ts";
 import { familyOfConfig, locateModel, readRunConfig } from "./model_dir.ts";
 
@@ -71,6 +72,8 @@ export interface ImagePrediction {
   /** Segmentation families: the post-processing validator's verdict and its reasons. */
   plausible?: boolean;
   issues?: string[];
+  /** Any family: what is wrong with the input itself (a blank frame), whatever the model drew. */
+  inputIssues?: string[];
 }
 
 interface SegmentationBiometry {
@@ -258,6 +261,8 @@ export class Predictor {
       extra.plausible = biometry.valid;
       if (biometry.reasons.length) extra.issues = biometry.reasons;
     }
+    const blank = blankImageIssue(img.image);
+    if (blank) extra.inputIssues = [blank];
     const modelMask = preds[0].modelMask;
     if (modelMask) {
       extra.mask = unletterboxMask(

@@ -3,7 +3,7 @@
  * agreement, and failure cases with the post-processing validator's reasons.
  */
 import type { Sample } from "../core/types.ts";
-import { type InputImage, Predictor } from "../inference/predictor.ts";
+import { type ImagePrediction, type InputImage, Predictor } from "../inference/predictor.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
 import { createModel, summarize } from "../models/mod.ts";
 import type { RunConfig } from "../training/config.ts";
@@ -159,11 +159,12 @@ export async function plantedValidatorCases(
   const predictor = await Predictor.fromDir(r.weightsDir, r.config);
   try {
     const preds = await predictor.predict(planted.map((c) => c.input));
+    const passed = (p: ImagePrediction) => p.plausible !== false && !p.inputIssues?.length;
     const rows = planted.map((c, i) => ({
       input: c.name,
-      plausible: preds[i].plausible === false ? "no" : "yes",
+      plausible: passed(preds[i]) ? "yes" : "no",
       "HC mm": preds[i].measures?.hcMm,
-      "validator reasons": (preds[i].issues ?? []).join("; "),
+      "validator reasons": [...preds[i].inputIssues ?? [], ...preds[i].issues ?? []].join("; "),
     }));
     const tiles = [];
     for (const [i, c] of planted.entries()) {
@@ -174,7 +175,7 @@ export async function plantedValidatorCases(
           ellipse: p.ellipse,
           ...(p.mask ? { mask: p.mask, maskFill: MASK_TINT } : {}),
         }),
-        caption: `${c.name}: ${p.plausible === false ? "rejected" : "passed"}`,
+        caption: `${c.name}: ${passed(p) ? "passed" : "rejected"}`,
       });
     }
     return { rows, png: await gridPng(tiles, { cols: 4, tileWidth: 240 }) };

@@ -2,7 +2,7 @@
  * Plausibility checks for a skull ellipse found by segmentation post-processing. Each failed check
  * yields an issue code and a human-readable reason; a result is valid when there are none.
  */
-import type { Ellipse } from "../core/types.ts";
+import type { Ellipse, GrayImage } from "../core/types.ts";
 import { ellipsePerimeter } from "../geometry/ellipse.ts";
 
 export type BiometryIssue =
@@ -118,4 +118,24 @@ export function ellipseShapeIssues(
     }
   }
   return { valid: issues.length === 0, issues, reasons };
+}
+
+/**
+ * A check on the input rather than the answer: a frame with (almost) no contrast, such as a blank
+ * or frozen screen, shows no skull, yet the networks still draw a head on it (on a uniform grey
+ * frame the U-Net's mask failed the fit check by 0.5 %). Real ultrasound has a grey-level standard
+ * deviation of tens; `minStd` (default 2, on the 0–255 scale) only catches frames that are flat.
+ */
+export function blankImageIssue(image: GrayImage, minStd = 2): string | undefined {
+  const { data } = image;
+  let sum = 0, sq = 0;
+  for (let i = 0; i < data.length; i++) {
+    sum += data[i];
+    sq += data[i] * data[i];
+  }
+  const mean = sum / data.length;
+  const std = Math.sqrt(Math.max(0, sq / data.length - mean * mean));
+  return std < minStd
+    ? `blank: the image has almost no contrast (grey-level std ${std.toFixed(2)} < ${minStd})`
+    : undefined;
 }

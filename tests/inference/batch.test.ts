@@ -51,6 +51,12 @@ Deno.test("predictionChecks: a head passes; a blank frame's answers are flagged,
       "border",
     ]],
     [
+      "a head drawn on a blank frame, its mask passed",
+      { plausible: true, inputIssues: ["blank: the image has almost no contrast"] },
+      false,
+      ["blank"],
+    ],
+    [
       "four points on one spot",
       {
         landmarks: spot,

@@ -286,6 +286,9 @@ Deno.test("plantedValidatorCases: one row per planted input; ten times the pixel
   // (A one-step model may find no head: HC 0 both times.)
   if (hc[0] !== undefined) assert.ok(Math.abs(hc[3]! - 10 * hc[0]) <= 1e-6 * hc[3]!, `${hc}`);
   for (const r of rows) assert.equal(r["validator reasons"] === "", r.plausible === "yes");
+  // Whatever the model draws on it, a blank frame is refused for what it is.
+  assert.equal(rows[1].plausible, "no");
+  assert.match(String(rows[1]["validator reasons"]), /^blank: /);
   assert.deepEqual([...png.slice(0, 4)], PNG_MAGIC);
 });
 
