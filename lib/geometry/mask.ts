@@ -5,10 +5,6 @@
  */
 import type { Mask, Point } from "../core/types.ts";
 
-export function emptyMask(width: number, height: number): Mask {
-  return { width, height, data: new Uint8Array(width * height) };
-}
-
 export function maskArea(mask: Mask): number {
   let n = 0;
   for (const v of mask.data) if (v) n++;

@@ -1,5 +1,5 @@
 /**
- * A counting progress bar on stderr for the workspace commands (predict, cv, demo): redrawn in
+ * A counting progress bar on stderr for the workspace commands (predict, hc18:submit): redrawn in
  * place on a terminal (at most 10 times a second), a plain line every 10 % otherwise so logs stay
  * short.
  */

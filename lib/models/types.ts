@@ -22,7 +22,10 @@ export interface ModelOptions {
    * ceil(S/stride). DeepLabV3+: output stride of the encoder (8 or 16, by dilation).
    */
   outputStride?: number;
-  /** Dropout rate before the dense / logit layers of a head. */
+  /**
+   * Dropout rate in the head: before the dense layers (coordinate regression), the logits
+   * (heatmap and segmentation heads), or in DeepLabV3+'s ASPP projection.
+   */
   dropout?: number;
   /**
    * Coordinate heads: dropout rate right before the linear output layer (default: `dropout`). On
@@ -35,7 +38,10 @@ export interface ModelOptions {
   dropConnect?: number;
   /** Seeds every initializer and the drop-connect noise. */
   seed?: number;
-  /** Decoder upsampling for `unet`: learned transposed convolutions or bilinear resize. */
+  /**
+   * Decoder upsampling of the U-Net decoders (`unet`, `heatmap-unet`, `heatmap-scn`, `multitask`):
+   * learned transposed convolutions or bilinear resize.
+   */
   upsampling?: "transpose" | "bilinear";
   /** `heatmap-scn`: channels of the spatial-configuration convolutions. */
   scChannels?: number;

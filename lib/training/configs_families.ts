@@ -7,8 +7,10 @@
  *   <family>/cpu    sized to train on HC18 (≈ 640 training images, 40 steps of 16 per epoch) within
  *                   60 minutes on the 2-core CPU with the fast backend (lib/backend, cpu-dnnl).
  *   <family>/quick  smoke run on phantoms at 64 px, 3 × 8 steps, about a minute.
- *   <family>/seed   the full-size model at the seed's input size (512 px), for GPU users.
- *   <family>-fine/cpu, <family>-fine/quick   (heatmap, unet) the same on a window around the head:
+ *   <family>/seed   (unet, deeplab) the full-size model at the seed's input size (512 px), for GPU
+ *                   users.
+ *   <family>-fine/cpu, <family>-fine/quick   (heatmap, unet, deeplab) the same on a window around
+ *                   the head:
  *                   the second stage of coarse-to-fine (lib/inference/coarse_to_fine.ts).
  *
  * Measured on HC18 with no other job on the machine (30 Nov, after the NHWC/swish kernels): the
