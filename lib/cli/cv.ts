@@ -15,7 +15,7 @@ import { cvText, runCrossValidation } from "../inference/cv.ts";
 import { InterruptedError, withInterrupt } from "../inference/interrupt.ts";
 import { FAMILIES, isFamily, standaloneFamilies } from "../inference/model_dir.ts";
 import { describeModel } from "../models/mod.ts";
-import type { RunConfig } from "../training/config.ts";
+import { parseSetFlags, type RunConfig } from "../training/config.ts";
 import { autoProgress } from "../training/progress.ts";
 import { checkRunId } from "../training/run.ts";
 import { resolveConfig } from "../training/tasks/mod.ts";
@@ -98,11 +98,7 @@ export async function main(args: string[]): Promise<number> {
   const overrides: Record<string, string> = {};
   if (values.data !== undefined) overrides["data.dir"] = values.data;
   if (values.epochs !== undefined) overrides.epochs = values.epochs;
-  for (const kv of values.set ?? []) {
-    const eq = kv.indexOf("=");
-    if (eq <= 0) throw new InputError("--set expects KEY=VALUE", undefined, undefined, kv);
-    overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
+  Object.assign(overrides, parseSetFlags(values.set));
   const id = checkRunId(values["run-id"] ?? `${runStamp()}-${config.name.replaceAll("/", "-")}`);
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { positiveInt } from "./args.ts";
 import { PROJECT_ROOT } from "../core/project.ts";
 import { InputError } from "../core/errors.ts";
 import { writePhantomDataset } from "../data/phantom_dataset.ts";
@@ -20,14 +21,6 @@ Generates synthetic fetal-head phantoms with exact labels: images/, masks/, labe
   --seed S      seed (default 0); the same seed gives the same files
   --size WxH    image size (default 800x540, like HC18)
   --help        this text`;
-
-function positiveInt(text: string, flag: string): number {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v <= 0) {
-    throw new InputError(`${flag} must be a positive integer`, undefined, undefined, text);
-  }
-  return v;
-}
 
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({

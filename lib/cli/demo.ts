@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { optionalPositiveInt } from "./args.ts";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import {
@@ -118,17 +119,7 @@ export async function main(args: string[]): Promise<number> {
       );
     }
   }
-  if (
-    values.epochs !== undefined &&
-    !(Number.isInteger(Number(values.epochs)) && Number(values.epochs) > 0)
-  ) {
-    throw new InputError(
-      "--epochs must be a positive integer",
-      undefined,
-      undefined,
-      values.epochs,
-    );
-  }
+  optionalPositiveInt(values.epochs, "--epochs");
   const id = values["run-id"] ?? runStamp();
   const prefix = `demo-${id}`;
   const outDir = join(RESULTS_ROOT, prefix);

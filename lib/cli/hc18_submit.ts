@@ -26,6 +26,7 @@
  */
 import { parseArgs } from "node:util";
 import { basename, join, resolve } from "node:path";
+import { optionalPositiveInt } from "./args.ts";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { formatCsv } from "../core/csv.ts";
 import { InputError } from "../core/errors.ts";
@@ -99,15 +100,6 @@ async function locateCheckpoint(
   );
 }
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new InputError(`--${flag} must be a positive integer`, undefined, undefined, value);
-  }
-  return n;
-}
-
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -133,8 +125,8 @@ export async function main(args: string[]): Promise<number> {
   const dataDir = resolve(values.data ?? DEFAULT_HC18_DIR);
   const outPath = resolve(values.out ?? join(PROJECT_ROOT, "results", "hc18_submission.csv"));
   await checkOutputPath(outPath, "--out", "file");
-  const limit = positiveInt(values.limit, "limit");
-  const batchSize = positiveInt(values.batch, "batch");
+  const limit = optionalPositiveInt(values.limit, "--limit");
+  const batchSize = optionalPositiveInt(values.batch, "--batch");
   const tta = !values["no-tta"];
 
   // A wrong --model, --config or --data fails before the backend starts.

@@ -10,6 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
+import { optionalPositiveInt } from "./args.ts";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
@@ -56,15 +57,6 @@ const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [op
 CSV columns: image_name, ofd_1_x, ofd_1_y, ofd_2_x, ofd_2_y, bpd_1_x, bpd_1_y, bpd_2_x, bpd_2_y
 (original pixels, canonical order), [pixel_size_mm, ofd_mm, bpd_mm, hc_mm, ga_weeks], confidence.`;
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new InputError(`${flag} must be a positive integer`, undefined, undefined, value);
-  }
-  return n;
-}
-
 /** Sub-folders of `dir` that hold images, for a hint when `dir` itself holds none. */
 async function foldersWithImages(dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -100,7 +92,7 @@ export async function main(args: string[]): Promise<number> {
   for (const flag of ["model", "input", "out"] as const) {
     if (!values[flag]) throw new InputError(`--${flag} is required (see --help)`);
   }
-  const batchSize = positiveInt(values.batch, "--batch");
+  const batchSize = optionalPositiveInt(values.batch, "--batch");
   const out = resolve(values.out!);
   const errorsPath = errorsPathFor(out);
   await checkOutputPath(out, "--out", "file");

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { withInterrupt } from "../inference/interrupt.ts";
-import { FLAG_PATHS, type RunConfig, TASK_NAMES } from "../training/config.ts";
+import { FLAG_PATHS, parseSetFlags, type RunConfig, TASK_NAMES } from "../training/config.ts";
 import { configNames, describeConfig } from "../training/configs.ts";
 import { autoProgress } from "../training/progress.ts";
 import { runTraining } from "../training/run.ts";
@@ -72,11 +72,7 @@ export async function main(args: string[]): Promise<number> {
     if (typeof v === "string") overrides[path] = v;
   }
   if (values.model) overrides["model.name"] = values.model;
-  for (const kv of values.set ?? []) {
-    const eq = kv.indexOf("=");
-    if (eq <= 0) throw new InputError("--set expects KEY=VALUE", undefined, undefined, kv);
-    overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
+  Object.assign(overrides, parseSetFlags(values.set));
 
   // A resumed run replays its own config.json: flags that would choose another are mistakes.
   if (values.resume !== undefined) {

@@ -119,6 +119,17 @@ function mergePlain(target: Plain, src: Plain): Plain {
   return target;
 }
 
+/** `--set KEY=VALUE` flags (train, cv) as overrides for applyOverrides; the last one of a key wins. */
+export function parseSetFlags(flags: readonly string[] = []): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const kv of flags) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new InputError("--set expects KEY=VALUE", undefined, undefined, kv);
+    overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return overrides;
+}
+
 /**
  * Apply `path=value` overrides. The path must exist in the config (typos fail loudly); the value
  * is parsed to the type already there (number, boolean, string), or as JSON for objects. Keys under

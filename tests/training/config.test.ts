@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { applyOverrides, mergeConfig } from "../../lib/training/config.ts";
+import { applyOverrides, mergeConfig, parseSetFlags } from "../../lib/training/config.ts";
 import { BASE, configNames, getConfig } from "../../lib/training/configs.ts";
 import { InputError } from "../../lib/core/errors.ts";
 
@@ -70,6 +70,21 @@ Deno.test("applyOverrides rejects unknown keys and bad values, naming them", () 
       () => applyOverrides(base, overrides),
       (e: Error) => e instanceof InputError && re.test(e.message),
       JSON.stringify(overrides),
+    );
+  }
+});
+
+Deno.test("parseSetFlags: KEY=VALUE (the value may hold '='), the last of a key wins; anything else refused", () => {
+  assert.deepEqual(parseSetFlags(), {});
+  assert.deepEqual(
+    parseSetFlags(["epochs=3", "augment.note=a=b", "epochs=5", "model.options.outputDropout="]),
+    { epochs: "5", "augment.note": "a=b", "model.options.outputDropout": "" },
+  );
+  for (const bad of ["epochs", "=3", ""]) {
+    assert.throws(
+      () => parseSetFlags([bad]),
+      (e: unknown) => e instanceof InputError && /--set expects KEY=VALUE/.test(e.message),
+      bad,
     );
   }
 });
