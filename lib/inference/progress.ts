@@ -3,6 +3,8 @@
  * place on a terminal (at most 10 times a second), a plain line every 10 % otherwise so logs stay
  * short.
  */
+import { bar } from "../training/progress.ts";
+
 export interface CountProgress {
   update(done: number, total: number, note?: string): void;
   done(note?: string): void;
@@ -17,12 +19,10 @@ export function countProgress(label: string): CountProgress {
   let lastDecile = -1;
   let open = false;
   const line = (done: number, total: number, note?: string) => {
-    const width = 24;
-    const filled = Math.round((width * done) / Math.max(1, total));
     const sec = (performance.now() - started) / 1000;
     const eta = done > 0 ? (sec * (total - done)) / done : NaN;
     const rate = done > 0 ? `${(sec / done * 1000).toFixed(0)} ms/item` : "";
-    return `${label} ${"█".repeat(filled)}${"·".repeat(width - filled)} ${done}/${total} ` +
+    return `${label} ${bar(done, total, 24)} ${done}/${total} ` +
       `${rate} ETA ${Number.isFinite(eta) ? eta.toFixed(0) + " s" : "--"}${
         note ? "  " + note : ""
       }`;

@@ -130,15 +130,23 @@ function logitsOf(map: ScoreMap, input: "probability" | "logits"): ArrayLike<num
   });
 }
 
+/** The post-processing defaults (also the segmentation task's, lib/training/tasks/segmentation.ts). */
+export const MASK_DEFAULTS = {
+  threshold: 0.5,
+  openRadius: 2,
+  closeRadius: 2,
+  inlierBand: 3,
+} as const;
+
 export function maskToBiometry(map: ScoreMap, options: MaskToBiometryOptions = {}): BiometryResult {
   const {
-    threshold = 0.5,
+    threshold = MASK_DEFAULTS.threshold,
     input = "probability",
     pixelSizeMm,
     transform,
-    openRadius = 2,
-    closeRadius = 2,
-    inlierBand = 3,
+    openRadius = MASK_DEFAULTS.openRadius,
+    closeRadius = MASK_DEFAULTS.closeRadius,
+    inlierBand = MASK_DEFAULTS.inlierBand,
   } = options;
   checkInput(map, threshold);
   if (pixelSizeMm !== undefined && !(pixelSizeMm > 0 && Number.isFinite(pixelSizeMm))) {

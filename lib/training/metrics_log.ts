@@ -5,6 +5,7 @@
  * run, never a duplicated or half-written row.
  */
 import { join } from "node:path";
+import { formatCsv } from "../core/csv.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import type { EpochRecord } from "./progress.ts";
 
@@ -17,9 +18,8 @@ export function metricsColumns(history: readonly EpochRecord[]): string[] {
 /** CSV text; missing and non-finite values are empty cells. */
 export function metricsCsv(history: readonly EpochRecord[]): string {
   const cols = metricsColumns(history);
-  const cell = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "" : String(v));
-  return [cols.join(","), ...history.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\n") +
-    "\n";
+  const cell = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "" : v);
+  return formatCsv(cols, history.map((r) => cols.map((c) => cell(r[c]))));
 }
 
 /** JSON lines; non-finite values become null (JSON has no NaN). */

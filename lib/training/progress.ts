@@ -41,7 +41,8 @@ function clock(sec: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-function bar(done: number, total: number, width: number): string {
+/** `███···` for done of total, `width` characters (training steps, predict's images). */
+export function bar(done: number, total: number, width: number): string {
   const filled = Math.round((width * done) / Math.max(1, total));
   return "█".repeat(filled) + "·".repeat(width - filled);
 }

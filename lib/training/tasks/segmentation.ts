@@ -33,7 +33,7 @@ import {
   precisionFrom,
   recallFrom,
 } from "../../metrics/segmentation.ts";
-import { maskToBiometry } from "../../postprocess/mod.ts";
+import { MASK_DEFAULTS, maskToBiometry } from "../../postprocess/mod.ts";
 import type { RunConfig } from "../config.ts";
 import "../configs_families.ts";
 import { LandmarkScores, outputOfKind, parseOptions } from "./common.ts";
@@ -60,10 +60,7 @@ export const SEGMENTATION_DEFAULTS: SegmentationOptions = {
   diceWeight: 1,
   bceWeight: 1,
   smooth: 1,
-  threshold: 0.5,
-  openRadius: 2,
-  closeRadius: 2,
-  inlierBand: 3,
+  ...MASK_DEFAULTS,
 };
 
 export const SEGMENTATION_OPTION_KEYS = Object.keys(SEGMENTATION_DEFAULTS);
