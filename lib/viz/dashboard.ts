@@ -13,7 +13,7 @@ import { quantile } from "../metrics/summary.ts";
 import { blandAltmanChart, boxPlot, histogram, lineChart, scatter } from "./charts.ts";
 import { type Figure, figureFiles, saveFigure } from "./figure.ts";
 import { gridPng, overlayPng } from "./overlay.ts";
-import { predictionsCsv, summaryJson, summaryMarkdown } from "./report.ts";
+import { predictionsVsTruthCsv, summaryJson, summaryMarkdown } from "./report.ts";
 
 export interface DashboardOptions {
   title?: string;
@@ -173,7 +173,7 @@ export async function writeDashboard(
     summaryJson: join(dir, "summary.json"),
     summaryMd: join(dir, "summary.md"),
   };
-  await writeFileAtomic(files.csv, predictionsCsv(r));
+  await writeFileAtomic(files.csv, predictionsVsTruthCsv(r));
   await writeJsonAtomic(files.summaryJson, {
     ...summaryJson(r),
     ...(opts.provenance ? { provenance: opts.provenance } : {}),

@@ -4,6 +4,7 @@
  */
 import { formatCsv } from "../core/csv.ts";
 import { LANDMARK_NAMES } from "../core/types.ts";
+import { LANDMARK_COLUMNS } from "../data/prototype_csv.ts";
 import { measuresFromLandmarks } from "../geometry/measures.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
 import type { Summary } from "../metrics/summary.ts";
@@ -149,27 +150,16 @@ export function summaryMarkdown(r: EvalResult, title = "Evaluation"): string {
   return lines.join("\n");
 }
 
-const COORDS = [
-  "ofd_1_x",
-  "ofd_1_y",
-  "ofd_2_x",
-  "ofd_2_y",
-  "bpd_1_x",
-  "bpd_1_y",
-  "bpd_2_x",
-  "bpd_2_y",
-];
-
 /**
  * One row per image: id, true and predicted coordinates, per-landmark radial errors and MRE in
  * px, and, when the pixel size is known, the same in mm plus OFD/BPD/HC of truth and prediction.
  */
-export function predictionsCsv(r: EvalResult): string {
+export function predictionsVsTruthCsv(r: EvalResult): string {
   const names = LANDMARK_NAMES.map((n) => n.toLowerCase());
   const header = [
     "image_name",
-    ...COORDS.map((c) => `gt_${c}`),
-    ...COORDS.map((c) => `pred_${c}`),
+    ...LANDMARK_COLUMNS.map((c) => `gt_${c}`),
+    ...LANDMARK_COLUMNS.map((c) => `pred_${c}`),
     ...names.map((n) => `err_${n}_px`),
     "mre_px",
     "pixel_size_mm",

@@ -6,7 +6,7 @@ import type { Landmarks } from "../../lib/core/types.ts";
 import { evaluate } from "../../lib/metrics/evaluation.ts";
 import { sdrCurve, writeDashboard } from "../../lib/viz/dashboard.ts";
 import {
-  predictionsCsv,
+  predictionsVsTruthCsv,
   sdrRows,
   summaryJson,
   summaryMarkdown,
@@ -36,7 +36,7 @@ Deno.test("predictions CSV: one row per image, errors and mm columns filled only
     { id: "a.png", truth, pred: shift(3, 4), pixelSizeMm: 0.5 },
     { id: "b.png", truth, pred: shift(0, 0) },
   ], { bootstrapResamples: 10 });
-  const t = parseCsv(predictionsCsv(r));
+  const t = parseCsv(predictionsVsTruthCsv(r));
   const col = (row: number, name: string) => t.rows[row][t.header.indexOf(name)];
   assert.equal(t.rows.length, 2);
   assert.equal(t.header.length, 1 + 8 + 8 + 5 + 1 + 5 + 6);
