@@ -38,7 +38,7 @@ import { InterruptedError } from "./interrupt.ts";
 import { FAMILIES, readRunConfig } from "./model_dir.ts";
 import { type ImagePrediction, type PredictOptions, Predictor } from "./predictor.ts";
 import type { ImagePredictor } from "./coarse_to_fine.ts";
-import { auroc } from "./uncertainty.ts";
+import { failureAuroc } from "./uncertainty.ts";
 
 export const DEMO_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
 
@@ -260,7 +260,6 @@ export async function confidenceStudy(
       dispersionPx: p.dispersionPx!,
     };
   });
-  const failed = rows.map((r, i) => r.mre > (mm ? 2 : 0.02 * samples[i].image.width));
   const cases: EvalCase[] = preds.map((p, i) => ({
     id: p.id,
     truth: samples[i].landmarks,
@@ -271,7 +270,11 @@ export async function confidenceStudy(
     rows,
     unit: mm ? "mm" : "px",
     threshold: mm ? 2 : "2% of width",
-    auroc: auroc(rows.map((r) => 1 - r.confidence), failed),
+    auroc: failureAuroc(
+      rows.map((r) => r.mre),
+      rows.map((r) => r.confidence),
+      mm ? 2 : samples.map((s) => 0.02 * s.image.width),
+    ),
     evaluation: evaluate(cases),
   };
 }

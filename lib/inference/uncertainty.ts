@@ -188,13 +188,15 @@ export function auroc(scores: readonly number[], positives: readonly boolean[]):
 }
 
 /**
- * How well low confidence flags a failure: AUROC of "error > thresholdMm" (default 2 mm) scored by
- * 1 − confidence. 1 = every failure is less confident than every success, 0.5 = no information.
+ * How well low confidence flags a failure: AUROC of "error > threshold" (default 2, in the errors'
+ * unit; one threshold for all, or one per image) scored by 1 − confidence. 1 = every failure is
+ * less confident than every success, 0.5 = no information.
  */
 export function failureAuroc(
-  errorsMm: readonly number[],
+  errors: readonly number[],
   confidences: readonly number[],
-  thresholdMm = 2,
+  threshold: number | readonly number[] = 2,
 ): number {
-  return auroc(confidences.map((c) => 1 - c), errorsMm.map((e) => e > thresholdMm));
+  const limit = (i: number) => typeof threshold === "number" ? threshold : threshold[i];
+  return auroc(confidences.map((c) => 1 - c), errors.map((e, i) => e > limit(i)));
 }

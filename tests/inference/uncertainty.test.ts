@@ -38,6 +38,10 @@ Deno.test("failureAuroc: errors above 2 mm flagged by low confidence", () => {
   assert.equal(failureAuroc([2, 2.5, 1], [0.5, 0.9, 0.4]), 0);
   // Threshold is a parameter: at 0.75 mm the 1 mm case fails too.
   assert.equal(failureAuroc([1, 3, 0.5, 5], [0.9, 0.2, 0.8, 0.1], 0.75), 2 / 3);
+  // One threshold per image (2 % of each image's width, without pixel sizes): the 10-px error on
+  // a 400-px image (limit 8) fails, the same error on an 800-px image (limit 16) does not.
+  assert.equal(failureAuroc([10, 10, 1], [0.1, 0.9, 0.5], [8, 16, 16]), 1);
+  assert.equal(failureAuroc([10, 10, 1], [0.9, 0.1, 0.5], [8, 16, 16]), 0);
 });
 
 Deno.test("alignEnds pairs each axis's ends with the reference", () => {
