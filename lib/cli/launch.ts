@@ -31,7 +31,7 @@ export interface Profile {
    * (a name with an extension) through its folder, since atomic writes create a temporary sibling.
    */
   outputFlags: string[];
-  /** Programs the script may spawn; none for data scripts. */
+  /** Programs the script may spawn (data scripts: git alone, for the commit a run records). */
   run: string[];
   /** May also spawn this deno (`Deno.execPath()`), e.g. for one process per measurement. */
   runDeno?: boolean;
@@ -42,7 +42,8 @@ export const PROFILES: Record<string, Profile> = {
   data: {
     writeDirs: ["data", "results", "checkpoints"],
     outputFlags: ["--out", "--overlays"],
-    run: [],
+    // `git rev-parse` / `git status` only: without them run.json's git.dirty cannot be known.
+    run: ["git"],
   },
   /**
    * Notebook runner: spawns Debian's Python (nbclient), through `unshare` into a network namespace
@@ -113,6 +114,16 @@ function outputGrant(path: string): string {
   return dirname(path);
 }
 
+/**
+ * A program named in a profile, as an absolute path: a bare name (`git`) is looked up in the usual
+ * bin folders (the launcher may not read PATH); undefined when it is not installed, so a machine
+ * without it gets no grant instead of Deno's "failed to resolve" line on every task.
+ */
+function programPath(program: string): string | undefined {
+  if (program.startsWith("/")) return program;
+  return ["/usr/local/bin", "/usr/bin", "/bin"].map((d) => join(d, program)).find(existsSync);
+}
+
 /** The Deno permission flags for running a script of `profile` with `args`, from `cwd`. */
 export function permissionFlags(profile: Profile, args: string[], cwd: string): string[] {
   const readPaths = [PROJECT_ROOT, DEFAULT_HC18_DIR, ...flagValues(args, "--data")];
@@ -139,7 +150,10 @@ export function permissionFlags(profile: Profile, args: string[], cwd: string): 
     "--allow-env",
     "--allow-sys",
   ];
-  const run = [...profile.run, ...(profile.runDeno ? [Deno.execPath()] : [])];
+  const run = [
+    ...profile.run.flatMap((p) => programPath(p) ?? []),
+    ...(profile.runDeno ? [Deno.execPath()] : []),
+  ];
   if (run.length > 0) flags.push(`--allow-run=${run.join(",")}`);
   return flags;
 }

@@ -41,7 +41,7 @@ Deno.test("permissionFlags: reads project, default HC18, --data and existing pat
       ["data", "results", "checkpoints"].map((d) => join(PROJECT_ROOT, d)),
     );
     assert.equal(flags.some((f) => f.startsWith("--allow-net")), false);
-    assert.equal(flags.some((f) => f.startsWith("--allow-run")), false);
+    assert.match(grantList(flags, "run")!.join(), /^\/[^,]*\/git$/); // git alone, for run.json
     assert.equal(flags.some((f) => f === "--allow-all" || f === "-A"), false);
   } finally {
     await Deno.remove(tmp, { recursive: true });
@@ -83,7 +83,7 @@ Deno.test("only the bench may spawn deno, and only this deno binary", () => {
     "/usr/bin/python3",
     Deno.execPath(),
   ]);
-  assert.equal(grantList(permissionFlags(PROFILES.data, [], "/"), "run"), undefined);
+  assert.match(grantList(permissionFlags(PROFILES.data, [], "/"), "run")!.join(), /^\/[^,]*\/git$/);
   assert.ok(
     !grantList(permissionFlags(PROFILES.notebooks, [], "/"), "run")!.includes(Deno.execPath()),
   );
@@ -135,6 +135,13 @@ Deno.test("a data task cannot reach the network or write outside data/, results/
     await Deno.remove(granted, { recursive: true });
     await Deno.remove(other, { recursive: true });
   }
+});
+
+Deno.test("a data task may run git (for the commit and clean tree a run records) and nothing else", async () => {
+  const r = await launchProbe(["gitdirty:", "run:python3", "run:sh"]);
+  assert.match(r["gitdirty:"], /^(true|false)$/); // null would mean git could not run
+  assert.equal(r["run:python3"], "NotCapable");
+  assert.equal(r["run:sh"], "NotCapable");
 });
 
 Deno.test("predict --input may read HC18's pixel-size CSV one folder up, and nothing else there", async () => {
