@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../../lib/backend/mod.ts";
-import { comparisonRows, runComparison, writeComparison } from "../../lib/inference/compare.ts";
+import {
+  comparisonRows,
+  metricsOf,
+  runComparison,
+  writeComparison,
+} from "../../lib/inference/compare.ts";
+import type { Landmarks } from "../../lib/core/types.ts";
+import { evaluate } from "../../lib/metrics/evaluation.ts";
+import { getConfig } from "../../lib/training/configs.ts";
 import { failureAuroc } from "../../lib/inference/uncertainty.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
 import { tinyDataset } from "./helpers.ts";
@@ -76,4 +84,28 @@ Deno.test("runComparison: every family on one split, scored alike; finished runs
   const again = await runComparison(opts);
   assert.equal(lines.filter((l) => l.includes("reusing finished run")).length, 2);
   assert.equal(again[1].metrics.mre_px, unet.metrics.mre_px);
+});
+
+Deno.test("metricsOf: the table's numbers are the evaluation's, hand-checked on two shifted heads", () => {
+  const head: Landmarks = [{ x: 100, y: 200 }, { x: 300, y: 200 }, { x: 200, y: 130 }, {
+    x: 200,
+    y: 270,
+  }];
+  const shifted = (d: number) => head.map((p) => ({ x: p.x + d, y: p.y })) as Landmarks;
+  // 0.5 mm/px: every point 3 px (1.5 mm) off on one image, 6 px (3 mm) on the other. A shift
+  // leaves OFD, BPD and HC as they are.
+  const ev = evaluate([
+    { id: "a", truth: head, pred: shifted(3), pixelSizeMm: 0.5 },
+    { id: "b", truth: head, pred: shifted(6), pixelSizeMm: 0.5 },
+  ]);
+  const m = metricsOf("coord", getConfig("quick"), ev, 12, 345, undefined);
+  assert.equal(m.images, 2);
+  assert.ok(Math.abs(m.mre_px - 4.5) < 1e-9);
+  assert.ok(Math.abs(m.mre_mm! - 2.25) < 1e-9);
+  assert.equal(m.sdr_2mm, 0.5); // the four 1.5-mm points of eight
+  assert.equal(m.sdr_4mm, 1);
+  assert.ok(Math.abs(m.hc_abs_mm!) < 1e-9);
+  assert.equal(m.dice, null); // no masks
+  assert.equal(m.tta_auroc, null); // no TTA study
+  assert.deepEqual([m.ms_per_image, m.params, m.epochs], [12, 345, 0]);
 });
