@@ -13,7 +13,6 @@
 import { join } from "node:path";
 import type { BackendReport } from "../backend/mod.ts";
 import { formatCsv } from "../core/csv.ts";
-import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import type { Sample, SampleRecord } from "../core/types.ts";
 import { loadDataset, loadSample } from "../data/dataset.ts";
@@ -35,7 +34,7 @@ import { sdrCurve } from "../viz/dashboard.ts";
 import { saveFigure } from "../viz/figure.ts";
 import { gridPng, overlayPng } from "../viz/overlay.ts";
 import { InterruptedError } from "./interrupt.ts";
-import { FAMILIES, readRunConfig } from "./model_dir.ts";
+import { familyInfo, readRunConfig } from "./model_dir.ts";
 import { type ImagePrediction, type PredictOptions, Predictor } from "./predictor.ts";
 import type { ImagePredictor } from "./coarse_to_fine.ts";
 import { failureAuroc } from "./uncertainty.ts";
@@ -118,15 +117,7 @@ export async function familyConfig(
   data?: string,
   overrides: Record<string, string> = {},
 ): Promise<RunConfig> {
-  const info = FAMILIES[family];
-  if (!info) {
-    throw new InputError(
-      `unknown family; known: ${Object.keys(FAMILIES).join(", ")}`,
-      undefined,
-      undefined,
-      family,
-    );
-  }
+  const info = familyInfo(family);
   const base = await resolveConfig(info.config(variant));
   return applyOverrides(base, {
     ...(data !== undefined ? { "data.dir": data } : {}),

@@ -83,6 +83,20 @@ export const FAMILIES: Readonly<Record<string, FamilyInfo>> = {
   },
 };
 
+/** A family's entry; an unknown name is an InputError listing the known ones. */
+export function familyInfo(family: string): FamilyInfo {
+  const info = FAMILIES[family];
+  if (!info) {
+    throw new InputError(
+      `unknown family; known: ${Object.keys(FAMILIES).join(", ")}`,
+      undefined,
+      undefined,
+      family,
+    );
+  }
+  return info;
+}
+
 /** The families with a shipped model folder (`--model <family>`). */
 export const SHIPPED_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
 

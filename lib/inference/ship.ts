@@ -21,7 +21,7 @@ import type { RunConfig } from "../training/config.ts";
 import type { Landmarks, Point } from "../core/types.ts";
 import { quantile } from "../metrics/summary.ts";
 import { PROJECT_ROOT } from "../core/project.ts";
-import { FAMILIES, locateModel, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
+import { FAMILIES, familyInfo, locateModel, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
 import { type InputImage, Predictor } from "./predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "./coarse_to_fine.ts";
 
@@ -176,15 +176,7 @@ export async function shipCheckpoint(
   metrics: Record<string, unknown>,
   opts: ShipOptions = {},
 ): Promise<ModelCard> {
-  const info = FAMILIES[family];
-  if (!info) {
-    throw new InputError(
-      `unknown family; known: ${Object.keys(FAMILIES).join(", ")}`,
-      undefined,
-      undefined,
-      family,
-    );
-  }
+  const info = familyInfo(family);
   const where = await locateModel(runCheckpointDir);
   const config = await readRunConfig(where.configPath);
   if (config.task !== info.task) {

@@ -29,7 +29,7 @@ import { exists } from "../core/fs.ts";
 import type { Sample, SampleRecord } from "../core/types.ts";
 import { loadDataset, loadSample } from "../data/dataset.ts";
 import { familyConfig, scorePredictor, type ValidationSet } from "../inference/compare.ts";
-import { FAMILIES, SHIPPED_ROOT } from "../inference/model_dir.ts";
+import { familyInfo, SHIPPED_ROOT } from "../inference/model_dir.ts";
 import { type ImagePrediction, Predictor } from "../inference/predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
@@ -131,19 +131,6 @@ export function newQuickRunId(family: string, now = new Date()): string {
 
 /** Quick runs older than this (by their last write) are removed when a new one finishes. */
 export const STALE_QUICK_RUN_MS = 30 * 60 * 1000;
-
-function familyInfo(family: string) {
-  const info = FAMILIES[family];
-  if (!info) {
-    throw new InputError(
-      `unknown family; known: ${Object.keys(FAMILIES).join(", ")}`,
-      undefined,
-      undefined,
-      family,
-    );
-  }
-  return info;
-}
 
 /** The paths a published family needs that are missing (empty = publishable). */
 export async function missingPublished(
