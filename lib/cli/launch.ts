@@ -21,8 +21,6 @@ import { dirname, join, resolve } from "node:path";
 import { pixelSizeCsvCandidates } from "../inference/inputs.ts";
 import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../core/project.ts";
 
-/** Where the HC18 copy lives beside the project (`../shared/data/hc18`). */
-
 export interface Profile {
   /** Folders inside the project the script may write. */
   writeDirs: string[];

@@ -10,7 +10,6 @@
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { optionalPositiveInt } from "./args.ts";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
@@ -28,6 +27,7 @@ import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.t
 import { countProgress } from "../inference/progress.ts";
 import { checkOutputPath } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
+import { optionalPositiveInt } from "./args.ts";
 
 const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [options]
 

@@ -27,7 +27,7 @@ export async function gitCommit(): Promise<{ commit: string | null; dirty: boole
       };
     }
   } catch {
-    // No permission to run git (the task launcher grants none) or no git: read the files.
+    // No git on the machine, or no permission to run it: read the files (dirty stays unknown).
   }
   try {
     const git = join(PROJECT_ROOT, ".git");
