@@ -192,8 +192,10 @@ export async function runCrossValidation(opts: CvOptions): Promise<CvResult> {
   return result;
 }
 
-/** One row per metric: mean, std, n, then each fold's value. */
-/** One row per metric that some fold reported (e.g. no Dice row for a landmark family). */
+/**
+ * One row per metric that some fold reported (no Dice row for a landmark family): mean, std, n,
+ * then each fold's value.
+ */
 export function cvRows(r: CvResult): Row[] {
   return CV_METRICS.filter((k) => r.summary[k].n > 0).map((k) => ({
     metric: k,

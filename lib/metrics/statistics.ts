@@ -5,8 +5,8 @@
  * The Wilcoxon test follows R's `wilcox.test(x, y, paired = TRUE)` (equal to scipy's
  * `wilcoxon(..., correction=True)` wherever both use the same method): zero differences are
  * dropped (Wilcoxon's convention); with fewer than 50 remaining pairs, no tied |differences| and
- * no zero dropped, the p-value comes from the exact null distribution; otherwise from the normal approximation
- * with the tie correction of the variance and a continuity correction.
+ * no zero dropped, the p-value comes from the exact null distribution; otherwise from the normal
+ * approximation with the tie correction of the variance and a continuity correction.
  */
 import { Rng } from "../core/rng.ts";
 import { quantileSorted } from "./summary.ts";

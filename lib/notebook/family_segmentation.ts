@@ -39,13 +39,14 @@ export function architectureRows(config: RunConfig): { rows: Row[]; params: numb
   }
 }
 
+/** Opacity of the magenta tint inside drawn masks (overlayPng's maskFill). */
+const MASK_TINT = 0.25;
+
 /**
  * Pairs of tiles per case: the image with the true mask (magenta, tinted) and true landmarks,
  * then the predicted mask (tinted the same way), the fitted ellipse (orange) and the derived
  * landmarks. The tint shows the mask apart from the ellipse drawn on its edge.
  */
-const MASK_TINT = 0.25;
-
 export async function maskPairsPng(r: FamilyRun, indices: readonly number[]): Promise<Uint8Array> {
   const tiles = [];
   for (const i of indices) {

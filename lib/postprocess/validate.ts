@@ -123,8 +123,9 @@ export function ellipseShapeIssues(
 /**
  * A check on the input rather than the answer: a frame with (almost) no contrast, such as a blank
  * or frozen screen, shows no skull, yet the networks still draw a head on it (on a uniform grey
- * frame the U-Net's mask missed the fit check's 60 % by half a percentage point). Real ultrasound has a grey-level standard
- * deviation of tens; `minStd` (default 2, on the 0–255 scale) only catches frames that are flat.
+ * frame the U-Net's mask missed the fit check's 60 % by half a percentage point). Real ultrasound
+ * has a grey-level standard deviation of tens; `minStd` (default 2, on the 0–255 scale) only
+ * catches frames that are flat.
  */
 export function blankImageIssue(image: GrayImage, minStd = 2): string | undefined {
   const { data } = image;

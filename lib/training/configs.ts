@@ -1,7 +1,8 @@
 /**
  * Named run configs. Every entry is a small override of `BASE` (or of another entry), in the
- * spirit of nnU-Net: a variant says only what differs. Family configs are named `<family>/<variant>`
- * (e.g. `heatmap/cpu`, `unet/cpu` for the segmentation task); the plain names (`prototype`, `cpu`, `quick`) are the coordinate regressor.
+ * spirit of nnU-Net: a variant says only what differs. Family configs are named
+ * `<family>/<variant>` (e.g. `heatmap/cpu`, or `unet/cpu` for the segmentation task); the plain
+ * names (`prototype`, `cpu`, `quick`) are the coordinate regressor.
  */
 import { InputError } from "../core/errors.ts";
 import { type DeepPartial, mergeConfig, type RunConfig, validateConfig } from "./config.ts";

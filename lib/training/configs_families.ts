@@ -10,8 +10,7 @@
  *   <family>/seed   (unet, deeplab) the full-size model at the seed's input size (512 px), for GPU
  *                   users.
  *   <family>-fine/cpu, <family>-fine/quick   (heatmap, unet, deeplab) the same on a window around
- *                   the head:
- *                   the second stage of coarse-to-fine (lib/inference/coarse_to_fine.ts).
+ *                   the head: the second stage of coarse-to-fine (lib/inference/coarse_to_fine.ts).
  *
  * Measured on HC18 with no other job on the machine (30 Nov, after the NHWC/swish kernels): the
  * heatmap config (half-width encoder) trained 30 epochs in 17.6 min on ONE thread while a
