@@ -4,6 +4,7 @@
  *   deno task predict --model <coord|heatmap|unet|deeplab|checkpoint dir> --input <image|folder>
  *                     [--refine <head-crop checkpoint> | --no-refine]
  *                     --out <file.csv> [--pixel-size-csv <csv>] [--overlays <dir>] [--no-tta]
+ *                     [--cross-check <model,…>]
  *
  * Exit status: 0 when at least one image was predicted (failed files are listed in
  * `<out>.errors.csv` and on stderr), 1 when none could be, 2 for bad arguments.
@@ -14,7 +15,16 @@ import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { provenance, provenancePath } from "../core/project.ts";
-import { errorsCsv, errorsPathFor, predictFiles, predictionsCsv } from "../inference/batch.ts";
+import type { Landmarks } from "../core/types.ts";
+import {
+  addCrossChecks,
+  errorsCsv,
+  errorsPathFor,
+  type FileResult,
+  predictFiles,
+  predictionsCsv,
+} from "../inference/batch.ts";
+import { REVIEW_LIMITS } from "../inference/cross_check.ts";
 import {
   findPixelSizeCsv,
   listInputImages,
@@ -50,12 +60,19 @@ const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [op
                        the image, its mirror and two shifts, combined as ellipses, with a
                        confidence from how far the variants scatter; 4× the model calls; on HC18
                        validation it lowers |ΔHC| for three families of four, see README)
+  --cross-check M,…    a second opinion: run these models too (shipped families with their
+                       second stage, or checkpoint folders; same TTA setting), add how far their
+                       points and HC lie from --model's, and review=true with the reasons where
+                       points differ by over ${REVIEW_LIMITS.pointsMm} mm or HC by over ${REVIEW_LIMITS.hcMm} mm (mm and review need
+                       pixel sizes). On HC18 validation it flagged failures better than the TTA
+                       confidence (README)
   --batch N            images per model call (default: the run's batch size, at most 16)
   --backend NAME       tfjs backend to try first
   --help               this text
 
 CSV columns: image_name, ofd_1_x, ofd_1_y, ofd_2_x, ofd_2_y, bpd_1_x, bpd_1_y, bpd_2_x, bpd_2_y
-(original pixels, canonical order), [pixel_size_mm, ofd_mm, bpd_mm, hc_mm, ga_weeks], confidence.`;
+(original pixels, canonical order), [pixel_size_mm, ofd_mm, bpd_mm, hc_mm, ga_weeks], confidence,
+plausible, issues, [cross_check_px, cross_check_mm, cross_check_hc_mm, review, review_reasons].`;
 
 /** Sub-folders of `dir` that hold images, for a hint when `dir` itself holds none. */
 async function foldersWithImages(dir: string): Promise<string[]> {
@@ -66,6 +83,44 @@ async function foldersWithImages(dir: string): Promise<string[]> {
     if (inner?.files.length) found.push(`${e.name}/ (${inner.files.length})`);
   }
   return found.sort();
+}
+
+/** `a,b, c` → ["a", "b", "c"]; an empty item is refused. */
+function parseModelList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const items = value.split(",").map((m) => m.trim());
+  if (items.some((m) => m === "")) {
+    throw new InputError(`--cross-check needs model names separated by commas, got "${value}"`);
+  }
+  return items;
+}
+
+/** A model and its optional second stage, loaded and described on stderr and in the run record. */
+async function loadChain(
+  model: string,
+  refine: string | undefined,
+  batchSize: number | undefined,
+  label = "model",
+): Promise<{ predictor: ImagePredictor; record: Record<string, unknown> }> {
+  const first = await Predictor.load(model, { batchSize });
+  const second = refine ? await Predictor.load(refine, { batchSize }) : undefined;
+  for (const [stage, p] of [[label, first], [`${label} refine`, second]] as const) {
+    if (!p) continue;
+    console.error(
+      `${stage}: ${p.dir} (${p.family}, ${p.config.model.name}, ${p.inputSize} px, ` +
+        `${p.countParams().toLocaleString("en")} parameters)`,
+    );
+  }
+  const stage = (p: Predictor) => ({
+    dir: p.dir,
+    family: p.family,
+    model: p.config.model.name,
+    inputSize: p.inputSize,
+  });
+  return {
+    predictor: second ? new CoarseToFine(first, second) : first,
+    record: { model: stage(first), refine: second ? stage(second) : null },
+  };
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -80,6 +135,7 @@ export async function main(args: string[]): Promise<number> {
       "pixel-size-csv": { type: "string" },
       overlays: { type: "string" },
       "no-tta": { type: "boolean", default: false },
+      "cross-check": { type: "string" },
       batch: { type: "string" },
       backend: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -126,66 +182,93 @@ export async function main(args: string[]): Promise<number> {
     noRefine: values["no-refine"],
   });
   if (refine) await locateModel(refine);
+  const crossModels = parseModelList(values["cross-check"]);
+  const crossRefines = new Map<string, string | undefined>();
+  for (const m of crossModels) {
+    await locateModel(m);
+    crossRefines.set(m, await chooseRefine(m, {}));
+  }
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
-  const first = await Predictor.load(values.model!, { batchSize });
-  const second = refine ? await Predictor.load(refine, { batchSize }) : undefined;
-  for (const [stage, p] of [["model", first], ["refine", second]] as const) {
-    if (!p) continue;
-    console.error(
-      `${stage}: ${p.dir} (${p.family}, ${p.config.model.name}, ${p.inputSize} px, ` +
-        `${p.countParams().toLocaleString("en")} parameters)`,
-    );
-  }
-  const predictor: ImagePredictor = second ? new CoarseToFine(first, second) : first;
+  const files = listing.files;
+  const runOptions = {
+    pixelSizes: pixelSizes?.byName,
+    tta: !values["no-tta"],
+  };
+  const primary = await loadChain(values.model!, refine, batchSize);
+  let results: FileResult[];
   try {
     const progress = countProgress("predict");
-    const results = await predictFiles(predictor, listing.files, {
-      pixelSizes: pixelSizes?.byName,
-      tta: !values["no-tta"],
+    results = await predictFiles(primary.predictor, files, {
+      ...runOptions,
       overlaysDir: values.overlays ? resolve(values.overlays) : undefined,
       onProgress: (done, total) => progress.update(done, total),
     });
-    const predicted = results.filter((r) => r.prediction).length;
-    const failed = results.filter((r) => r.error);
-    progress.done(`${predicted} of ${results.length} images predicted`);
-    if (predicted > 0) {
-      await writeFileAtomic(out, predictionsCsv(results, pixelSizes !== undefined));
-      const stage = (p: Predictor) => ({
-        dir: p.dir,
-        family: p.family,
-        model: p.config.model.name,
-        inputSize: p.inputSize,
-      });
-      await writeJsonAtomic(
-        provenancePath(out),
-        await provenance({
-          command: "predict",
-          input: listing.dir,
-          pixelSizes: sizeCsv ? resolve(sizeCsv) : null,
-          images: results.length,
-          predicted,
-          failed: failed.length,
-          tta: !values["no-tta"],
-          model: stage(first),
-          refine: second ? stage(second) : null,
-          backend,
-        }),
-      );
-    }
-    if (failed.length) {
-      await writeFileAtomic(errorsPath, errorsCsv(results));
-      for (const r of failed) console.error(`  ${r.name}: ${r.error}`);
-      console.error(`${failed.length} file(s) failed; listed in ${errorsPath}`);
-    } else if (await exists(errorsPath)) {
-      await Deno.remove(errorsPath);
-    }
-    if (predicted > 0) console.error(`predictions: ${out}`);
-    else if (await exists(out)) console.error(`nothing predicted: ${out} is an earlier run's`);
-    return predicted > 0 ? 0 : 1;
+    progress.done(
+      `${results.filter((r) => r.prediction).length} of ${results.length} images predicted`,
+    );
   } finally {
-    predictor.dispose();
+    primary.predictor.dispose();
   }
+  const crossStages: Record<string, unknown>[] = [];
+  if (crossModels.length) {
+    const predictedFiles = results.filter((r) => r.prediction).map((r) => r.path);
+    const opinions = new Map<string, Map<string, Landmarks>>();
+    for (const m of crossModels) {
+      const other = await loadChain(m, crossRefines.get(m), batchSize, "cross-check");
+      try {
+        const progress = countProgress(`cross-check ${m}`);
+        const theirs = await predictFiles(other.predictor, predictedFiles, {
+          ...runOptions,
+          onProgress: (done, total) => progress.update(done, total),
+        });
+        progress.done(`${m}: ${theirs.filter((r) => r.prediction).length} images`);
+        opinions.set(
+          m,
+          new Map(theirs.filter((r) => r.prediction).map((r) => [r.name, r.prediction!.landmarks])),
+        );
+        crossStages.push({ name: m, ...other.record });
+      } finally {
+        other.predictor.dispose();
+      }
+    }
+    addCrossChecks(results, opinions);
+    const flagged = results.filter((r) => r.crossCheck?.review).length;
+    if (pixelSizes) console.error(`cross-check: ${flagged} image(s) for review`);
+  }
+  const predicted = results.filter((r) => r.prediction).length;
+  const failed = results.filter((r) => r.error);
+  if (predicted > 0) {
+    await writeFileAtomic(
+      out,
+      predictionsCsv(results, pixelSizes !== undefined, crossModels.length > 0),
+    );
+    await writeJsonAtomic(
+      provenancePath(out),
+      await provenance({
+        command: "predict",
+        input: listing.dir,
+        pixelSizes: sizeCsv ? resolve(sizeCsv) : null,
+        images: results.length,
+        predicted,
+        failed: failed.length,
+        tta: !values["no-tta"],
+        ...primary.record,
+        crossCheck: crossModels.length ? { models: crossStages, limits: REVIEW_LIMITS } : null,
+        backend,
+      }),
+    );
+  }
+  if (failed.length) {
+    await writeFileAtomic(errorsPath, errorsCsv(results));
+    for (const r of failed) console.error(`  ${r.name}: ${r.error}`);
+    console.error(`${failed.length} file(s) failed; listed in ${errorsPath}`);
+  } else if (await exists(errorsPath)) {
+    await Deno.remove(errorsPath);
+  }
+  if (predicted > 0) console.error(`predictions: ${out}`);
+  else if (await exists(out)) console.error(`nothing predicted: ${out} is an earlier run's`);
+  return predicted > 0 ? 0 : 1;
 }
 
 if (import.meta.main) await runMain(main);

@@ -11,13 +11,17 @@
  *   confidence                                          [0, 1], 4 significant digits; empty when the model has none
  *   plausible, issues                                   `predictionChecks`: false, and why, for a
  *                                                       result that is no head measurement
+ *   [cross_check_px, cross_check_mm, cross_check_hc_mm, review, review_reasons]
+ *                                                       with other models' second opinion
+ *                                                       (`crossCheck`); mm and review need a
+ *                                                       pixel size, else empty
  * Failed files are listed separately (`errorsCsv`: image_name, error), so every row of the
  * prediction CSV is a complete prediction.
  */
 import { basename, extname, join } from "node:path";
 import { formatCsv } from "../core/csv.ts";
 import { writeFileAtomic } from "../core/fs.ts";
-import type { GrayImage } from "../core/types.ts";
+import type { GrayImage, Landmarks } from "../core/types.ts";
 import { auditLabels } from "../data/audit.ts";
 import { LANDMARK_COLUMNS } from "../data/prototype_csv.ts";
 import { readGray } from "../io/image.ts";
@@ -25,6 +29,7 @@ import { ellipseShapeIssues } from "../postprocess/validate.ts";
 import { overlayPng } from "../viz/overlay.ts";
 import type { ImagePrediction, InputImage } from "./predictor.ts";
 import type { ImagePredictor } from "./coarse_to_fine.ts";
+import { type CrossCheck, crossCheck, type Opinion } from "./cross_check.ts";
 import type { TtaOptions } from "./uncertainty.ts";
 
 export interface FileResult {
@@ -33,6 +38,8 @@ export interface FileResult {
   name: string;
   prediction?: ImagePrediction;
   error?: string;
+  /** Other models' second opinion on this prediction (`addCrossChecks`). */
+  crossCheck?: CrossCheck;
 }
 
 export interface PredictFilesOptions {
@@ -142,7 +149,15 @@ async function writeOverlay(path: string, image: GrayImage, p: ImagePrediction):
 
 export const MEASURE_COLUMNS = ["pixel_size_mm", "ofd_mm", "bpd_mm", "hc_mm", "ga_weeks"] as const;
 
-export function predictionHeader(withMeasures: boolean): string[] {
+export const CROSS_CHECK_COLUMNS = [
+  "cross_check_px",
+  "cross_check_mm",
+  "cross_check_hc_mm",
+  "review",
+  "review_reasons",
+] as const;
+
+export function predictionHeader(withMeasures: boolean, withCrossCheck = false): string[] {
   return [
     "image_name",
     ...LANDMARK_COLUMNS,
@@ -150,7 +165,28 @@ export function predictionHeader(withMeasures: boolean): string[] {
     "confidence",
     "plausible",
     "issues",
+    ...(withCrossCheck ? CROSS_CHECK_COLUMNS : []),
   ];
+}
+
+/**
+ * Attach each predicted file's second opinion: `opinions` maps another model's name to its
+ * landmarks by file name. A file that no other model predicted gets none.
+ */
+export function addCrossChecks(
+  results: readonly FileResult[],
+  opinions: ReadonlyMap<string, ReadonlyMap<string, Landmarks>>,
+): void {
+  for (const r of results) {
+    if (!r.prediction) continue;
+    const others: Opinion[] = [...opinions].flatMap(([model, byName]) => {
+      const landmarks = byName.get(r.name);
+      return landmarks ? [{ model, landmarks }] : [];
+    });
+    if (others.length) {
+      r.crossCheck = crossCheck(r.prediction.landmarks, others, r.prediction.pixelSizeMm);
+    }
+  }
 }
 
 /**
@@ -181,8 +217,24 @@ export function predictionChecks(p: ImagePrediction): { plausible: boolean; issu
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
+function crossCheckCells(c: CrossCheck | undefined): (string | number)[] {
+  if (!c) return ["", "", "", "", ""];
+  const mm = (v: number | undefined) => v === undefined ? "" : round(v, 3);
+  return [
+    round(c.pointsPx, 3),
+    mm(c.pointsMm),
+    mm(c.hcMm),
+    c.review === undefined ? "" : String(c.review),
+    c.reasons.join(";"),
+  ];
+}
+
 /** The prediction CSV text (see the module comment); failed files are left out. */
-export function predictionsCsv(results: readonly FileResult[], withMeasures: boolean): string {
+export function predictionsCsv(
+  results: readonly FileResult[],
+  withMeasures: boolean,
+  withCrossCheck = false,
+): string {
   const rows = results.filter((r) => r.prediction).map((r) => {
     const p = r.prediction!;
     const coords = p.landmarks.flatMap((q) => [round(q.x, 3), round(q.y, 3)]);
@@ -206,9 +258,10 @@ export function predictionsCsv(results: readonly FileResult[], withMeasures: boo
       p.confidence === null ? "" : Number(p.confidence.toPrecision(4)),
       String(checks.plausible),
       checks.issues.join(";"),
+      ...(withCrossCheck ? crossCheckCells(r.crossCheck) : []),
     ];
   });
-  return formatCsv(predictionHeader(withMeasures), rows);
+  return formatCsv(predictionHeader(withMeasures, withCrossCheck), rows);
 }
 
 /** `image_name,error` for every failed file. */

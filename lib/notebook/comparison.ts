@@ -49,6 +49,7 @@ import {
   NOTEBOOK_FAMILIES,
   PUBLISHED_ROOT,
 } from "./family.ts";
+import { FAILURE_MM } from "./second_opinion.ts";
 import { markdownTable, type Row } from "./table.ts";
 import { showMarkdown, showTable } from "./display.ts";
 import { headlineRow } from "./family_views.ts";
@@ -495,13 +496,15 @@ const fmt = (v: unknown, digits = 2) =>
 
 /**
  * "What to use when", written from the table: who is most accurate, best on HC, fastest,
- * smallest, and whose confidence best flags failures; each claim cites its number, and pairs the
- * Wilcoxon test cannot separate are said to be tied.
+ * smallest, whose confidence best flags failures, and whether the other families' second opinion
+ * (`secondOpinionRows`) flags them better; each claim cites its number, and pairs the Wilcoxon
+ * test cannot separate are said to be tied.
  */
 export function recommendationMarkdown(
   table: readonly Row[],
   wilcoxon: readonly Row[],
   auroc: readonly Row[] = [],
+  secondOpinion: readonly Row[] = [],
 ): string {
   const num = (
     r: Row,
@@ -574,6 +577,27 @@ export function recommendationMarkdown(
     lines.push(
       `- **Flagging failures for review:** ${c.family}'s TTA confidence separates failures best ` +
         `(AUROC ${fmt(v)})` + (v < 0.7 ? ", which is still weak: do not rely on it alone." : "."),
+    );
+  }
+  if (secondOpinion.length) {
+    const caught = (r: Row, by: string) => num(r, `caught: ${by}`);
+    const better = secondOpinion.filter((r) =>
+      caught(r, "cross-check") > caught(r, "lowest confidence")
+    );
+    const restHc = (r: Row) => num(r, "rest |ΔHC| mm: cross-check");
+    // The example: the chain leaving the lowest |ΔHC| (NaN, where it keeps nothing, never wins).
+    const ex = secondOpinion.reduce((a, b) => (restHc(b) < restHc(a) ? b : a));
+    const kept = num(ex, "images") - num(ex, "to review");
+    const failures = num(ex, `failures (> ${FAILURE_MM} mm)`);
+    lines.push(
+      "- **A second opinion:** with the other chains run too (`deno task predict --cross-check`), " +
+        "their disagreement caught more failures than the TTA confidence at the same review " +
+        `count for ${better.length} of ${secondOpinion.length} chains (${ex.source}: ` +
+        `${caught(ex, "cross-check")} vs ${caught(ex, "lowest confidence")} of ${failures}` +
+        (kept > 0
+          ? `; |ΔHC| ${fmt(restHc(ex))} mm on the ${kept} images it leaves), at `
+          : "), at ") +
+        `${secondOpinion.length} times the prediction time.`,
     );
   }
   const worst = argBest(mreKey, -1);

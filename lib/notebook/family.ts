@@ -234,7 +234,7 @@ function localDataDir(config: RunConfig, run: RunInfo): string {
  * The predictor a family run is scored with: its own model, or for a second stage (FamilyInfo
  * `firstStage`) that model behind the first stage's run, as `deno task predict --refine` chains them.
  */
-async function predictorFor(
+export async function predictorFor(
   family: string,
   config: RunConfig,
   weightsDir: string,

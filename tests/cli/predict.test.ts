@@ -5,7 +5,7 @@ import { readCsv } from "../../lib/core/csv.ts";
 import { LANDMARK_COLUMNS } from "../../lib/data/prototype_csv.ts";
 import { generatePhantom } from "../../lib/data/phantom.ts";
 import { main } from "../../lib/cli/predict.ts";
-import { errorsPathFor } from "../../lib/inference/batch.ts";
+import { CROSS_CHECK_COLUMNS, errorsPathFor } from "../../lib/inference/batch.ts";
 import { tinyRun } from "../inference/helpers.ts";
 import { CoarseToFine } from "../../lib/inference/coarse_to_fine.ts";
 import { Predictor } from "../../lib/inference/predictor.ts";
@@ -239,4 +239,59 @@ Deno.test("predict CLI: a shipped family runs its shipped second stage unless --
   } finally {
     chain.dispose();
   }
+});
+
+Deno.test("predict CLI: --cross-check adds the other models' distance and a review verdict", async () => {
+  const dir = join(run.root, "cross-in");
+  await Deno.mkdir(dir, { recursive: true });
+  const raw = { raw: { width: 160, height: 108, channels: 1 as const } };
+  for (const seed of [41, 42]) {
+    await sharp(grey8(seed, 160, 108), raw).png().toFile(join(dir, `p${seed}.png`));
+  }
+  const sizes = join(run.root, "cross-sizes.csv");
+  await Deno.writeTextFile(sizes, "filename,pixel size(mm)\np41.png,0.25\np42.png,0.25\n");
+  const predict = async (name: string, extra: string[]) => {
+    const out = join(run.root, "cross-out", `${name}.csv`);
+    const args = ["--input", dir, "--out", out, "--pixel-size-csv", sizes, "--no-tta"];
+    assert.equal(await main([...args, "--backend", "cpu", ...extra]), 0);
+    return await readCsv(out);
+  };
+  const mine = await predict("mine", ["--model", model]);
+  const unet = await predict("unet", ["--model", "unet"]);
+  const both = await predict("both", ["--model", model, "--cross-check", `${model}, unet`]);
+  assert.deepEqual(both.header, [...header(true), ...CROSS_CHECK_COLUMNS]);
+  assert.deepEqual(
+    both.rows.map((r) => r.slice(0, 17)),
+    mine.rows,
+    "the primary's columns unchanged",
+  );
+  // Independently from the two single-model CSVs: the model itself is 0 px away, the U-Net d px,
+  // so the mean over the two is d / 2; HC likewise from the hc_mm columns (3-decimal rounding).
+  const col = (name: string) => both.header.indexOf(name);
+  for (const [i, row] of both.rows.entries()) {
+    const a = mine.rows[i].slice(1, 9).map(Number), b = unet.rows[i].slice(1, 9).map(Number);
+    const d = [0, 1, 2, 3].reduce((s, k) =>
+      s + Math.hypot(a[2 * k] - b[2 * k], a[2 * k + 1] - b[2 * k + 1]), 0) / 4;
+    const px = Number(row[col("cross_check_px")]);
+    assert.ok(Math.abs(px - d / 2) <= 2e-3, `${row[0]}: ${px} vs ${d / 2}`);
+    assert.ok(Math.abs(Number(row[col("cross_check_mm")]) - 0.25 * px) <= 1e-3);
+    const hc = Math.abs(Number(mine.rows[i][12]) - Number(unet.rows[i][12])) / 2;
+    assert.ok(Math.abs(Number(row[col("cross_check_hc_mm")]) - hc) <= 2e-3, `${row[0]} hc`);
+    const review = Number(row[col("cross_check_mm")]) > 1.5 || hc > 2;
+    assert.equal(row[col("review")], String(review));
+    assert.equal(row[col("review_reasons")] !== "", review);
+  }
+  const record = JSON.parse(
+    await Deno.readTextFile(join(run.root, "cross-out", "both.run.json")),
+  );
+  assert.deepEqual(record.crossCheck.models.map((m: { name: string }) => m.name), [model, "unet"]);
+  assert.equal(record.crossCheck.models[1].refine.family, "unet-fine");
+  await assert.rejects(
+    main(["--model", model, "--input", dir, "--out", "x.csv", "--cross-check", "unet,"]),
+    /--cross-check needs model names separated by commas/,
+  );
+  await assert.rejects(
+    main(["--model", model, "--input", dir, "--out", "x.csv", "--cross-check", run.root]),
+    /not a model/,
+  );
 });

@@ -215,6 +215,25 @@ Deno.test("recommendationMarkdown: names the winners with their numbers; ties by
   const tied = recommendationMarkdown(table, [{ "A vs B": "a vs b", "p (Holm)": 0.2 }]);
   assert.match(tied, /does not separate it from b/);
   assert.doesNotMatch(tied, /TTA confidence/);
+  assert.doesNotMatch(tied, /second opinion/);
+  const opinion = (source: string, byCheck: number, byConf: number, restHc: number) => ({
+    source,
+    images: 10,
+    "failures (> 4 mm)": 3,
+    "to review": 2,
+    "caught: cross-check": byCheck,
+    "caught: lowest confidence": byConf,
+    "rest |ΔHC| mm: cross-check": restHc,
+  });
+  const second = recommendationMarkdown(table, [], [], [
+    opinion("a", 2, 1, 1.9),
+    opinion("b", 1, 1, 1.7),
+  ]);
+  // One of two chains caught more; b is the example, having the lower |ΔHC| on what it keeps.
+  assert.match(
+    second,
+    /second opinion:\*\* .* for 1 of 2 chains \(b: 1 vs 1 of 3; \|ΔHC\| 1\.70 mm on the 8 images it leaves\), at 2 times/,
+  );
 });
 
 Deno.test("publishedCvResults: the folder's own summary and one per subfolder; none without the folder", async () => {
