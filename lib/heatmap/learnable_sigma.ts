@@ -3,7 +3,8 @@
  * (MedIA 2019): the loss Σ‖h − g_σ‖² + α·Σσ² is minimised over the network weights and σ together
  * (`sigmaPenalty` is the α term, which stops σ growing: a wider, lower target is easier to fit).
  * Same geometry and scalings as targets.ts (see there); use the typed-array version when σ is fixed.
- * The trainer does not use it yet: the heatmap task trains with one fixed σ (`taskOptions.sigma`).
+ * The heatmap task uses it when the model learns σ (model option `learnSigma`, lib/training/tasks/
+ * heatmap.ts); with a fixed σ it writes the typed-array targets instead.
  */
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../core/errors.ts";

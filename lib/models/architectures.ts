@@ -4,13 +4,14 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { InputError } from "../core/errors.ts";
-import { type BuildContext, resizeTo } from "./blocks.ts";
+import { apply, type BuildContext, resizeTo } from "./blocks.ts";
 import { deeplabV3PlusDecoder, scaledAtrousRates } from "./decoders/deeplab.ts";
 import { fcnDecoder } from "./decoders/fcn.ts";
 import { spatialConfiguration } from "./decoders/scn.ts";
 import { unetDecoder } from "./decoders/unet.ts";
 import { buildEncoder } from "./encoders/mod.ts";
 import { coordHead, heatmapHead, segmentationHead } from "./heads.ts";
+import { LandmarkSigma } from "./layers.ts";
 import type { ModelOptions, OutputInfo } from "./types.ts";
 
 /** Options after defaults are applied. */
@@ -52,6 +53,37 @@ function heatmapInfo(opts: ResolvedOptions): OutputInfo {
   const stride = heatmapStride(opts);
   const side = Math.ceil(opts.inputSize / stride);
   return { name: "heatmaps", kind: "heatmaps", shape: [side, side, opts.numLandmarks], stride };
+}
+
+/** A heatmap architecture's outputs: the heatmaps, and σ per landmark when `learnSigma` is set. */
+function heatmapOutputs(opts: ResolvedOptions): OutputInfo[] {
+  const sigma = opts.learnSigma;
+  if (sigma === undefined) return [heatmapInfo(opts)];
+  if (!(typeof sigma === "number" && sigma > 0 && Number.isFinite(sigma))) {
+    throw new InputError(
+      "learnSigma must be a positive σ in heatmap px",
+      undefined,
+      undefined,
+      sigma,
+    );
+  }
+  return [heatmapInfo(opts), {
+    name: "sigma",
+    kind: "sigma",
+    shape: [opts.numLandmarks],
+    stride: 1,
+  }];
+}
+
+/** `heatmaps`, followed by the learnable σ output when the options ask for it. */
+function withSigma(heatmaps: tf.SymbolicTensor, opts: ResolvedOptions): tf.SymbolicTensor[] {
+  if (heatmapOutputs(opts).length === 1) return [heatmaps];
+  const sigma = new LandmarkSigma({
+    name: "sigma",
+    units: opts.numLandmarks,
+    initial: opts.learnSigma!,
+  });
+  return [heatmaps, apply(sigma, heatmaps)];
 }
 
 function segmentationInfo(opts: ResolvedOptions): OutputInfo {
@@ -113,7 +145,7 @@ export const heatmapUNet: Architecture = {
     outputStride: 1,
     decoderChannels: [256, 128, 64, 32, 16],
   },
-  outputs: (opts) => [heatmapInfo(opts)],
+  outputs: heatmapOutputs,
   build(ctx, input, opts) {
     const features = buildEncoder(ctx, input, opts.encoder, {
       depth: opts.encoderDepth,
@@ -126,7 +158,10 @@ export const heatmapUNet: Architecture = {
       inputSize: opts.inputSize,
       prefix: "decoder_",
     });
-    return [heatmapHead(ctx, stages.get(heatmapStride(opts))!, opts.numLandmarks, "heatmaps")];
+    return withSigma(
+      heatmapHead(ctx, stages.get(heatmapStride(opts))!, opts.numLandmarks, "heatmaps"),
+      opts,
+    );
   },
 };
 
@@ -169,7 +204,7 @@ export const heatmapFcn: Architecture = {
     outputStride: 1,
     decoderChannels: [128, 128, 64, 64],
   },
-  outputs: (opts) => [heatmapInfo(opts)],
+  outputs: heatmapOutputs,
   build(ctx, input, opts) {
     const features = buildEncoder(ctx, input, opts.encoder, {
       depth: opts.encoderDepth,
@@ -181,7 +216,7 @@ export const heatmapFcn: Architecture = {
       inputSize: opts.inputSize,
       prefix: "decoder_",
     });
-    return [heatmapHead(ctx, x, opts.numLandmarks, "heatmaps")];
+    return withSigma(heatmapHead(ctx, x, opts.numLandmarks, "heatmaps"), opts);
   },
 };
 
@@ -201,7 +236,7 @@ export const heatmapScn: Architecture = {
     decoderChannels: [64],
     scChannels: 64,
   },
-  outputs: (opts) => [heatmapInfo(opts)],
+  outputs: heatmapOutputs,
   build(ctx, input, opts) {
     const stride = heatmapStride(opts);
     const features = buildEncoder(ctx, input, opts.encoder, {
@@ -225,14 +260,17 @@ export const heatmapScn: Architecture = {
         scChannels,
       );
     }
-    return [spatialConfiguration(ctx, local, {
-      downsample: SCN_CONFIGURATION_STRIDE / stride,
-      channels: scChannels,
-      layers: 3,
-      kernel: 7,
-      prefix: "spatial_",
-      outputName: "heatmaps",
-    })];
+    return withSigma(
+      spatialConfiguration(ctx, local, {
+        downsample: SCN_CONFIGURATION_STRIDE / stride,
+        channels: scChannels,
+        layers: 3,
+        kernel: 7,
+        prefix: "spatial_",
+        outputName: "heatmaps",
+      }),
+      opts,
+    );
   },
 };
 

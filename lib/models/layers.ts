@@ -257,9 +257,67 @@ export class AtrousConv2D extends tf.layers.Layer {
   }
 }
 
+export interface LandmarkSigmaArgs extends LayerArgs {
+  /** One σ per landmark. */
+  units: number;
+  /** Starting σ, heatmap pixels. */
+  initial: number;
+}
+
+/**
+ * Learnable Gaussian σ per landmark (Payer et al., MedIA 2019): a weight `log_sigma` [K] (a log,
+ * so σ stays positive), output as σ = exp(log_sigma) repeated over the batch, [B, K]. The input
+ * gives only the batch size. Kept in the model so that the optimiser, the weight average,
+ * checkpoints and resume treat it like any other weight; the heatmap task's loss builds its
+ * targets from it (lib/heatmap/learnable_sigma.ts).
+ */
+export class LandmarkSigma extends tf.layers.Layer {
+  static className = "LandmarkSigma";
+  readonly units: number;
+  readonly initial: number;
+  private logSigma?: tf.LayerVariable;
+
+  constructor(args: LandmarkSigmaArgs) {
+    super(args);
+    if (!(Number.isInteger(args.units) && args.units > 0) || !(args.initial > 0)) {
+      throw new RangeError(
+        `LandmarkSigma needs a positive integer count and σ, got ${args.units}, ${args.initial}`,
+      );
+    }
+    this.units = args.units;
+    this.initial = args.initial;
+  }
+
+  override build(): void {
+    this.logSigma = this.addWeight(
+      "log_sigma",
+      [this.units],
+      "float32",
+      tf.initializers.constant({ value: Math.log(this.initial) }),
+    );
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return [singleShape(inputShape)[0], this.units];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const batch = single(inputs).shape[0];
+    return tf.tidy(() =>
+      tf.tile(tf.reshape(tf.exp(this.logSigma!.read()), [1, this.units]), [batch, 1])
+    );
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units, initial: this.initial };
+  }
+}
+
 registerDilatedConvGradients();
 tf.serialization.registerClass(DropConnect);
 tf.serialization.registerClass(Swish);
 tf.serialization.registerClass(SeededDropout);
 tf.serialization.registerClass(ResizeTo);
 tf.serialization.registerClass(AtrousConv2D);
+tf.serialization.registerClass(LandmarkSigma);

@@ -85,6 +85,7 @@ const OPTION_KEYS: Record<keyof ModelOptions, true> = {
   dropConnect: true,
   seed: true,
   upsampling: true,
+  learnSigma: true,
   scChannels: true,
   landmarkHead: true,
 };

@@ -47,6 +47,12 @@ export interface ModelOptions {
   scChannels?: number;
   /** Landmark head of `multitask`. */
   landmarkHead?: "coord" | "heatmap";
+  /**
+   * Heatmap architectures (`heatmap-unet`, `heatmap-fcn`, `heatmap-scn`): also learn one Gaussian
+   * σ per landmark, starting here (heatmap px), as a second output `sigma` [B, K] that the heatmap
+   * task's loss builds its targets from (Payer et al. 2019). Unset: σ is the task's fixed `sigma`.
+   */
+  learnSigma?: number;
 }
 
 /** One encoder output: a feature map at a stride relative to the input. */
@@ -57,7 +63,7 @@ export interface FeatureMap {
 }
 
 /** What the task adapters (training, evaluation) need to know about a model's outputs. */
-export type OutputKind = "coords" | "heatmaps" | "segmentation";
+export type OutputKind = "coords" | "heatmaps" | "segmentation" | "sigma";
 
 export interface OutputInfo {
   name: string;

@@ -594,10 +594,8 @@ export function recommendationMarkdown(
         "their disagreement caught more failures than the TTA confidence at the same review " +
         `count for ${better.length} of ${secondOpinion.length} chains (${ex.source}: ` +
         `${caught(ex, "cross-check")} vs ${caught(ex, "lowest confidence")} of ${failures}` +
-        (kept > 0
-          ? `; |ΔHC| ${fmt(restHc(ex))} mm on the ${kept} images it leaves), at `
-          : "), at ") +
-        `${secondOpinion.length} times the prediction time.`,
+        (kept > 0 ? `; |ΔHC| ${fmt(restHc(ex))} mm on the ${kept} images it leaves)` : ")") +
+        ", for the time of running the other chains too.",
     );
   }
   const worst = argBest(mreKey, -1);

@@ -177,3 +177,32 @@ Deno.test("multitask: the ellipse and plausibility belong to the head that gives
     }
   }
 });
+
+Deno.test("learnable σ end to end: σ trains with the weights, is logged, and the saved model predicts", async () => {
+  const learn = await tinyRun("heatmap/quick", {
+    model: { name: "heatmap-unet-r18-w0.25", options: { outputStride: 2, learnSigma: 2 } },
+    taskOptions: { sigma: 2, sigmaPenalty: 1e-3 },
+    stepsPerEpoch: 3,
+    optimizer: { ...config.optimizer, lr: 0.05 },
+  });
+  const [record] = learn.outcome.training.history;
+  const sigma = ["sigma_ofd1", "sigma_ofd2", "sigma_bpd1", "sigma_bpd2"].map((k) =>
+    record[`val_${k}`]
+  );
+  // Three AdamW steps at lr 0.05 move log σ by about 0.15 each (AdamW's first steps are ±lr).
+  sigma.forEach((s, k) => assert.ok(Number.isFinite(s) && Math.abs(s - 2) > 0.05, `σ${k} ${s}`));
+  const model = await loadModel(join(learn.outcome.checkpointDir, "best"));
+  const [, saved] = model.predict(tf.zeros([1, 32, 32, 1])) as tf.Tensor[];
+  Array.from(saved.dataSync()).forEach((v, k) =>
+    assert.ok(Math.abs(v - sigma[k]) < 1e-4, `saved σ${k} ${v} vs logged ${sigma[k]}`)
+  );
+  const predictor = await Predictor.load(learn.outcome.checkpointDir);
+  try {
+    const [p] = await predictor.predict([phantom(3, 70, 50)]);
+    assert.ok(p.landmarks.every((q) => Number.isFinite(q.x) && Number.isFinite(q.y)));
+  } finally {
+    predictor.dispose();
+    model.dispose();
+    saved.dispose();
+  }
+});

@@ -52,6 +52,8 @@ const ROUND_TRIP: [string, Partial<ModelOptions>][] = [
   ["deeplabv3plus", { encoder: "resnet18-w0.25", outputStride: 8, decoderChannels: [16] }],
   ["unet", { encoder: "resnet18-w0.25", decoderChannels: [16, 8], upsampling: "transpose" }],
   ["heatmap-scn", { encoder: "plain4", outputStride: 2, decoderChannels: [8], scChannels: 8 }],
+  // LandmarkSigma: a second output holding learnable σ
+  ["heatmap-fcn", { encoder: "plain4", outputStride: 2, decoderChannels: [8], learnSigma: 1.5 }],
   ["multitask", { encoder: "resnet18-w0.25", decoderChannels: [16, 8], outputStride: 2 }],
   // a preset: its name contains "." and "-"
   ["heatmap-unet-r18-w0.25", {}],
@@ -79,6 +81,31 @@ for (const [name, opts] of ROUND_TRIP) {
     loaded.dispose();
   });
 }
+
+Deno.test("learnSigma: σ per landmark is a trainable weight, output as [B, 4], saved and loaded", async () => {
+  const model = createModel("heatmap-unet-r18-w0.25", { inputSize: 32, learnSigma: 2, seed: 1 });
+  // The preset's heatmaps are at stride 2.
+  assert.deepEqual(model.outputs.map((o) => o.shape), [[null, 16, 16, 4], [null, 4]]);
+  const x = tf.zeros([3, 32, 32, 1]);
+  const [, sigma] = model.predict(x) as tf.Tensor[];
+  sigma.dataSync().forEach((v) => assert.ok(Math.abs(v - 2) < 1e-6, `initial σ ${v}`));
+  const weight = model.trainableWeights.find((w) => w.name.startsWith("sigma/log_sigma"));
+  assert.ok(weight, model.trainableWeights.map((w) => w.name).join());
+  // A changed weight (as training leaves it) survives the round trip, not the initial value.
+  const layer = model.getLayer("sigma");
+  layer.setWeights([tf.tensor1d([1, 2, 3, 4].map(Math.log))]);
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(await saveToMemory(model)));
+  const [, again] = loaded.predict(x) as tf.Tensor[];
+  const got = Array.from(again.dataSync()).slice(0, 4);
+  got.forEach((v, k) => assert.ok(Math.abs(v - (k + 1)) < 1e-5, `σ${k} ${v}`));
+  assert.throws(
+    () => createModel("heatmap-unet-r18-w0.25", { inputSize: 32, learnSigma: 0 }),
+    (e: Error) => e instanceof InputError && /learnSigma must be a positive/.test(e.message),
+  );
+  tf.dispose([x, sigma, again]);
+  model.dispose();
+  loaded.dispose();
+});
 
 Deno.test("loadEncoderWeights: a saved encoder's weights land in a U-Net's encoder, decoder untouched", async () => {
   const dir = await Deno.makeTempDir();

@@ -232,7 +232,7 @@ Deno.test("recommendationMarkdown: names the winners with their numbers; ties by
   // One of two chains caught more; b is the example, having the lower |ΔHC| on what it keeps.
   assert.match(
     second,
-    /second opinion:\*\* .* for 1 of 2 chains \(b: 1 vs 1 of 3; \|ΔHC\| 1\.70 mm on the 8 images it leaves\), at 2 times/,
+    /second opinion:\*\* .* for 1 of 2 chains \(b: 1 vs 1 of 3; \|ΔHC\| 1\.70 mm on the 8 images it leaves\), for the time of running/,
   );
 });
 

@@ -79,7 +79,10 @@ Deno.test("secondOpinionRows: failures caught by the cross-check and by the lowe
   // Limits below any distance send everything to review, and the text says nothing is kept.
   const all = secondOpinionRows([A, B, C], { pointsMm: -1, hcMm: -1 });
   assert.deepEqual(all.map((r) => r["to review"]), [4, 4, 4]);
-  assert.match(secondOpinionMarkdown(all), /\*\*A\*\*: .*catches 1 of its 1 failures, as many as .*\(1\); it keeps none\./);
+  assert.match(
+    secondOpinionMarkdown(all),
+    /\*\*A\*\*: .*catches 1 of its 1 failures, as many as .*\(1\); it keeps none\./,
+  );
 });
 
 Deno.test("secondOpinionRows: one source, or a source without pixel sizes, gives no row", () => {

@@ -16,10 +16,11 @@ function heatmapConfig(
   size: number,
   stride: number,
   taskOptions: Record<string, unknown> = {},
+  modelOptions: Record<string, unknown> = {},
 ) {
   return tinyConfig({
     task: "heatmap",
-    model: { name: "heatmap-unet-r18-w0.25", options: { outputStride: stride } },
+    model: { name: "heatmap-unet-r18-w0.25", options: { outputStride: stride, ...modelOptions } },
     inputSize: size,
     taskOptions,
   });
@@ -30,13 +31,19 @@ function maxError(a: Landmarks, b: Landmarks): number {
 }
 
 /** Targets of three wide/tall phantoms (the letterbox pads) decoded as if they were the outputs. */
-async function roundTrip(size: number, stride: number, options: Record<string, unknown>) {
-  const config = heatmapConfig(size, stride, options);
+async function roundTrip(
+  size: number,
+  stride: number,
+  options: Record<string, unknown>,
+  modelOptions: Record<string, unknown> = {},
+) {
+  const config = heatmapConfig(size, stride, options, modelOptions);
   const samples = [...phantomSamples(2, 11, 90, 52), ...phantomSamples(1, 40, 50, 70)];
   const task = createTask(config);
   const pipe = evalPipeline(config);
   const batch = await buildBatch(memorySource(samples, pipe), [0, 1, 2], pipe, task);
-  const preds = await task.decode(batch.targets, batch.metas);
+  // With learnable σ the targets are points, not outputs: nothing to decode.
+  const preds = task.learnSigma ? [] : await task.decode(batch.targets, batch.metas);
   return { task, batch, preds, samples };
 }
 
@@ -151,6 +158,56 @@ Deno.test("heatmap metrics: refined beats integer argmax; SDR and HC error from 
   assert.deepEqual(fresh.result(), r);
   tf.dispose([batch.inputs, ...batch.targets]);
 });
+
+Deno.test("learnable σ: targets are the points, the loss draws them at the model's σ, decoding reads it", async () => {
+  const fixed = await roundTrip(48, 2, { sigma: 1.5 });
+  const learn = await roundTrip(48, 2, { sigma: 1.5, sigmaPenalty: 0.01 }, { learnSigma: 1.5 });
+  assert.equal(learn.task.learnSigma, true);
+  assert.equal(fixed.task.learnSigma, false);
+  // The targets are the model-space landmarks.
+  assert.deepEqual(learn.batch.targets[0].shape, [3, 4, 2]);
+  const points = learn.batch.targets[0].arraySync() as number[][][];
+  const rows = fixed.batch.targets[0];
+  const sigmaOut = (v: number) => tf.fill([3, 4], v);
+  // At the same σ the drawn targets equal the fixed ones: the same loss against any prediction.
+  const pred = tf.add(rows, tf.randomUniform(rows.shape, -1, 1, "float32", 5));
+  const want = fixed.task.lossTerms([pred], fixed.batch.targets).l2.dataSync()[0];
+  const terms = learn.task.lossTerms([pred, sigmaOut(1.5)], learn.batch.targets);
+  assert.deepEqual(Object.keys(terms), ["l2", "sigma"]);
+  assert.ok(
+    Math.abs(terms.l2.dataSync()[0] - want) < 1e-6 * want,
+    `${terms.l2.dataSync()} vs ${want}`,
+  );
+  // Payer's α·Σσ² over the four landmarks.
+  assert.ok(Math.abs(terms.sigma.dataSync()[0] - 0.01 * 4 * 2.25) < 1e-6);
+  // At another σ the fixed targets no longer fit.
+  const wide = learn.task.lossTerms([rows, sigmaOut(3)], learn.batch.targets).l2.dataSync()[0];
+  const exact = learn.task.lossTerms([rows, sigmaOut(1.5)], learn.batch.targets).l2.dataSync()[0];
+  assert.ok(exact < 1e-9 && wide > 1e-3, `exact ${exact}, σ = 3 ${wide}`);
+  // Decoding finds the points either way; its confidence is measured against the output's σ: a
+  // target of σ 1.5 read against σ 0.75 peaks at a quarter of the reference height and is twice
+  // as wide, 1/4 · 1/2 (lib/heatmap/decode.ts).
+  for (const [sigma, conf] of [[1.5, 1], [0.75, 0.125]]) {
+    const preds = await learn.task.decode([rows, sigmaOut(sigma)], learn.batch.metas);
+    preds.forEach((p, i) => {
+      assert.ok(maxError(p.landmarks, learn.samples[i].landmarks) < 0.1);
+      p.confidence.forEach((c) => assert.ok(Math.abs(c - conf) < 0.02, `σ ${sigma}: ${c}`));
+    });
+  }
+  const acc = learn.task.createMetrics();
+  await acc.add([rows, sigmaOut(1.5)], learn.batch.targets, learn.batch.metas);
+  const r = acc.result();
+  assert.deepEqual([r.sigma_ofd1, r.sigma_ofd2, r.sigma_bpd1, r.sigma_bpd2], [1.5, 1.5, 1.5, 1.5]);
+  assert.ok(!("sigma_ofd1" in (await metricsOf(fixed))));
+  assert.equal(points.length, 3);
+  tf.dispose([pred, rows, ...learn.batch.targets, learn.batch.inputs, fixed.batch.inputs]);
+});
+
+async function metricsOf(r: Awaited<ReturnType<typeof roundTrip>>) {
+  const acc = r.task.createMetrics();
+  await acc.add(r.batch.targets, r.batch.targets, r.batch.metas);
+  return acc.result();
+}
 
 Deno.test("heatmap options: unknown keys, bad values and incompatible choices are rejected", () => {
   const table: [Record<string, unknown>, RegExp][] = [

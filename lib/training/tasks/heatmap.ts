@@ -36,9 +36,24 @@
  *                        for errors > 2 mm fell 0.69 → 0.61: the four points' disagreement is itself
  *                        a failure signal, which the step removes. So it stays off by default.
  *
+ *   sigmaPenalty (0.1)   learnable σ only: weight α of Payer's regulariser α·Σσ² (lib/heatmap/
+ *                        learnable_sigma.ts), added to the loss; it stops σ from growing (a wider,
+ *                        lower target is easier to fit). In this loss's units (a mean over heatmap
+ *                        pixels), not Payer's (a sum). Why 0.1: before the network fits anything
+ *                        (h ≈ 0) the L2 term is the targets' mean square, ∝ 1/σ² with payer
+ *                        scaling; at 96² heatmap px and γ = 1000 (`heatmap/cpu`) its pull towards
+ *                        wider targets balances the penalty at σ ≈ 2.2, so σ cannot run away
+ *                        before the network has learned anything.
+ *
+ * Learnable σ (Payer et al., MedIA 2019): with model option `learnSigma` (σ to start from) the
+ * model has a second output, σ per landmark; the targets are then the landmarks themselves, and
+ * the loss draws the Gaussians from the current σ (`gaussianHeatmapsTf`, the same geometry and
+ * scaling as the fixed targets). Decoding takes its reference σ (confidence, peak spacing) from
+ * that output instead of `sigma`.
+ *
  * Validation metrics (besides the trainer's MRE): `mre_argmax_px` (the selected integer peaks, no
  * refinement), `subpixel_gain_px` (that minus the refined MRE), `sdr2mm`, `hc_abs_mm`, mean
- * `confidence`.
+ * `confidence`; with learnable σ also `sigma_ofd1` … `sigma_bpd2` (heatmap px).
  */
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../core/errors.ts";
@@ -49,16 +64,18 @@ import {
   type DecodedPoint,
   decodeHeatmapTensor,
   gaussianHeatmaps,
+  gaussianHeatmapsTf,
   heatmapSide,
   type HeatmapStride,
   heatmapToModel,
+  sigmaPenalty,
   softArgmax,
   targetPeak,
 } from "../../heatmap/mod.ts";
 import { adaptiveWing, mse } from "../../losses/mod.ts";
 import type { RunConfig } from "../config.ts";
 import "../configs_families.ts";
-import { LandmarkScores, outputOfKind, parseOptions } from "./common.ts";
+import { LandmarkScores, modelOutputs, outputOfKind, parseOptions } from "./common.ts";
 import type {
   ModelSample,
   Prediction,
@@ -78,6 +95,7 @@ export interface HeatmapOptions {
   select: "argmax" | "configuration";
   configWeight: number;
   axes: "free" | "perpendicular";
+  sigmaPenalty: number;
 }
 
 export const HEATMAP_DEFAULTS: HeatmapOptions = {
@@ -90,6 +108,7 @@ export const HEATMAP_DEFAULTS: HeatmapOptions = {
   select: "configuration",
   configWeight: 10,
   axes: "free",
+  sigmaPenalty: 0.1,
 };
 
 export const HEATMAP_OPTION_KEYS = Object.keys(HEATMAP_DEFAULTS);
@@ -111,6 +130,7 @@ export function parseHeatmapOptions(
       select: { kind: "enum", values: ["argmax", "configuration"] },
       configWeight: { kind: "number", min: 0 },
       axes: { kind: "enum", values: ["free", "perpendicular"] },
+      sigmaPenalty: { kind: "number", min: 0 },
     },
     HEATMAP_DEFAULTS,
     ignore,
@@ -153,10 +173,15 @@ export class HeatmapTask implements TaskAdapter {
   /** Predictions by the output tensor they were decoded from, so the metrics need not redo it. */
   private readonly memo = new WeakMap<tf.Tensor, HeatmapPrediction[]>();
 
+  /**
+   * `learnSigma`: the model's outputs are [heatmaps, σ per landmark]; the targets are then the
+   * model-space landmarks [4, 2], drawn as Gaussians inside the loss.
+   */
   constructor(
     readonly size: number,
     readonly stride: HeatmapStride,
     readonly options: HeatmapOptions,
+    readonly learnSigma = false,
   ) {
     this.side = heatmapSide(size, stride);
     this.scaling = options.scaling === "auto"
@@ -164,16 +189,20 @@ export class HeatmapTask implements TaskAdapter {
       : options.scaling;
   }
 
-  /** Peak height of a perfect target, the confidence's reference. */
-  get referencePeak(): number {
-    return targetPeak(this.options.sigma, this.scaling, this.options.gamma);
+  /** Peak height of a perfect target of width σ, the confidence's reference. */
+  referencePeak(sigma = this.options.sigma): number {
+    return targetPeak(sigma, this.scaling, this.options.gamma);
   }
 
   targetShapes(): number[][] {
-    return [[this.side, this.side, 4]];
+    return this.learnSigma ? [[4, 2]] : [[this.side, this.side, 4]];
   }
 
   writeTargets(sample: ModelSample, index: number, out: Float32Array[]): void {
+    if (this.learnSigma) {
+      sample.landmarks.forEach((p, k) => out[0].set([p.x, p.y], index * 8 + 2 * k));
+      return;
+    }
     gaussianHeatmaps(
       sample.landmarks,
       {
@@ -193,21 +222,45 @@ export class HeatmapTask implements TaskAdapter {
   }
 
   lossTerms(outputs: tf.Tensor[], targets: tf.Tensor[]): Record<string, tf.Scalar> {
-    const [pred] = outputs, [target] = targets;
-    return this.options.loss === "l2"
-      ? { l2: mse(pred, target) }
-      : { adaptiveWing: adaptiveWing(pred, target) };
+    const [pred] = outputs;
+    const fit = (target: tf.Tensor): Record<string, tf.Scalar> =>
+      this.options.loss === "l2"
+        ? { l2: mse(pred, target) }
+        : { adaptiveWing: adaptiveWing(pred, target) };
+    if (!this.learnSigma) return fit(targets[0]);
+    // Every row of the σ output holds the same weights; the first one is σ.
+    const sigma = tf.reshape(tf.slice(outputs[1], [0, 0], [1, 4]), [4]);
+    const target = gaussianHeatmapsTf(targets[0], sigma, {
+      size: this.size,
+      stride: this.stride,
+      scaling: this.scaling,
+      gamma: this.options.gamma,
+    });
+    return { ...fit(target), sigma: sigmaPenalty(sigma, this.options.sigmaPenalty) };
+  }
+
+  /** The learned σ per landmark (heatmap px) from a batch's outputs; undefined when σ is fixed. */
+  async learnedSigma(outputs: tf.Tensor[]): Promise<number[] | undefined> {
+    if (!this.learnSigma) return undefined;
+    const row = tf.slice(outputs[1], [0, 0], [1, 4]);
+    const values = Array.from(await row.data());
+    row.dispose();
+    return values;
   }
 
   async decode(outputs: tf.Tensor[], metas: SampleMeta[]): Promise<HeatmapPrediction[]> {
     const heatmaps = outputs[0];
     this.checkShape(heatmaps, metas.length);
-    const { decode, window, sigma } = this.options;
+    const { decode, window } = this.options;
+    const learned = await this.learnedSigma(outputs);
+    const sigma = learned
+      ? learned.reduce((a, b) => a + b, 0) / learned.length
+      : this.options.sigma;
     const decoded = await decodeHeatmapTensor(heatmaps, {
       stride: this.stride,
       method: decode === "softargmax" ? "softargmax" : "quadratic",
       window,
-      referencePeak: this.referencePeak,
+      referencePeak: this.referencePeak(sigma),
       referenceSigma: sigma,
       canonical: false,
       select: this.options.select,
@@ -254,10 +307,13 @@ export class HeatmapTask implements TaskAdapter {
     }
   }
 
-  /** `decode` of this output tensor, reusing the last result for the same tensor. */
-  async decodeCached(heatmaps: tf.Tensor, metas: SampleMeta[]): Promise<HeatmapPrediction[]> {
-    const hit = this.memo.get(heatmaps);
-    return hit && hit.length === metas.length ? hit : await this.decode([heatmaps], metas);
+  /**
+   * `decode` of these outputs (heatmaps first, then σ when learned), reusing the last result for
+   * the same heatmap tensor.
+   */
+  async decodeCached(outputs: tf.Tensor[], metas: SampleMeta[]): Promise<HeatmapPrediction[]> {
+    const hit = this.memo.get(outputs[0]);
+    return hit && hit.length === metas.length ? hit : await this.decode(outputs, metas);
   }
 
   createMetrics(): TaskMetricAccumulator {
@@ -265,17 +321,22 @@ export class HeatmapTask implements TaskAdapter {
   }
 }
 
-/** Argmax-only vs refined landmark scores, and the mean confidence. */
+const SIGMA_NAMES = ["sigma_ofd1", "sigma_ofd2", "sigma_bpd1", "sigma_bpd2"];
+
+/** Argmax-only vs refined landmark scores, the mean confidence, and the learned σ if any. */
 export class HeatmapMetrics implements TaskMetricAccumulator {
   private readonly refined = new LandmarkScores();
   private readonly argmax = new LandmarkScores();
   private confidenceSum = 0;
   private points = 0;
+  private sigma?: number[];
 
   constructor(private readonly task: HeatmapTask, private readonly outputIndex = 0) {}
 
   async add(outputs: tf.Tensor[], _targets: tf.Tensor[], metas: SampleMeta[]): Promise<void> {
-    const preds = await this.task.decodeCached(outputs[this.outputIndex], metas);
+    const own = outputs.slice(this.outputIndex);
+    const preds = await this.task.decodeCached(own, metas);
+    this.sigma = await this.task.learnedSigma(own) ?? this.sigma;
     metas.forEach((meta, b) => {
       const p = preds[b];
       this.refined.add(p.landmarks, meta);
@@ -294,6 +355,9 @@ export class HeatmapMetrics implements TaskMetricAccumulator {
       mre_argmax_px: a.argmax_mre_px,
       subpixel_gain_px: a.argmax_mre_px - r.mre_px,
       confidence: this.points ? this.confidenceSum / this.points : NaN,
+      ...(this.sigma
+        ? Object.fromEntries(SIGMA_NAMES.map((name, k) => [name, this.sigma![k]]))
+        : {}),
     };
   }
 }
@@ -303,6 +367,7 @@ export function heatmapTaskFor(
   config: RunConfig,
   options: HeatmapOptions,
   outputStride: number,
+  learnSigma = false,
 ): HeatmapTask {
   if (![1, 2, 4].includes(outputStride)) {
     throw new InputError(
@@ -312,10 +377,11 @@ export function heatmapTaskFor(
       outputStride,
     );
   }
-  return new HeatmapTask(config.inputSize, outputStride as HeatmapStride, options);
+  return new HeatmapTask(config.inputSize, outputStride as HeatmapStride, options, learnSigma);
 }
 
 export function createTask(config: RunConfig): HeatmapTask {
   const { info } = outputOfKind(config, "heatmaps");
-  return heatmapTaskFor(config, parseHeatmapOptions(config.taskOptions), info.stride);
+  const learnSigma = modelOutputs(config).some((o) => o.kind === "sigma");
+  return heatmapTaskFor(config, parseHeatmapOptions(config.taskOptions), info.stride, learnSigma);
 }

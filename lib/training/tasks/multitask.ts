@@ -110,7 +110,7 @@ export class MultitaskTask implements TaskAdapter {
     const masks = await this.seg.decodeCached(outputs[0], metas);
     const heads = this.head instanceof CoordTask
       ? await this.head.decode([outputs[1]], metas)
-      : await this.head.decodeCached(outputs[1], metas);
+      : await this.head.decodeCached([outputs[1]], metas);
     const preds = metas.map((_, b): MultitaskPrediction => {
       const m = masks[b], h = heads[b];
       return {
