@@ -123,6 +123,36 @@ async function loadChain(
   };
 }
 
+/**
+ * Each cross-check model (→ its second stage, if any) run on `files`, one after the other so only
+ * one is in memory: landmarks by file name per model, and each model's record for pred.run.json.
+ */
+async function secondOpinions(
+  models: ReadonlyMap<string, string | undefined>,
+  files: readonly string[],
+  options: { pixelSizes?: ReadonlyMap<string, number>; tta: boolean },
+  batchSize: number | undefined,
+): Promise<{ opinions: Map<string, Map<string, Landmarks>>; stages: Record<string, unknown>[] }> {
+  const opinions = new Map<string, Map<string, Landmarks>>();
+  const stages: Record<string, unknown>[] = [];
+  for (const [model, refine] of models) {
+    const other = await loadChain(model, refine, batchSize, "cross-check");
+    try {
+      const progress = countProgress(`cross-check ${model}`);
+      const theirs = (await predictFiles(other.predictor, files, {
+        ...options,
+        onProgress: (done, total) => progress.update(done, total),
+      })).filter((r) => r.prediction);
+      progress.done(`${model}: ${theirs.length} images`);
+      opinions.set(model, new Map(theirs.map((r) => [r.name, r.prediction!.landmarks])));
+      stages.push({ name: model, ...other.record });
+    } finally {
+      other.predictor.dispose();
+    }
+  }
+  return { opinions, stages };
+}
+
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -190,7 +220,6 @@ export async function main(args: string[]): Promise<number> {
   }
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
-  const files = listing.files;
   const runOptions = {
     pixelSizes: pixelSizes?.byName,
     tta: !values["no-tta"],
@@ -199,7 +228,7 @@ export async function main(args: string[]): Promise<number> {
   let results: FileResult[];
   try {
     const progress = countProgress("predict");
-    results = await predictFiles(primary.predictor, files, {
+    results = await predictFiles(primary.predictor, listing.files, {
       ...runOptions,
       overlaysDir: values.overlays ? resolve(values.overlays) : undefined,
       onProgress: (done, total) => progress.update(done, total),
@@ -210,31 +239,22 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     primary.predictor.dispose();
   }
-  const crossStages: Record<string, unknown>[] = [];
+  let crossStages: Record<string, unknown>[] = [];
   if (crossModels.length) {
     const predictedFiles = results.filter((r) => r.prediction).map((r) => r.path);
-    const opinions = new Map<string, Map<string, Landmarks>>();
-    for (const m of crossModels) {
-      const other = await loadChain(m, crossRefines.get(m), batchSize, "cross-check");
-      try {
-        const progress = countProgress(`cross-check ${m}`);
-        const theirs = await predictFiles(other.predictor, predictedFiles, {
-          ...runOptions,
-          onProgress: (done, total) => progress.update(done, total),
-        });
-        progress.done(`${m}: ${theirs.filter((r) => r.prediction).length} images`);
-        opinions.set(
-          m,
-          new Map(theirs.filter((r) => r.prediction).map((r) => [r.name, r.prediction!.landmarks])),
-        );
-        crossStages.push({ name: m, ...other.record });
-      } finally {
-        other.predictor.dispose();
-      }
-    }
+    const { opinions, stages } = await secondOpinions(
+      crossRefines,
+      predictedFiles,
+      runOptions,
+      batchSize,
+    );
     addCrossChecks(results, opinions);
-    const flagged = results.filter((r) => r.crossCheck?.review).length;
-    if (pixelSizes) console.error(`cross-check: ${flagged} image(s) for review`);
+    crossStages = stages;
+    console.error(
+      pixelSizes
+        ? `cross-check: ${results.filter((r) => r.crossCheck?.review).length} image(s) for review`
+        : "cross-check: distances in px only (no pixel sizes, so no mm and no review verdict)",
+    );
   }
   const predicted = results.filter((r) => r.prediction).length;
   const failed = results.filter((r) => r.error);
