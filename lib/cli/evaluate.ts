@@ -14,7 +14,8 @@ import { loadPrototypeCsv } from "../data/prototype_csv.ts";
 import { type EvalCase, evaluate } from "../metrics/evaluation.ts";
 import { textTable } from "../notebook/table.ts";
 import { writeDashboard } from "../viz/dashboard.ts";
-import { sdrRows, summaryRows } from "../viz/report.ts";
+import { reviewRows, sdrRows, summaryRows } from "../viz/report.ts";
+import { reviewSplit } from "../inference/cross_check.ts";
 import { checkOutputPath } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
@@ -104,6 +105,29 @@ export async function pairCases(
   return { cases, ignored: preds.filter((p) => !gtIds.has(p.id)).map((p) => p.id) };
 }
 
+/**
+ * predict's `review` verdicts by image name (its CSV with `--cross-check`), or undefined when the
+ * file has no such column or no verdict in it (no pixel sizes). A cell other than true, false or
+ * empty is an InputError naming the row.
+ */
+export async function readReviewColumn(
+  predPath: string,
+): Promise<Map<string, boolean> | undefined> {
+  const t = await readCsv(predPath);
+  const col = t.header.indexOf("review"), name = t.header.indexOf("image_name");
+  if (col < 0 || name < 0) return undefined;
+  const verdicts = new Map<string, boolean>();
+  t.rows.forEach((row, i) => {
+    const cell = row[col] ?? "";
+    if (cell === "") return;
+    if (cell !== "true" && cell !== "false") {
+      throw new InputError("review must be true, false or empty", predPath, t.lines[i], cell);
+    }
+    verdicts.set(row[name], cell === "true");
+  });
+  return verdicts.size ? verdicts : undefined;
+}
+
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -134,6 +158,8 @@ export async function main(args: string[]): Promise<number> {
   await checkOutputPath(out, "--out", "folder");
   const { cases, ignored } = await pairCases(predPath, gtPath, imageDir);
   const result = evaluate(cases, { seed });
+  const verdicts = await readReviewColumn(predPath);
+  const review = verdicts ? reviewSplit(cases, verdicts) : undefined;
   console.log(`${cases.length} images: ${values.pred} vs ${values.gt}`);
   if (ignored.length) {
     const shown = ignored.slice(0, 5).join(", ") + (ignored.length > 5 ? ", …" : "");
@@ -161,6 +187,10 @@ export async function main(args: string[]): Promise<number> {
       `|ΔHC| ${hc.estimate.toFixed(2)} mm, 95 % CI ${hc.lower.toFixed(2)}–${hc.upper.toFixed(2)}`,
     );
   }
+  if (review) {
+    console.log("\nby predict's review verdict (--cross-check):");
+    console.log(textTable(reviewRows(review), { digits: 2 }));
+  }
   // predict's record of the predictions, when it wrote one beside them.
   const predictedWith = await Deno.readTextFile(provenancePath(predPath)).then(
     JSON.parse,
@@ -177,6 +207,7 @@ export async function main(args: string[]): Promise<number> {
       ignored: ignored.length,
       predictedWith,
     }),
+    review,
   });
   console.log(
     `\nDashboard: ${out} (${files.figures.length} charts${

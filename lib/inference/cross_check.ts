@@ -78,3 +78,51 @@ export function crossCheck(
   }
   return { models, pointsPx, pointsMm, hcMm, review: reasons.length > 0, reasons };
 }
+
+/** Landmark and HC errors of one subset of evaluated images (`reviewSplit`). */
+export interface ReviewSubset {
+  subset: "all" | "kept" | "sent to review";
+  images: number;
+  mrePx: number;
+  /** Over the subset's images with a pixel size; NaN when none has one. */
+  mreMm: number;
+  hcAbsMm: number;
+}
+
+/** An evaluated image: truth, prediction and pixel size (lib/metrics/evaluation.ts's EvalCase). */
+interface ScoredCase {
+  id: string;
+  truth: Landmarks;
+  pred: Landmarks;
+  pixelSizeMm?: number;
+}
+
+/**
+ * The evaluation split by `predict --cross-check`'s verdict (`review` by image id): all images,
+ * those kept, those sent to review. Images without a verdict count in "all" only. What a reader
+ * of the review column wants to know on labelled data: is what it keeps better, and by how much.
+ */
+export function reviewSplit(
+  cases: readonly ScoredCase[],
+  review: ReadonlyMap<string, boolean>,
+): ReviewSubset[] {
+  const scores = (subset: ReviewSubset["subset"], of: readonly ScoredCase[]): ReviewSubset => {
+    const withMm = of.filter((c) => c.pixelSizeMm !== undefined);
+    const hc = (l: Landmarks, px: number) => measuresFromLandmarks(l, px).hcMm;
+    const meanOr = (v: number[]) => (v.length ? mean(v) : NaN);
+    return {
+      subset,
+      images: of.length,
+      mrePx: meanOr(of.map((c) => mean(radialErrors(c.pred, c.truth)))),
+      mreMm: meanOr(withMm.map((c) => mean(radialErrors(c.pred, c.truth)) * c.pixelSizeMm!)),
+      hcAbsMm: meanOr(
+        withMm.map((c) => Math.abs(hc(c.pred, c.pixelSizeMm!) - hc(c.truth, c.pixelSizeMm!))),
+      ),
+    };
+  };
+  return [
+    scores("all", cases),
+    scores("kept", cases.filter((c) => review.get(c.id) === false)),
+    scores("sent to review", cases.filter((c) => review.get(c.id) === true)),
+  ];
+}

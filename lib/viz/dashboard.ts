@@ -7,13 +7,14 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { InputError } from "../core/errors.ts";
 import { LANDMARK_NAMES } from "../core/types.ts";
 import { readGray } from "../io/image.ts";
+import type { ReviewSubset } from "../inference/cross_check.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
 import { successDetectionRate } from "../metrics/landmarks.ts";
 import { quantile } from "../metrics/summary.ts";
 import { blandAltmanChart, boxPlot, histogram, lineChart, scatter } from "./charts.ts";
 import { type Figure, figureFiles, saveFigure } from "./figure.ts";
 import { gridPng, overlayPng } from "./overlay.ts";
-import { predictionsVsTruthCsv, summaryJson, summaryMarkdown } from "./report.ts";
+import { predictionsVsTruthCsv, reviewMarkdown, summaryJson, summaryMarkdown } from "./report.ts";
 
 export interface DashboardOptions {
   title?: string;
@@ -22,6 +23,8 @@ export interface DashboardOptions {
   galleryCols?: number;
   /** Written into summary.json as `provenance` (what was evaluated, when, at which commit). */
   provenance?: Record<string, unknown>;
+  /** The scores split by predict's review verdict (`reviewSplit`): summary.json and summary.md. */
+  review?: ReviewSubset[];
 }
 
 export interface DashboardFiles {
@@ -177,6 +180,7 @@ export async function writeDashboard(
   await writeJsonAtomic(files.summaryJson, {
     ...summaryJson(r),
     ...(opts.provenance ? { provenance: opts.provenance } : {}),
+    ...(opts.review ? { review: opts.review } : {}),
   });
   const charts = [
     "## Charts",
@@ -192,6 +196,10 @@ export async function writeDashboard(
       : []),
     "",
   ];
-  await writeFileAtomic(files.summaryMd, summaryMarkdown(r, opts.title) + "\n" + charts.join("\n"));
+  const review = opts.review ? reviewMarkdown(opts.review) + "\n" : "";
+  await writeFileAtomic(
+    files.summaryMd,
+    summaryMarkdown(r, opts.title) + "\n" + review + charts.join("\n"),
+  );
   return files;
 }

@@ -6,6 +6,7 @@ import { formatCsv } from "../core/csv.ts";
 import { LANDMARK_NAMES } from "../core/types.ts";
 import { LANDMARK_COLUMNS } from "../data/prototype_csv.ts";
 import { measuresFromLandmarks } from "../geometry/measures.ts";
+import type { ReviewSubset } from "../inference/cross_check.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
 import type { Summary } from "../metrics/summary.ts";
 import { markdownTable, type Row } from "../notebook/table.ts";
@@ -193,4 +194,26 @@ export function predictionsVsTruthCsv(r: EvalResult): string {
     ];
   });
   return formatCsv(header, rows);
+}
+
+/** The review split as table rows (mm columns empty where no image has a pixel size). */
+export function reviewRows(split: readonly ReviewSubset[]): Row[] {
+  const mm = (v: number) => (Number.isFinite(v) ? v : "");
+  return split.map((s) => ({
+    images: s.subset,
+    n: s.images,
+    "MRE px": Number.isFinite(s.mrePx) ? s.mrePx : "",
+    "MRE mm": mm(s.mreMm),
+    "|ΔHC| mm": mm(s.hcAbsMm),
+  }));
+}
+
+/** summary.md's section on predict's review verdict. */
+export function reviewMarkdown(split: readonly ReviewSubset[]): string {
+  return [
+    "## By predict's review verdict (`--cross-check`)",
+    "",
+    markdownTable(reviewRows(split), { digits: 2 }),
+    "",
+  ].join("\n");
 }

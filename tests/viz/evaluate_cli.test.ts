@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { InputError } from "../../lib/core/errors.ts";
-import { main, pairCases } from "../../lib/cli/evaluate.ts";
+import { main, pairCases, readReviewColumn } from "../../lib/cli/evaluate.ts";
 
 const HEADER = "image_name,ofd_1_x,ofd_1_y,ofd_2_x,ofd_2_y,bpd_1_x,bpd_1_y,bpd_2_x,bpd_2_y";
 const row = (id: string, dx = 0, extra = "") =>
@@ -107,5 +107,49 @@ Deno.test("main writes the dashboard into --out", async () => {
       console.log = log;
     }
     assert.equal(printed.length, before);
+  });
+});
+
+Deno.test("a prediction CSV with predict's review column: scores split into kept and sent to review", async () => {
+  const gt = ["a", "b", "c", "d"].map((id) => row(`${id}.png`, 0, ",0.5")).join("\n");
+  // row() moves the two OFD ends by dx: MRE dx / 2 px. a: 1 px kept; b, c: 2 and 3 px to review;
+  // d has no verdict (all only). HC does not change.
+  const pred = [
+    row("a.png", 2, ",false"),
+    row("b.png", 4, ",true"),
+    row("c.png", 6, ",true"),
+    row("d.png", 0, ","),
+  ].join("\n");
+  await withFiles({
+    "gt.csv": `${HEADER},pixel_size_mm\n${gt}\n`,
+    "pred.csv": `${HEADER},review\n${pred}\n`,
+    "bad.csv": `${HEADER},review\n${row("a.png", 0, ",yes")}\n`,
+  }, async (dir) => {
+    const out = join(dir, "eval");
+    const log = console.log;
+    console.log = () => {};
+    try {
+      assert.equal(
+        await main(["--pred", join(dir, "pred.csv"), "--gt", join(dir, "gt.csv"), "--out", out]),
+        0,
+      );
+    } finally {
+      console.log = log;
+    }
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+    assert.deepEqual(summary.review, [
+      { subset: "all", images: 4, mrePx: 1.5, mreMm: 0.75, hcAbsMm: 0 },
+      { subset: "kept", images: 1, mrePx: 1, mreMm: 0.5, hcAbsMm: 0 },
+      { subset: "sent to review", images: 2, mrePx: 2.5, mreMm: 1.25, hcAbsMm: 0 },
+    ]);
+    const md = await Deno.readTextFile(join(out, "summary.md"));
+    assert.match(md, /## By predict's review verdict/);
+    assert.match(md, /\| sent to review \| 2 \| 2\.50 \| 1\.25 \| 0 \|/);
+    // Without the column there is no split; a cell that is no verdict names its row.
+    assert.equal(await readReviewColumn(join(dir, "gt.csv")), undefined);
+    await assert.rejects(
+      readReviewColumn(join(dir, "bad.csv")),
+      /bad\.csv, row 2: review must be true, false or empty.*yes/,
+    );
   });
 });
