@@ -123,7 +123,7 @@ export async function readReviewColumn(
     if (cell !== "true" && cell !== "false") {
       throw new InputError("review must be true, false or empty", predPath, t.lines[i], cell);
     }
-    verdicts.set(row[name], cell === "true");
+    verdicts.set(row[name].trim(), cell === "true");
   });
   return verdicts.size ? verdicts : undefined;
 }
@@ -159,7 +159,7 @@ export async function main(args: string[]): Promise<number> {
   const { cases, ignored } = await pairCases(predPath, gtPath, imageDir);
   const result = evaluate(cases, { seed });
   const verdicts = await readReviewColumn(predPath);
-  const review = verdicts ? reviewSplit(cases, verdicts) : undefined;
+  const review = verdicts ? reviewSplit(result, verdicts) : undefined;
   console.log(`${cases.length} images: ${values.pred} vs ${values.gt}`);
   if (ignored.length) {
     const shown = ignored.slice(0, 5).join(", ") + (ignored.length > 5 ? ", …" : "");

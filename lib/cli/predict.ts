@@ -64,8 +64,8 @@ const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [op
                        second stage, or checkpoint folders; same TTA setting), add how far their
                        points and HC lie from --model's, and review=true with the reasons where
                        points differ by over ${REVIEW_LIMITS.pointsMm} mm or HC by over ${REVIEW_LIMITS.hcMm} mm (mm and review need
-                       pixel sizes). On HC18 validation it flagged failures better than the TTA
-                       confidence (README)
+                       pixel sizes). On HC18 validation it found more of the segmentation chains'
+                       failures than their TTA confidence did (README)
   --batch N            images per model call (default: the run's batch size, at most 16)
   --backend NAME       tfjs backend to try first
   --help               this text
@@ -85,13 +85,21 @@ async function foldersWithImages(dir: string): Promise<string[]> {
   return found.sort();
 }
 
-/** `a,b, c` → ["a", "b", "c"]; an empty item is refused. */
-function parseModelList(value: string | undefined): string[] {
+/**
+ * `a,b, c` → ["a", "b", "c"]. Refused: an empty item, a model named twice, or the primary model
+ * itself (a 0-mm opinion that would halve every distance, in effect doubling the review limits).
+ */
+function parseCrossCheck(value: string | undefined, primary: string): string[] {
   if (value === undefined) return [];
   const items = value.split(",").map((m) => m.trim());
-  if (items.some((m) => m === "")) {
-    throw new InputError(`--cross-check needs model names separated by commas, got "${value}"`);
-  }
+  const problem = items.some((m) => m === "")
+    ? "needs model names separated by commas"
+    : new Set(items).size < items.length
+    ? "names a model twice"
+    : items.includes(primary)
+    ? `includes --model ${primary} itself`
+    : undefined;
+  if (problem) throw new InputError(`--cross-check ${problem}`, undefined, undefined, value);
   return items;
 }
 
@@ -139,11 +147,13 @@ async function secondOpinions(
     const other = await loadChain(model, refine, batchSize, "cross-check");
     try {
       const progress = countProgress(`cross-check ${model}`);
-      const theirs = (await predictFiles(other.predictor, files, {
+      const results = await predictFiles(other.predictor, files, {
         ...options,
         onProgress: (done, total) => progress.update(done, total),
-      })).filter((r) => r.prediction);
-      progress.done(`${model}: ${theirs.length} images`);
+      });
+      const theirs = results.filter((r) => r.prediction);
+      progress.done(`${model}: ${theirs.length} of ${files.length} images`);
+      for (const r of results.filter((r) => r.error)) console.error(`  ${r.name}: ${r.error}`);
       opinions.set(model, new Map(theirs.map((r) => [r.name, r.prediction!.landmarks])));
       stages.push({ name: model, ...other.record });
     } finally {
@@ -212,7 +222,7 @@ export async function main(args: string[]): Promise<number> {
     noRefine: values["no-refine"],
   });
   if (refine) await locateModel(refine);
-  const crossModels = parseModelList(values["cross-check"]);
+  const crossModels = parseCrossCheck(values["cross-check"], values.model!);
   const crossRefines = new Map<string, string | undefined>();
   for (const m of crossModels) {
     await locateModel(m);
@@ -239,8 +249,28 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     primary.predictor.dispose();
   }
-  let crossStages: Record<string, unknown>[] = [];
-  if (crossModels.length) {
+  const predicted = results.filter((r) => r.prediction).length;
+  const failed = results.filter((r) => r.error);
+  const record = {
+    command: "predict",
+    input: listing.dir,
+    pixelSizes: sizeCsv ? resolve(sizeCsv) : null,
+    images: results.length,
+    predicted,
+    failed: failed.length,
+    tta: !values["no-tta"],
+    ...primary.record,
+  };
+  const write = async (crossCheck: Record<string, unknown> | null) => {
+    await writeFileAtomic(out, predictionsCsv(results, pixelSizes !== undefined, !!crossCheck));
+    await writeJsonAtomic(
+      provenancePath(out),
+      await provenance({ ...record, crossCheck, backend }),
+    );
+  };
+  // The model's own answers are written first, so a cross-check that fails loses none of them.
+  if (predicted > 0) await write(null);
+  if (predicted > 0 && crossModels.length) {
     const predictedFiles = results.filter((r) => r.prediction).map((r) => r.path);
     const { opinions, stages } = await secondOpinions(
       crossRefines,
@@ -249,35 +279,14 @@ export async function main(args: string[]): Promise<number> {
       batchSize,
     );
     addCrossChecks(results, opinions);
-    crossStages = stages;
+    const alone = results.filter((r) => r.prediction && !r.crossCheck).length;
+    if (alone) console.error(`cross-check: no other model predicted ${alone} image(s)`);
     console.error(
       pixelSizes
         ? `cross-check: ${results.filter((r) => r.crossCheck?.review).length} image(s) for review`
         : "cross-check: distances in px only (no pixel sizes, so no mm and no review verdict)",
     );
-  }
-  const predicted = results.filter((r) => r.prediction).length;
-  const failed = results.filter((r) => r.error);
-  if (predicted > 0) {
-    await writeFileAtomic(
-      out,
-      predictionsCsv(results, pixelSizes !== undefined, crossModels.length > 0),
-    );
-    await writeJsonAtomic(
-      provenancePath(out),
-      await provenance({
-        command: "predict",
-        input: listing.dir,
-        pixelSizes: sizeCsv ? resolve(sizeCsv) : null,
-        images: results.length,
-        predicted,
-        failed: failed.length,
-        tta: !values["no-tta"],
-        ...primary.record,
-        crossCheck: crossModels.length ? { models: crossStages, limits: REVIEW_LIMITS } : null,
-        backend,
-      }),
-    );
+    await write({ models: stages, limits: REVIEW_LIMITS });
   }
   if (failed.length) {
     await writeFileAtomic(errorsPath, errorsCsv(results));

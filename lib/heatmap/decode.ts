@@ -48,11 +48,12 @@ export interface PeakOptions {
   method?: DecodeMethod;
   /** Half-width r of the soft-argmax window, in heatmap pixels (window 2r + 1). Default 3. */
   window?: number;
-  /** Peak height of a perfect target (1 for unit scaling, `targetPeak(σ, "payer")` otherwise).
-   * Default 1. */
-  referencePeak?: number;
-  /** σ of the targets in heatmap pixels; when given, peaks wider than this lose confidence. */
-  referenceSigma?: number;
+  /** Peak height of a perfect target (1 for unit scaling, `targetPeak(σ, "payer")` otherwise);
+   * one for all channels or one per channel (learned σ). Default 1. */
+  referencePeak?: number | readonly number[];
+  /** σ of the targets in heatmap pixels, one or per channel; when given, peaks wider than this
+   * lose confidence. */
+  referenceSigma?: number | readonly number[];
 }
 
 /** A refined peak in heatmap pixels. */
@@ -239,7 +240,11 @@ export function decodePeak(h: HeatmapView, c: number, options: PeakOptions = {})
 
 /** Sub-pixel refinement of channel `c` around the integer local maximum `top`. */
 function refinePeak(h: HeatmapView, c: number, top: Point, options: PeakOptions): HeatmapPeak {
-  const { method = "quadratic", window = 3, referencePeak = 1, referenceSigma } = options;
+  const { method = "quadratic", window = 3 } = options;
+  const ofChannel = (v: number | readonly number[] | undefined) =>
+    typeof v === "number" || v === undefined ? v : v[c];
+  const referencePeak = ofChannel(options.referencePeak) ?? 1;
+  const referenceSigma = ofChannel(options.referenceSigma);
   if (!(window > 0)) {
     throw new InputError("soft-argmax window must be > 0", undefined, undefined, window);
   }

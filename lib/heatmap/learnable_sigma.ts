@@ -13,7 +13,8 @@ import { type HeatmapScaling, heatmapSide, type HeatmapStride } from "./targets.
 export interface LearnableSigmaOptions {
   size: number;
   stride: HeatmapStride;
-  /** Default "payer", Payer's normalised targets; with either scaling only α·Σσ² stops σ growing. */
+  /** Default "payer", Payer's normalised targets, the one scaling under which σ can be learned
+   * (the heatmap task refuses unit scaling with a learned σ: its targets pull σ towards 0). */
   scaling?: HeatmapScaling;
   gamma?: number;
 }

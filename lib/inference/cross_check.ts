@@ -6,7 +6,8 @@
  * agreement study), so where they still disagree at least one of them is off. On the 160 HC18
  * validation images the U-Net chain's disagreement with the DeepLabV3+ and heatmap chains
  * separated its failures better than its own TTA confidence (AUROC 0.76 vs 0.66 for MRE > 2 mm,
- * 0.77 vs 0.64 for |ΔHC| > 4 mm; docs/EXPERIMENTS.md, "Second opinion").
+ * notebook 07; docs/EXPERIMENTS.md, "Second opinion"). For the heatmap chain, whose confidence is
+ * the best of the families', it did about as well as that confidence.
  *
  * Distances are between corresponding points in the canonical order (as the metrics score them),
  * so two models that list a near-vertical head's ends the other way round disagree: one of them
@@ -15,7 +16,9 @@
  */
 import type { Landmarks } from "../core/types.ts";
 import { measuresFromLandmarks } from "../geometry/measures.ts";
+import type { EvalResult } from "../metrics/evaluation.ts";
 import { radialErrors } from "../metrics/landmarks.ts";
+import { mean } from "../metrics/summary.ts";
 
 /** Another model's landmarks for the same image. */
 export interface Opinion {
@@ -52,8 +55,6 @@ export interface CrossCheck {
   reasons: string[];
 }
 
-const mean = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-
 /** Compare one image's primary landmarks with the other models' (at least one). */
 export function crossCheck(
   primary: Landmarks,
@@ -89,40 +90,32 @@ export interface ReviewSubset {
   hcAbsMm: number;
 }
 
-/** An evaluated image: truth, prediction and pixel size (lib/metrics/evaluation.ts's EvalCase). */
-interface ScoredCase {
-  id: string;
-  truth: Landmarks;
-  pred: Landmarks;
-  pixelSizeMm?: number;
-}
-
 /**
- * The evaluation split by `predict --cross-check`'s verdict (`review` by image id): all images,
- * those kept, those sent to review. Images without a verdict count in "all" only. What a reader
- * of the review column wants to know on labelled data: is what it keeps better, and by how much.
+ * An evaluation's per-image scores split by `predict --cross-check`'s verdict (`review` by image
+ * id): all images, those kept, those sent to review. Images without a verdict count in "all"
+ * only. What a reader of the review column wants to know on labelled data: is what it keeps
+ * better, and by how much.
  */
 export function reviewSplit(
-  cases: readonly ScoredCase[],
+  result: EvalResult,
   review: ReadonlyMap<string, boolean>,
 ): ReviewSubset[] {
-  const scores = (subset: ReviewSubset["subset"], of: readonly ScoredCase[]): ReviewSubset => {
-    const withMm = of.filter((c) => c.pixelSizeMm !== undefined);
-    const hc = (l: Landmarks, px: number) => measuresFromLandmarks(l, px).hcMm;
-    const meanOr = (v: number[]) => (v.length ? mean(v) : NaN);
+  const landmarks = result.landmarks.images;
+  const clinical = result.clinical?.images ?? [];
+  const scores = (subset: ReviewSubset["subset"], keep: (id: string) => boolean): ReviewSubset => {
+    const lm = landmarks.filter((r) => keep(r.id));
+    const mm = lm.flatMap((r) => (r.mreMm === undefined ? [] : [r.mreMm]));
     return {
       subset,
-      images: of.length,
-      mrePx: meanOr(of.map((c) => mean(radialErrors(c.pred, c.truth)))),
-      mreMm: meanOr(withMm.map((c) => mean(radialErrors(c.pred, c.truth)) * c.pixelSizeMm!)),
-      hcAbsMm: meanOr(
-        withMm.map((c) => Math.abs(hc(c.pred, c.pixelSizeMm!) - hc(c.truth, c.pixelSizeMm!))),
-      ),
+      images: lm.length,
+      mrePx: mean(lm.map((r) => r.mrePx)),
+      mreMm: mean(mm),
+      hcAbsMm: mean(clinical.filter((r) => keep(r.id)).map((r) => r.errors.hcMm)),
     };
   };
   return [
-    scores("all", cases),
-    scores("kept", cases.filter((c) => review.get(c.id) === false)),
-    scores("sent to review", cases.filter((c) => review.get(c.id) === true)),
+    scores("all", () => true),
+    scores("kept", (id) => review.get(id) === false),
+    scores("sent to review", (id) => review.get(id) === true),
   ];
 }

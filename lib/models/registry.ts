@@ -134,6 +134,18 @@ export function resolveModelOptions(
       resolved.inChannels,
     );
   }
+  // Known but not this architecture's: refused too, or a learned σ would silently stay fixed.
+  if (
+    resolved.learnSigma !== undefined && !arch.outputs(resolved).some((o) => o.kind === "sigma")
+  ) {
+    throw new InputError(
+      `${name}: learnSigma applies to the heatmap architectures (heatmap-unet, heatmap-fcn, ` +
+        `heatmap-scn), not ${arch.name}`,
+      undefined,
+      undefined,
+      resolved.learnSigma,
+    );
+  }
   if (!(Number.isInteger(resolved.numLandmarks) && resolved.numLandmarks >= 1)) {
     throw new InputError(
       `${name}: numLandmarks must be a positive integer`,
@@ -183,7 +195,8 @@ export function describeModel(name: string, opts: Partial<ModelOptions> = {}): M
 
 /**
  * Build a model by registry name. Input `image` `[B, S, S, C]`; outputs named and shaped as
- * `describeModel` says (one output, or two for `multitask`). Weights are seeded by `opts.seed`.
+ * `describeModel` says (one output, or two for `multitask` and for a heatmap model with
+ * `learnSigma`). Weights are seeded by `opts.seed`.
  */
 export function createModel(name: string, opts: Partial<ModelOptions> = {}): tf.LayersModel {
   const { arch } = lookup(name);

@@ -585,8 +585,10 @@ export function recommendationMarkdown(
       caught(r, "cross-check") > caught(r, "lowest confidence")
     );
     const restHc = (r: Row) => num(r, "rest |ΔHC| mm: cross-check");
-    // The example: the chain leaving the lowest |ΔHC| (NaN, where it keeps nothing, never wins).
-    const ex = secondOpinion.reduce((a, b) => (restHc(b) < restHc(a) ? b : a));
+    // The example: the chain leaving the lowest |ΔHC| among those that keep any image.
+    const keeping = secondOpinion.filter((r) => Number.isFinite(restHc(r)));
+    const ex = (keeping.length ? keeping : secondOpinion)
+      .reduce((a, b) => (restHc(b) < restHc(a) ? b : a));
     const kept = num(ex, "images") - num(ex, "to review");
     const failures = num(ex, `failures (> ${FAILURE_MM} mm)`);
     lines.push(

@@ -10,7 +10,7 @@ import { Predictor } from "../inference/predictor.ts";
 import { evaluate } from "../metrics/evaluation.ts";
 import type { RunConfig } from "../training/config.ts";
 import { outputsAsArray } from "../training/evaluate.ts";
-import type { HeatmapPrediction } from "../training/tasks/heatmap.ts";
+import { type HeatmapPrediction, parseHeatmapOptions } from "../training/tasks/heatmap.ts";
 import { outputOfKind } from "../training/tasks/common.ts";
 import { createTaskAdapter } from "../training/tasks/mod.ts";
 import type { SampleMeta } from "../training/tasks/types.ts";
@@ -72,7 +72,9 @@ export async function heatmapOverlayPng(
 
 function heatmapGeometry(config: RunConfig): { stride: HeatmapStride; sigma: number } {
   const { info } = outputOfKind(config, "heatmaps");
-  const sigma = Number((config.taskOptions as { sigma?: number }).sigma ?? 2);
+  // A learned σ: the σ it started from (the figure shows the targets training began with).
+  const start = config.model.options.learnSigma as number | undefined;
+  const sigma = start ?? parseHeatmapOptions(config.taskOptions).sigma;
   return { stride: info.stride as HeatmapStride, sigma };
 }
 

@@ -5,12 +5,9 @@
  * confidence sends to review as many images as the cross-check does, lowest first, so the two
  * are compared at the same reviewer effort.
  */
-import type { Landmarks } from "../core/types.ts";
-import { measuresFromLandmarks } from "../geometry/measures.ts";
 import { type ConfidenceStudy, confidenceStudy } from "../inference/compare.ts";
 import { crossCheck, REVIEW_LIMITS, type ReviewLimits } from "../inference/cross_check.ts";
 import { auroc } from "../inference/uncertainty.ts";
-import { radialErrors } from "../metrics/landmarks.ts";
 import { mean } from "../metrics/summary.ts";
 import { type FamilyRun, predictorFor } from "./family.ts";
 import type { Row } from "./table.ts";
@@ -73,11 +70,10 @@ export function secondOpinionRows(
       byId: new Map(o.study.evaluation.cases.map((c) => [c.id, c.pred])),
     }));
     if (cases.some((c) => others.some((o) => !o.byId.has(c.id)))) return [];
-    const hc = (l: Landmarks, px: number) => measuresFromLandmarks(l, px).hcMm;
-    const mre = cases.map((c) => mean(radialErrors(c.pred, c.truth)) * c.pixelSizeMm!);
-    const hcErr = cases.map((c) =>
-      Math.abs(hc(c.pred, c.pixelSizeMm!) - hc(c.truth, c.pixelSizeMm!))
-    );
+    // Every image has a pixel size, so the study's MREs are in mm and each has its |ΔHC|.
+    const mre = src.study.rows.map((r) => r.mre);
+    const hcById = new Map(src.study.evaluation.clinical!.images.map((r) => [r.id, r.errors.hcMm]));
+    const hcErr = cases.map((c) => hcById.get(c.id)!);
     const failed = mre.map((e, i) => e > FAILURE_MM || hcErr[i] > FAILURE_MM);
     const checks = cases.map((c) =>
       crossCheck(
@@ -117,7 +113,7 @@ export function secondOpinionRows(
       "rest MRE mm: cross-check": byCheck.keptMre,
       "rest MRE mm: confidence": byConfidence.keptMre,
       "AUROC MRE > 2 mm: cross-check": auroc(checks.map((c) => c.pointsMm!), over2),
-      "AUROC MRE > 2 mm: confidence": auroc(confidence.map((c) => 1 - c), over2),
+      "AUROC MRE > 2 mm: confidence": src.study.auroc,
     }];
   });
 }

@@ -257,25 +257,35 @@ Deno.test("predict CLI: --cross-check adds the other models' distance and a revi
     return await readCsv(out);
   };
   const mine = await predict("mine", ["--model", model]);
-  const unet = await predict("unet", ["--model", "unet"]);
-  const both = await predict("both", ["--model", model, "--cross-check", `${model}, unet`]);
+  const others = [
+    await predict("unet", ["--model", "unet"]),
+    await predict("coord", ["--model", "coord"]),
+  ];
+  const both = await predict("both", ["--model", model, "--cross-check", "unet, coord"]);
   assert.deepEqual(both.header, [...header(true), ...CROSS_CHECK_COLUMNS]);
   assert.deepEqual(
     both.rows.map((r) => r.slice(0, 17)),
     mine.rows,
     "the primary's columns unchanged",
   );
-  // Independently from the two single-model CSVs: the model itself is 0 px away, the U-Net d px,
-  // so the mean over the two is d / 2; HC likewise from the hc_mm columns (3-decimal rounding).
+  // Independently from the single-model CSVs: the mean over the two other models of the mean
+  // point distance, and of the |HC difference| (3-decimal rounding in the CSVs).
   const col = (name: string) => both.header.indexOf(name);
   for (const [i, row] of both.rows.entries()) {
-    const a = mine.rows[i].slice(1, 9).map(Number), b = unet.rows[i].slice(1, 9).map(Number);
-    const d = [0, 1, 2, 3].reduce((s, k) =>
-      s + Math.hypot(a[2 * k] - b[2 * k], a[2 * k + 1] - b[2 * k + 1]), 0) / 4;
+    const a = mine.rows[i].slice(1, 9).map(Number);
+    const dist = (o: typeof mine) => {
+      const b = o.rows[i].slice(1, 9).map(Number);
+      return [0, 1, 2, 3].reduce(
+        (s, k) => s + Math.hypot(a[2 * k] - b[2 * k], a[2 * k + 1] - b[2 * k + 1]),
+        0,
+      ) / 4;
+    };
     const px = Number(row[col("cross_check_px")]);
-    assert.ok(Math.abs(px - d / 2) <= 2e-3, `${row[0]}: ${px} vs ${d / 2}`);
+    const want = (dist(others[0]) + dist(others[1])) / 2;
+    assert.ok(Math.abs(px - want) <= 2e-3, `${row[0]}: ${px} vs ${want}`);
     assert.ok(Math.abs(Number(row[col("cross_check_mm")]) - 0.25 * px) <= 1e-3);
-    const hc = Math.abs(Number(mine.rows[i][12]) - Number(unet.rows[i][12])) / 2;
+    const hcOf = (r: string[]) => Number(r[12]);
+    const hc = others.reduce((s, o) => s + Math.abs(hcOf(mine.rows[i]) - hcOf(o.rows[i])), 0) / 2;
     assert.ok(Math.abs(Number(row[col("cross_check_hc_mm")]) - hc) <= 2e-3, `${row[0]} hc`);
     const review = Number(row[col("cross_check_mm")]) > 1.5 || hc > 2;
     assert.equal(row[col("review")], String(review));
@@ -284,14 +294,20 @@ Deno.test("predict CLI: --cross-check adds the other models' distance and a revi
   const record = JSON.parse(
     await Deno.readTextFile(join(run.root, "cross-out", "both.run.json")),
   );
-  assert.deepEqual(record.crossCheck.models.map((m: { name: string }) => m.name), [model, "unet"]);
-  assert.equal(record.crossCheck.models[1].refine.family, "unet-fine");
-  await assert.rejects(
-    main(["--model", model, "--input", dir, "--out", "x.csv", "--cross-check", "unet,"]),
-    /--cross-check needs model names separated by commas/,
-  );
-  await assert.rejects(
-    main(["--model", model, "--input", dir, "--out", "x.csv", "--cross-check", run.root]),
-    /not a model/,
-  );
+  assert.deepEqual(record.crossCheck.models.map((m: { name: string }) => m.name), [
+    "unet",
+    "coord",
+  ]);
+  assert.equal(record.crossCheck.models[0].refine.family, "unet-fine");
+  const base = ["--model", model, "--input", dir, "--out", "x.csv", "--cross-check"];
+  for (
+    const [list, message] of [
+      ["unet,", /needs model names separated by commas/],
+      ["unet,unet", /names a model twice/],
+      [`unet,${model}`, /includes --model .* itself/],
+      [run.root, /not a model/],
+    ] as const
+  ) {
+    await assert.rejects(main([...base, list]), message);
+  }
 });

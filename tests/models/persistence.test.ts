@@ -102,6 +102,13 @@ Deno.test("learnSigma: σ per landmark is a trainable weight, output as [B, 4], 
     () => createModel("heatmap-unet-r18-w0.25", { inputSize: 32, learnSigma: 0 }),
     (e: Error) => e instanceof InputError && /learnSigma must be a positive/.test(e.message),
   );
+  // A model without heatmaps (or with a multitask heatmap head) would ignore it: refused.
+  for (const name of ["unet-r18-w0.5", "multitask"]) {
+    assert.throws(
+      () => createModel(name, { inputSize: 32, learnSigma: 2 }),
+      (e: Error) => e instanceof InputError && /learnSigma applies to the heatmap/.test(e.message),
+    );
+  }
   tf.dispose([x, sigma, again]);
   model.dispose();
   loaded.dispose();

@@ -226,13 +226,14 @@ Deno.test("recommendationMarkdown: names the winners with their numbers; ties by
     "rest |ΔHC| mm: cross-check": restHc,
   });
   const second = recommendationMarkdown(table, [], [], [
+    { ...opinion("c", 3, 3, NaN), "to review": 10 }, // keeps nothing: never the example
     opinion("a", 2, 1, 1.9),
     opinion("b", 1, 1, 1.7),
   ]);
   // One of two chains caught more; b is the example, having the lower |ΔHC| on what it keeps.
   assert.match(
     second,
-    /second opinion:\*\* .* for 1 of 2 chains \(b: 1 vs 1 of 3; \|ΔHC\| 1\.70 mm on the 8 images it leaves\), for the time of running/,
+    /second opinion:\*\* .* for 1 of 3 chains \(b: 1 vs 1 of 3; \|ΔHC\| 1\.70 mm on the 8 images it leaves\), for the time of running/,
   );
 });
 

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import type { Landmarks } from "../../lib/core/types.ts";
 import type { ConfidenceStudy } from "../../lib/inference/compare.ts";
+import { failureAuroc } from "../../lib/inference/uncertainty.ts";
 import { evaluate } from "../../lib/metrics/evaluation.ts";
+import { radialErrors } from "../../lib/metrics/landmarks.ts";
 import {
   FAILURE_MM,
   secondOpinionMarkdown,
@@ -17,19 +19,28 @@ const circle = (cx: number, cy: number, r: number): Landmarks => [
 const truth = circle(100, 80, 50);
 const ids = ["i0", "i1", "i2", "i3"];
 
-/** A source whose prediction for image i is preds[i], at `px` mm per pixel (null: none). */
-function source(family: string, preds: Landmarks[], confidence: number[], px: number | null = 1) {
+/**
+ * A source whose prediction for image i is preds[i], at `px` mm per pixel (null: none), with its
+ * TTA study as `confidenceStudy` fills it: per-image MRE (mm) and the confidence's AUROC.
+ */
+function source(
+  family: string,
+  preds: Landmarks[],
+  confidence: number[],
+  px: number | null = 1,
+) {
   const cases = ids.map((id, i) => ({
     id,
     truth,
     pred: preds[i],
     ...(px === null ? {} : { pixelSizeMm: px }),
   }));
+  const mre = preds.map((p) => radialErrors(p, truth).reduce((s, e) => s + e, 0) / 4 * (px ?? 1));
   const study: ConfidenceStudy = {
-    rows: ids.map((id, i) => ({ id, mre: 0, confidence: confidence[i], dispersionPx: 0 })),
-    unit: "mm",
+    rows: ids.map((id, i) => ({ id, mre: mre[i], confidence: confidence[i], dispersionPx: 0 })),
+    unit: px === null ? "px" : "mm",
     threshold: 2,
-    auroc: NaN,
+    auroc: failureAuroc(mre, confidence, 2),
     evaluation: evaluate(cases),
   };
   return { family, study };

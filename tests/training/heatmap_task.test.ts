@@ -194,6 +194,20 @@ Deno.test("learnable σ: targets are the points, the loss draws them at the mode
       p.confidence.forEach((c) => assert.ok(Math.abs(c - conf) < 0.02, `σ ${sigma}: ${c}`));
     });
   }
+  // Each channel against its own σ: the BPD channels read at 0.75, the OFD ones at 1.5.
+  const perChannel = tf.tile(tf.tensor2d([[1.5, 1.5, 0.75, 0.75]]), [3, 1]);
+  for (const p of await learn.task.decode([rows, perChannel], learn.batch.metas)) {
+    const want = [1, 1, 0.125, 0.125];
+    p.confidence.forEach((c, k) => assert.ok(Math.abs(c - want[k]) < 0.02, `channel ${k}: ${c}`));
+  }
+  perChannel.dispose();
+  // Unit targets would pull σ towards 0 (their energy grows with σ): refused.
+  for (const options of [{ scaling: "unit" }, { loss: "adaptive-wing" }]) {
+    assert.throws(
+      () => createTask(heatmapConfig(48, 2, options, { learnSigma: 1.5 })),
+      (e: Error) => e instanceof InputError && /needs payer scaling/.test(e.message),
+    );
+  }
   const acc = learn.task.createMetrics();
   await acc.add([rows, sigmaOut(1.5)], learn.batch.targets, learn.batch.metas);
   const r = acc.result();

@@ -73,6 +73,7 @@ import {
   targetPeak,
 } from "../../heatmap/mod.ts";
 import { adaptiveWing, mse } from "../../losses/mod.ts";
+import { mean } from "../../metrics/summary.ts";
 import type { RunConfig } from "../config.ts";
 import "../configs_families.ts";
 import { LandmarkScores, modelOutputs, outputOfKind, parseOptions } from "./common.ts";
@@ -187,6 +188,17 @@ export class HeatmapTask implements TaskAdapter {
     this.scaling = options.scaling === "auto"
       ? (options.loss === "l2" ? "payer" : "unit")
       : options.scaling;
+    // Unit targets hold more energy the wider they are (∝ σ²): while the output is still below
+    // them the loss, like the penalty, pulls σ towards 0. Payer's normalised targets (∝ 1/σ²) do not.
+    if (learnSigma && this.scaling !== "payer") {
+      throw new InputError(
+        "heatmap task: learnable σ (model option learnSigma) needs payer scaling (loss l2, " +
+          "scaling payer or auto)",
+        undefined,
+        undefined,
+        `loss ${options.loss}, scaling ${options.scaling}`,
+      );
+    }
   }
 
   /** Peak height of a perfect target of width σ, the confidence's reference. */
@@ -252,16 +264,15 @@ export class HeatmapTask implements TaskAdapter {
     const heatmaps = outputs[0];
     this.checkShape(heatmaps, metas.length);
     const { decode, window } = this.options;
+    // Learned σ: each channel is measured against its own; the peaks' spacing uses their mean.
     const learned = await this.learnedSigma(outputs);
-    const sigma = learned
-      ? learned.reduce((a, b) => a + b, 0) / learned.length
-      : this.options.sigma;
+    const sigma = learned ? mean(learned) : this.options.sigma;
     const decoded = await decodeHeatmapTensor(heatmaps, {
       stride: this.stride,
       method: decode === "softargmax" ? "softargmax" : "quadratic",
       window,
-      referencePeak: this.referencePeak(sigma),
-      referenceSigma: sigma,
+      referencePeak: learned ? learned.map((s) => this.referencePeak(s)) : this.referencePeak(),
+      referenceSigma: learned ?? sigma,
       canonical: false,
       select: this.options.select,
       configuration: { weight: this.options.configWeight, minDistance: 2 * sigma },
