@@ -19,6 +19,20 @@ async function withFiles(files: Record<string, string>, fn: (dir: string) => Pro
   }
 }
 
+/** `main` on dir/pred.csv and dir/gt.csv into `out`, which must succeed; what it printed. */
+async function evaluateInto(dir: string, out: string): Promise<string[]> {
+  const log = console.log;
+  const printed: string[] = [];
+  console.log = (...args: unknown[]) => printed.push(args.join(" "));
+  try {
+    const args = ["--pred", join(dir, "pred.csv"), "--gt", join(dir, "gt.csv"), "--out", out];
+    assert.equal(await main(args), 0);
+  } finally {
+    console.log = log;
+  }
+  return printed;
+}
+
 Deno.test("pairCases matches by image name and takes the pixel size from the ground truth", async () => {
   await withFiles({
     "gt.csv": `${HEADER},pixel_size_mm\n${row("b.png", 0, ",0.2")}\n${row("a.png", 0, ",0.1")}\n`,
@@ -74,17 +88,8 @@ Deno.test("main writes the dashboard into --out", async () => {
     "pred.csv": `${HEADER}\n${row("a.png", 3)}\n${row("b.png", -4)}\n`,
   }, async (dir) => {
     const out = join(dir, "eval");
+    const printed = await evaluateInto(dir, out);
     const log = console.log;
-    const printed: string[] = [];
-    console.log = (...args: unknown[]) => printed.push(args.join(" "));
-    try {
-      assert.equal(
-        await main(["--pred", join(dir, "pred.csv"), "--gt", join(dir, "gt.csv"), "--out", out]),
-        0,
-      );
-    } finally {
-      console.log = log;
-    }
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
     // Only the OFD ends move (by 3 and 4 px): MREs 1.5 and 2; both ends together, so no length
     // and no HC changes.
@@ -126,16 +131,7 @@ Deno.test("a prediction CSV with predict's review column: scores split into kept
     "bad.csv": `${HEADER},review\n${row("a.png", 0, ",yes")}\n`,
   }, async (dir) => {
     const out = join(dir, "eval");
-    const log = console.log;
-    console.log = () => {};
-    try {
-      assert.equal(
-        await main(["--pred", join(dir, "pred.csv"), "--gt", join(dir, "gt.csv"), "--out", out]),
-        0,
-      );
-    } finally {
-      console.log = log;
-    }
+    await evaluateInto(dir, out);
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
     assert.deepEqual(summary.review, [
       { subset: "all", images: 4, mrePx: 1.5, mreMm: 0.75, hcAbsMm: 0 },
