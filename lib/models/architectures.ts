@@ -77,7 +77,7 @@ function heatmapOutputs(opts: ResolvedOptions): OutputInfo[] {
 
 /** `heatmaps`, followed by the learnable σ output when the options ask for it. */
 function withSigma(heatmaps: tf.SymbolicTensor, opts: ResolvedOptions): tf.SymbolicTensor[] {
-  if (heatmapOutputs(opts).length === 1) return [heatmaps];
+  if (opts.learnSigma === undefined) return [heatmaps];
   const sigma = new LandmarkSigma({
     name: "sigma",
     units: opts.numLandmarks,

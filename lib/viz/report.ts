@@ -196,15 +196,15 @@ export function predictionsVsTruthCsv(r: EvalResult): string {
   return formatCsv(header, rows);
 }
 
-/** The review split as table rows (mm columns empty where no image has a pixel size). */
+/** The review split as table rows (empty cells where a subset has no image, or none in mm). */
 export function reviewRows(split: readonly ReviewSubset[]): Row[] {
-  const mm = (v: number) => (Number.isFinite(v) ? v : "");
+  const cell = (v: number) => (Number.isFinite(v) ? v : "");
   return split.map((s) => ({
     images: s.subset,
     n: s.images,
-    "MRE px": Number.isFinite(s.mrePx) ? s.mrePx : "",
-    "MRE mm": mm(s.mreMm),
-    "|ΔHC| mm": mm(s.hcAbsMm),
+    "MRE px": cell(s.mrePx),
+    "MRE mm": cell(s.mreMm),
+    "|ΔHC| mm": cell(s.hcAbsMm),
   }));
 }
 
