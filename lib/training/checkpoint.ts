@@ -245,7 +245,7 @@ export async function recoverCheckpoint(dir: string): Promise<string | undefined
 }
 
 /** Removes what interrupted saves left beside a checkpoint folder (see recoverCheckpoint). */
-export async function discardLeftovers(dir: string): Promise<void> {
+async function discardLeftovers(dir: string): Promise<void> {
   for (const path of await atomicLeftovers(dir)) {
     await Deno.remove(path, { recursive: true }).catch(() => {});
   }

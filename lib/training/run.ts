@@ -31,7 +31,7 @@ import { lineChart } from "../viz/charts.ts";
 import { writeDashboard } from "../viz/dashboard.ts";
 import { saveFigure } from "../viz/figure.ts";
 import { overlayPng } from "../viz/overlay.ts";
-import { discardLeftovers, loadWeightsInto, recoverCheckpoint } from "./checkpoint.ts";
+import { loadWeightsInto, recoverCheckpoint } from "./checkpoint.ts";
 import { applyOverrides, type RunConfig, validateConfig } from "./config.ts";
 import { createSource, type SampleSource } from "./data.ts";
 import { evaluate } from "./evaluate.ts";
@@ -174,13 +174,17 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
   const checkpointDir = join(checkpointsRoot, runId);
   let resumeFrom: string | undefined;
   let previousRun: Record<string, unknown> | undefined;
+  // A save cut short between its two renames leaves no last/ but complete copies beside it, and
+  // any cut save leaves half-written ones: recovered or removed on either path, so that a fresh
+  // start sees a recovered checkpoint (and refuses below) instead of training over it.
+  for (const name of ["last", "best"]) {
+    const dir = join(checkpointDir, name);
+    const recovered = await recoverCheckpoint(dir);
+    if (recovered) log(`recovered ${dir} from ${recovered} (a save was cut short)`);
+  }
   if (opts.resume) {
     if (!opts.runId) throw new InputError("--resume needs a run id");
     resumeFrom = join(checkpointDir, "last");
-    for (const dir of [resumeFrom, join(checkpointDir, "best")]) {
-      const recovered = await recoverCheckpoint(dir);
-      if (recovered) log(`recovered ${dir} from ${recovered} (a save was cut short)`);
-    }
     if (!await exists(join(resumeFrom, "state.json"))) {
       throw new InputError(
         "no checkpoint to resume from (the run was stopped before its first save: start it " +
@@ -202,10 +206,6 @@ export async function runTraining(opts: RunOptions): Promise<RunOutcome> {
       `run ${runId} already has checkpoints; continue it with \`--resume ${runId}\`, or give ` +
         `another --run-id (or delete ${checkpointDir} and ${runDir} to start it over)`,
     );
-  }
-  if (!opts.resume) {
-    // A run killed inside its first save left only half-written copies: not worth keeping.
-    for (const name of ["last", "best"]) await discardLeftovers(join(checkpointDir, name));
   }
   if (opts.resume) {
     const fixed = Object.keys(opts.overrides ?? {}).filter((k) => !RESUMABLE_KEYS.includes(k));

@@ -237,6 +237,17 @@ Deno.test("a run stopped inside its first save: --resume says to start again; st
   assert.ok(await exists(join(ck, "last", "state.json")));
 });
 
+Deno.test("a save cut between its renames, then a fresh start: the complete copy is recovered and the start refused", async () => {
+  await runTraining({ config, runId: "cut-fresh", ...roots });
+  const ck = join(roots.checkpointsRoot, "cut-fresh");
+  await Deno.rename(join(ck, "last"), join(ck, "last.4242.0.tmp")); // complete, with state.json
+  await assert.rejects(
+    runTraining({ config, runId: "cut-fresh", ...roots }),
+    /already has checkpoints; continue it with `--resume cut-fresh`/,
+  );
+  assert.ok(await exists(join(ck, "last", "state.json")), "the complete copy is back as last/");
+});
+
 Deno.test({
   name: "cleanup",
   fn: async () => await Deno.remove(root, { recursive: true }),
