@@ -4,6 +4,7 @@
  */
 import type { Ellipse, GrayImage } from "../core/types.ts";
 import { ellipsePerimeter } from "../geometry/ellipse.ts";
+import { imageStats } from "../transforms/normalise.ts";
 
 export type BiometryIssue =
   | "empty"
@@ -128,14 +129,7 @@ export function ellipseShapeIssues(
  * catches frames that are flat.
  */
 export function blankImageIssue(image: GrayImage, minStd = 2): string | undefined {
-  const { data } = image;
-  let sum = 0, sq = 0;
-  for (let i = 0; i < data.length; i++) {
-    sum += data[i];
-    sq += data[i] * data[i];
-  }
-  const mean = sum / data.length;
-  const std = Math.sqrt(Math.max(0, sq / data.length - mean * mean));
+  const { std } = imageStats(image);
   return std < minStd
     ? `blank: the image has almost no contrast (grey-level std ${std.toFixed(2)} < ${minStd})`
     : undefined;
