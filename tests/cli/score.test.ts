@@ -40,10 +40,15 @@ Deno.test("score CLI: one model, and a coarse → fine pair, on the run's valida
   ]);
   for (const r of [one, pair]) {
     assert.equal(r.images, 2); // 8 phantoms, 25 % validation
-    const made = r.provenance as { command: string; backend: { name: string }; git: object };
+    const made = r.provenance as {
+      command: string;
+      backend: { name: string };
+      git: { commit: string | null };
+    };
     assert.equal(made.command, "score");
     assert.equal(made.backend.name, "cpu");
     assert.ok("commit" in made.git);
+    assert.match(made.git.commit ?? "", /^[0-9a-f]{40}$/);
     const m = r.metrics as Record<string, number>;
     assert.ok(Number.isFinite(m.mre_px) && m.mre_px >= 0);
   }

@@ -37,4 +37,8 @@ Deno.test("provenance: when, which commit, which Deno, plus the caller's fields"
   // A clone has .git; the commit is then a full hash.
   const commit = (p.git as { commit: string | null }).commit;
   if (commit !== null) assert.match(commit, /^[0-9a-f]{40}$/);
+  // Against git itself: the tests run in a clone, so there is a commit and it is HEAD's.
+  const head = await new Deno.Command("git", { args: ["-C", PROJECT_ROOT, "rev-parse", "HEAD"] })
+    .output();
+  assert.equal(commit, new TextDecoder().decode(head.stdout).trim());
 });
