@@ -2,7 +2,7 @@
  * Where the project lives and which commit it runs, for default paths and run records. One
  * definition: the root comes from the file URL decoded (a path with spaces or % survives).
  */
-import { join, resolve } from "node:path";
+import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root, without a trailing slash. */
@@ -59,9 +59,15 @@ export async function provenance(
   };
 }
 
+/** A file beside an output, its extension swapped: (`pred.csv`, `.errors.csv`) → `pred.errors.csv`. */
+export function siblingPath(output: string, suffix: string): string {
+  const ext = extname(output);
+  return (ext ? output.slice(0, -ext.length) : output) + suffix;
+}
+
 /** The record file that goes with an output file: `pred.csv` → `pred.run.json`. */
 export function provenancePath(output: string): string {
-  return output.replace(/\.[^./\\]*$/, "") + ".run.json";
+  return siblingPath(output, ".run.json");
 }
 
 /** UTC stamp for run and output folder names, e.g. `20261201-184637`. */

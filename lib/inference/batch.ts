@@ -20,6 +20,7 @@
  */
 import { basename, extname, join } from "node:path";
 import { formatCsv } from "../core/csv.ts";
+import { siblingPath } from "../core/project.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import type { GrayImage, Landmarks } from "../core/types.ts";
 import { auditLabels } from "../data/audit.ts";
@@ -112,7 +113,7 @@ function caption(p: ImagePrediction): string {
     parts.push(`HC ${p.measures.hcMm.toFixed(1)} mm`, `GA ${p.measures.gaWeeks.toFixed(1)} wk`);
   }
   if (p.confidence !== null) parts.push(`conf ${p.confidence.toFixed(2)}`);
-  if (p.plausible === false || p.inputIssues?.length) parts.push("implausible");
+  if (!predictionChecks(p).plausible) parts.push("implausible"); // as the CSV's `plausible` says
   return parts.join("  ");
 }
 
@@ -274,6 +275,5 @@ export function errorsCsv(results: readonly FileResult[]): string {
 
 /** `<dir>/<stem>.errors.csv` beside the prediction CSV. */
 export function errorsPathFor(outCsv: string): string {
-  const ext = extname(outCsv);
-  return (ext ? outCsv.slice(0, -ext.length) : outCsv) + ".errors.csv";
+  return siblingPath(outCsv, ".errors.csv");
 }

@@ -3,7 +3,8 @@
  * agreement, and failure cases with the post-processing validator's reasons.
  */
 import type { Sample } from "../core/types.ts";
-import { type ImagePrediction, type InputImage, Predictor } from "../inference/predictor.ts";
+import { predictionChecks } from "../inference/batch.ts";
+import { type InputImage, Predictor } from "../inference/predictor.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
 import { createModel, summarize } from "../models/mod.ts";
 import type { RunConfig } from "../training/config.ts";
@@ -160,10 +161,10 @@ export async function plantedValidatorCases(
   const predictor = await Predictor.fromDir(r.weightsDir, r.config);
   try {
     const preds = await predictor.predict(planted.map((c) => c.input));
-    const passed = (p: ImagePrediction) => p.plausible !== false && !p.inputIssues?.length;
+    const passed = preds.map((p) => predictionChecks(p).plausible); // what predict's CSV says
     const rows = planted.map((c, i) => ({
       input: c.name,
-      plausible: passed(preds[i]) ? "yes" : "no",
+      plausible: passed[i] ? "yes" : "no",
       "HC mm": preds[i].measures?.hcMm,
       "validator reasons": [...preds[i].inputIssues ?? [], ...preds[i].issues ?? []].join("; "),
     }));
@@ -176,7 +177,7 @@ export async function plantedValidatorCases(
           ellipse: p.ellipse,
           ...(p.mask ? { mask: p.mask, maskFill: MASK_TINT } : {}),
         }),
-        caption: `${c.name}: ${passed(p) ? "passed" : "rejected"}`,
+        caption: `${c.name}: ${passed[i] ? "passed" : "rejected"}`,
       });
     }
     return { rows, png: await gridPng(tiles, { cols: 4, tileWidth: 240 }) };

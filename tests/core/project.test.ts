@@ -24,6 +24,7 @@ Deno.test("provenancePath: the record beside an output, extension replaced", () 
     ["/r/pred.csv", "/r/pred.run.json"],
     ["/r/score.json", "/r/score.run.json"],
     ["/r.d/pred", "/r.d/pred.run.json"], // a dot in a folder name is not an extension
+    ["/r/.pred", "/r/.pred.run.json"], // nor is a dot file's leading dot
   ];
   for (const [out, want] of table) assert.equal(provenancePath(out), want, out);
 });
