@@ -68,10 +68,13 @@ async function tinyRuns(): Promise<
   return { root, runs, options };
 }
 
-const fixture = tinyRuns();
+// Built on first use: a run started at load time would still be training when a filtered
+// `deno test` that needs none of it exits, and Deno crashes (SIGSEGV) leaving mid-flight.
+let built: ReturnType<typeof tinyRuns> | undefined;
+const fixture = () => built ??= tinyRuns();
 
 Deno.test("subpixelGainRows: the default decoder reproduces the Predictor's scores; gains are differences", async () => {
-  const { runs } = await fixture;
+  const { runs } = await fixture();
   const hm = runs.heatmap;
   const rows = await subpixelGainRows(hm);
   assert.equal(rows.length, 7);
@@ -87,7 +90,7 @@ Deno.test("subpixelGainRows: the default decoder reproduces the Predictor's scor
 });
 
 Deno.test("segmentation views: architecture, failures first by the validator, Dice and HC charts", async () => {
-  const { runs } = await fixture;
+  const { runs } = await fixture();
   const unet = runs.unet;
   assert.equal(architectureRows(unet.config).params, unet.params);
   const n = unet.predictions.length;
@@ -107,7 +110,7 @@ Deno.test("segmentation views: architecture, failures first by the validator, Di
 });
 
 Deno.test("comparison: one split, one row per family, Wilcoxon as computed directly", async () => {
-  const { runs } = await fixture;
+  const { runs } = await fixture();
   const list = [runs.coord, runs.heatmap, runs.unet];
   assert.ok(sameSplit(list));
   assert.match(sourcesMarkdown(list), /same validation images/);
@@ -129,7 +132,7 @@ Deno.test("comparison: one split, one row per family, Wilcoxon as computed direc
 });
 
 Deno.test("intervalRows: each family's means inside their bootstrap intervals, as in the table", async () => {
-  const { runs } = await fixture;
+  const { runs } = await fixture();
   const list = [runs.coord, runs.unet];
   const rows = intervalRows(list);
   const table = comparisonTableRows(list);
@@ -146,7 +149,7 @@ Deno.test("intervalRows: each family's means inside their bootstrap intervals, a
 });
 
 Deno.test("stageRows: headline metrics per stage setup, Dice only with masks, ms per image", async () => {
-  const { runs } = await fixture;
+  const { runs } = await fixture();
   const [h, u] = stageRows([runs.heatmap, runs.unet]);
   assert.equal(h.model, "heatmap");
   assert.equal(h["MRE px"], runs.heatmap.evaluation.landmarks.px.radial.mean);
@@ -156,7 +159,7 @@ Deno.test("stageRows: headline metrics per stage setup, Dice only with masks, ms
 });
 
 Deno.test("loadAllFamilies: without every published run, all families take the reused quick runs", async () => {
-  const { runs, options } = await fixture;
+  const { runs, options } = await fixture();
   const all = await loadAllFamilies({ ...options, quick: false }, ["coord", "heatmap"]);
   assert.match(all.note, /No published HC18 run for coord, heatmap/);
   assert.deepEqual(all.runs.map((r) => r.source), ["quick", "quick"]);
@@ -288,7 +291,7 @@ Deno.test("plantedInputs: blank frame at the mean grey, head centre moved onto t
 });
 
 Deno.test("runSummaryMarkdown: a second stage's own parameters, and the chain's", async () => {
-  const { runs } = await fixture;
+  const { runs } = await fixture();
   const one = runSummaryMarkdown(runs.unet);
   assert.match(one, new RegExp(`\\(${runs.unet.params.toLocaleString("en")} parameters\\)`));
   const chained = runSummaryMarkdown({ ...runs.unet, params: 2000, stageParams: 1000 });
@@ -296,7 +299,7 @@ Deno.test("runSummaryMarkdown: a second stage's own parameters, and the chain's"
 });
 
 Deno.test("plantedValidatorCases: one row per planted input, reasons exactly where refused; a blank frame refused as blank", async () => {
-  const { runs } = await fixture;
+  const { runs } = await fixture();
   const { rows, png } = await plantedValidatorCases(runs.unet);
   assert.deepEqual(
     rows.map((r) => r.input),
@@ -310,5 +313,5 @@ Deno.test("plantedValidatorCases: one row per planted input, reasons exactly whe
 });
 
 Deno.test("cleanup of the shared tiny runs", async () => {
-  await Deno.remove((await fixture).root, { recursive: true });
+  if (built) await Deno.remove((await built).root, { recursive: true });
 });
