@@ -22,7 +22,7 @@ import { PROJECT_ROOT } from "../lib/core/project.ts";
  * benchmark's PyTorch reference (large, so only `--for bench` installs it).
  */
 export const DEBIAN_PACKAGES = {
-  runtime: ["libdnnl2", "libopenblas0-pthread"],
+  runtime: ["libdnnl2"],
   notebooks: ["jupyter-nbconvert", "jupyter-client", "python3-nbclient"],
   bench: ["python3-torch"],
 } as const;

@@ -12,7 +12,7 @@
  * names an existing file or folder, and the HC18 pixel-size CSVs beside an `--input`. Write: the
  * profile's folders inside the project, plus the folder holding each value of the profile's output
  * flags. FFI only for libraries under node_modules/ (sharp's libvips) and /usr/lib/ (Debian's
- * oneDNN and OpenBLAS), which must be opened by absolute path.
+ * oneDNN, and libc for memcpy), which must be opened by absolute path.
  * Env and system information are granted whole: they are read-only, and sharp alone reads an env
  * variable and three system facts (cpus, networkInterfaces, hostname).
  */

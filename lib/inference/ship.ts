@@ -358,6 +358,9 @@ export function modelCardMarkdown(c: ModelCard): string {
     "",
     "## Validation metrics",
     "",
+    "The float32 checkpoint's scores (the weights before float16 storage; the shipped weights' " +
+    "MRE is under Weights).",
+    "",
     "| metric | value |",
     "|---|---:|",
     ...Object.entries(c.metrics).map(([k, v]) => `| ${k} | ${fmt(v)} |`),

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { hasUsableDenoKernel, missingDebianPackages, packagesFor } from "../../tools/setup.ts";
 
-Deno.test("packagesFor: the demo needs the native math libraries, the tests also Jupyter, the bench also PyTorch", () => {
-  const runtime = ["libdnnl2", "libopenblas0-pthread"];
+Deno.test("packagesFor: the demo needs oneDNN, the tests also Jupyter, the bench also PyTorch", () => {
+  const runtime = ["libdnnl2"];
   assert.deepEqual(packagesFor("demo"), runtime);
   assert.deepEqual(packagesFor("all"), [
     ...runtime,
