@@ -89,7 +89,6 @@ Deno.test("main writes the dashboard into --out", async () => {
   }, async (dir) => {
     const out = join(dir, "eval");
     const printed = await evaluateInto(dir, out);
-    const log = console.log;
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
     // Only the OFD ends move (by 3 and 4 px): MREs 1.5 and 2; both ends together, so no length
     // and no HC changes.
@@ -104,6 +103,7 @@ Deno.test("main writes the dashboard into --out", async () => {
     // A wrong --out or option fails before the evaluation runs (nothing printed).
     const before = printed.length;
     const args = ["--pred", join(dir, "pred.csv"), "--gt", join(dir, "gt.csv")];
+    const log = console.log;
     console.log = (...a: unknown[]) => printed.push(a.join(" "));
     try {
       await assert.rejects(main([...args, "--out", join(dir, "gt.csv")]), /--out names a file/);

@@ -43,8 +43,9 @@
  *                        (h ≈ 0) the L2 term is the targets' mean square, ∝ 1/σ² with payer
  *                        scaling; at 96² heatmap px and γ = 1000 (`heatmap/cpu`) its pull towards
  *                        wider targets balances the penalty at σ ≈ 2.2, so σ cannot run away
- *                        before the network has learned anything. On HC18 it then kept σ below 2
- *                        (docs/EXPERIMENTS.md, "Learnable σ"): a weaker α is worth trying.
+ *                        before the network has learned anything. On HC18 it then kept σ below 2;
+ *                        α = 0.03 let σ grow to 2.3; neither beat the fixed σ = 2
+ *                        (docs/EXPERIMENTS.md, "Learnable σ").
  *
  * Learnable σ (Payer et al., MedIA 2019): with model option `learnSigma` (σ to start from) the
  * model has a second output, σ per landmark; the targets are then the landmarks themselves, and
