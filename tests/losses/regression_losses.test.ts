@@ -116,6 +116,34 @@ Deno.test("regression losses: drive a variable to its target inside tf.variableG
   target.dispose();
 });
 
+Deno.test("adaptiveWing: the paper's weighted loss map weighs a 3×3 dilation of the peak by W + 1", () => {
+  // 4×4 map, one peak (y = 1) at row 1, column 1; prediction 0.1 everywhere.
+  const target = tf.tensor4d(Array.from({ length: 16 }, (_, i) => (i === 5 ? 1 : 0)), [1, 4, 4, 1]);
+  const pred = tf.fill([1, 4, 4, 1], 0.1);
+  // peak: y = 1, d = 0.9 ≥ θ → linear branch with p = 1.1; background: y = 0, d = 0.1 → log branch
+  const p = 1.1, r = 0.5;
+  const a = 14 * p * Math.pow(r, p - 1) / (1 + Math.pow(r, p));
+  const c = 0.5 * a - 14 * Math.log1p(Math.pow(r, p));
+  const peak = 0.9 * a - c, bg = 14 * Math.log1p(Math.pow(0.1, 2.1));
+  const rows: [number, number][] = [
+    [0, (peak + 15 * bg) / 16],
+    // rows 0–2 × columns 0–2 weigh 11 (the peak and its 8 neighbours), the other 7 pixels 1
+    [10, (11 * peak + 8 * 11 * bg + 7 * bg) / 16],
+  ];
+  for (const [w, expected] of rows) {
+    assertClose(value(() => adaptiveWing(pred, target, { foregroundWeight: w })), expected, 1e-4);
+  }
+  // a lower foreground threshold takes in nothing more here (the background is 0)
+  assertClose(
+    value(() => adaptiveWing(pred, target, { foregroundWeight: 10, foregroundThreshold: 0.01 })),
+    rows[1][1],
+    1e-4,
+  );
+  assert.throws(() => adaptiveWing(t1([1]), t1([1]), { foregroundWeight: 10 }), InputError);
+  assert.throws(() => adaptiveWing(pred, target, { foregroundWeight: -1 }), InputError);
+  tf.dispose([target, pred]);
+});
+
 Deno.test("regression losses: mismatched shapes and bad parameters throw InputError", () => {
   assert.throws(() => mse(t1([1, 2]), t1([1, 2, 3])), InputError);
   assert.throws(() => smoothL1(t1([1]), t1([1]), -1), InputError);

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/core/errors.ts";
+import { adaptiveWing } from "../../lib/losses/mod.ts";
 import type { Landmarks } from "../../lib/core/types.ts";
 import { isCanonical } from "../../lib/data/landmark_order.ts";
 import { perpendicularAxes } from "../../lib/geometry/ellipse.ts";
@@ -88,6 +89,27 @@ Deno.test("payer-scaled targets peak at γ/(2πσ²); l2 loss is the mean square
   assert.ok(Math.abs(task.loss([shifted], batch.targets).dataSync()[0] - 0.25) < 1e-5);
   assert.deepEqual(Object.keys(task.lossTerms([shifted], batch.targets)), ["l2"]);
   tf.dispose([shifted, batch.inputs, ...batch.targets]);
+});
+
+Deno.test("adaptive-wing loss uses the paper's weighted map with awingWeight, none with 0", async () => {
+  const shiftedBy = (t: tf.Tensor) => tf.add(t, 0.1);
+  const values: number[] = [];
+  for (const awingWeight of [10, 0]) {
+    const { batch, task } = await roundTrip(48, 2, {
+      sigma: 2,
+      loss: "adaptive-wing",
+      awingWeight,
+    });
+    const shifted = shiftedBy(batch.targets[0]);
+    const got = task.loss([shifted], batch.targets).dataSync()[0];
+    const want = adaptiveWing(shifted, batch.targets[0], { foregroundWeight: awingWeight });
+    assert.ok(Math.abs(got - want.dataSync()[0]) < 1e-6, `W=${awingWeight}: ${got}`);
+    assert.deepEqual(Object.keys(task.lossTerms([shifted], batch.targets)), ["adaptiveWing"]);
+    values.push(got);
+    tf.dispose([shifted, want, batch.inputs, ...batch.targets]);
+  }
+  // The peaks' neighbourhoods weigh 11 instead of 1, so the weighted loss is the larger.
+  assert.ok(values[0] > values[1] * 1.05, `weighted ${values[0]}, plain ${values[1]}`);
 });
 
 Deno.test("windowed and integral soft-argmax decoding also recover the landmarks", async () => {
@@ -230,6 +252,7 @@ Deno.test("heatmap options: unknown keys, bad values and incompatible choices ar
     [{ sigma: "2" }, /sigma must be a number/],
     [{ loss: "l1" }, /loss must be one of l2, adaptive-wing/],
     [{ decode: "argmax" }, /decode must be one of/],
+    [{ awingWeight: -1 }, /awingWeight must be/],
     [{ loss: "adaptive-wing", scaling: "payer" }, /needs targets in \[0, 1\]/],
   ];
   for (const [raw, re] of table) {

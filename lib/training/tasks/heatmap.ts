@@ -10,6 +10,8 @@
  *   loss ("l2")          "l2": mean squared error over all heatmap pixels, Payer's L2 up to a
  *                        constant (his code sums ½(h − g)² and divides by the batch; AdamW does not
  *                        care about the constant). "adaptive-wing": Wang et al. 2019.
+ *   awingWeight (10)     adaptive-wing only: W of Wang et al.'s weighted loss map (pixels near a
+ *                        peak weigh W + 1, lib/losses/adaptive_wing.ts); 0 weighs all alike.
  *   scaling ("auto")     target peak: "payer" = γ/(2πσ²) (normalised 2-D Gaussian times γ, as in
  *                        Payer's code), "unit" = 1; "auto" picks payer for l2 and unit for
  *                        adaptive-wing, which assumes targets in [0, 1].
@@ -99,6 +101,7 @@ export interface HeatmapOptions {
   configWeight: number;
   axes: "free" | "perpendicular";
   sigmaPenalty: number;
+  awingWeight: number;
 }
 
 export const HEATMAP_DEFAULTS: HeatmapOptions = {
@@ -112,6 +115,7 @@ export const HEATMAP_DEFAULTS: HeatmapOptions = {
   configWeight: 10,
   axes: "free",
   sigmaPenalty: 0.1,
+  awingWeight: 10,
 };
 
 export const HEATMAP_OPTION_KEYS = Object.keys(HEATMAP_DEFAULTS);
@@ -134,6 +138,7 @@ export function parseHeatmapOptions(
       configWeight: { kind: "number", min: 0 },
       axes: { kind: "enum", values: ["free", "perpendicular"] },
       sigmaPenalty: { kind: "number", min: 0 },
+      awingWeight: { kind: "number", min: 0 },
     },
     HEATMAP_DEFAULTS,
     ignore,
@@ -238,9 +243,9 @@ export class HeatmapTask implements TaskAdapter {
   lossTerms(outputs: tf.Tensor[], targets: tf.Tensor[]): Record<string, tf.Scalar> {
     const [pred] = outputs;
     const fit = (target: tf.Tensor): Record<string, tf.Scalar> =>
-      this.options.loss === "l2"
-        ? { l2: mse(pred, target) }
-        : { adaptiveWing: adaptiveWing(pred, target) };
+      this.options.loss === "l2" ? { l2: mse(pred, target) } : {
+        adaptiveWing: adaptiveWing(pred, target, { foregroundWeight: this.options.awingWeight }),
+      };
     if (!this.learnSigma) return fit(targets[0]);
     // Every row of the σ output holds the same weights; the first one is σ.
     const sigma = tf.reshape(tf.slice(outputs[1], [0, 0], [1, 4]), [4]);
