@@ -55,8 +55,14 @@ export interface KernelOverride {
   run(args: KernelArgs, native: Native): Output;
 }
 
+/**
+ * A float32 tensor's values as a Float32Array. tfjs casts bool and int32 to float32 without copying
+ * (no precision is lost), so the array can still be a Uint8Array or an Int32Array; a native kernel
+ * would read its bytes as floats (and past its end), so such arrays are converted.
+ */
 function values(backend: Backend, t: tf.TensorInfo): Float32Array {
-  return backend.data.get(t.dataId).values as Float32Array;
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
 function f32(...ts: (tf.TensorInfo | undefined)[]): boolean {

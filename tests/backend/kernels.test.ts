@@ -234,6 +234,23 @@ const CASES: Case[] = [
     shapes: [[2, 8], [2, 8]],
     f: (y, p) => tf.losses.huberLoss(y, p, undefined, 1),
   },
+  // tfjs casts bool and int32 to float32 without copying (no precision is lost), so a float32
+  // tensor can hold a Uint8Array or an Int32Array; a native kernel must not read its bytes as floats.
+  {
+    name: "maxPool 3×3 s1 same on a bool mask cast to float32",
+    shapes: [[2, 7, 9, 3]],
+    diff: [],
+    f: (x) => tf.maxPool(t4(tf.cast(tf.greaterEqual(x, 0), "float32")), 3, 1, "same"),
+  },
+  {
+    name: "conv2d + sigmoid on int32 values cast to float32",
+    shapes: [[2, 7, 9, 3], [3, 3, 3, 4]],
+    diff: [1],
+    f: (x, w) =>
+      tf.sigmoid(
+        tf.conv2d(t4(tf.cast(tf.cast(tf.mul(x, 4), "int32"), "float32")), t4(w), 1, "same"),
+      ),
+  },
   {
     name: "Dice loss on sigmoid logits",
     shapes: [[2, 6, 6, 1], [2, 6, 6, 1]],
