@@ -78,6 +78,14 @@ export async function main(args: string[]): Promise<number> {
         report.meanAbsHcDiffMm.toFixed(4)
       } mm`,
   );
+  if (report.unlisted.length > 0) {
+    const shown = report.unlisted.slice(0, 10).join(", ");
+    console.warn(
+      `warning: ${report.unlisted.length} image(s) in training_set/ are not in ` +
+        `training_set_pixel_size_and_HC.csv, so have no pixel size or HC and were left out: ${shown}` +
+        (report.unlisted.length > 10 ? ", …" : ""),
+    );
+  }
   return 0;
 }
 

@@ -9,14 +9,15 @@
  * `Deno.execPath() run <narrow flags> <script> <args…>` and exits with the script's status.
  *
  * Read: the project, the default HC18 folder, the value of every `--data`, every argument that
- * names an existing file or folder, and the HC18 pixel-size CSVs beside an `--input`. Write: the
+ * names an existing file or folder, the HC18 pixel-size CSVs beside an `--input`, and the images,
+ * masks and labels that each dataset folder among these (and in the project's data/) points at. Write: the
  * profile's folders inside the project, plus the folder holding each value of the profile's output
  * flags. FFI only for libraries under node_modules/ (sharp's libvips) and /usr/lib/ (Debian's
  * oneDNN, and libc for memcpy), which must be opened by absolute path.
  * Env and system information are granted whole: they are read-only, and sharp alone reads an env
  * variable and three system facts (cpus, networkInterfaces, hostname).
  */
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pixelSizeCsvCandidates } from "../inference/inputs.ts";
 import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../core/project.ts";
@@ -122,6 +123,37 @@ function programPath(program: string): string | undefined {
   return ["/usr/local/bin", "/usr/bin", "/bin"].map((d) => join(d, program)).find(existsSync);
 }
 
+/**
+ * The folders a dataset folder points at (its dataset.json's imageDir, maskDir and labels; see
+ * lib/data/dataset.ts): data:hc18 leaves the images where they are, which may be outside every
+ * other grant. An unreadable or malformed description grants nothing; the script reports it.
+ */
+function datasetPaths(dir: string): string[] {
+  let info: Record<string, unknown>;
+  try {
+    // lib/data/dataset.ts's DATASET_FILE; that module loads sharp, which this launcher may not.
+    info = JSON.parse(readFileSync(join(dir, "dataset.json"), "utf8"));
+  } catch {
+    return [];
+  }
+  return ["imageDir", "maskDir", "labels"]
+    .map((k) => info?.[k])
+    .filter((p): p is string => typeof p === "string" && p !== "")
+    .map((p) => resolve(dir, p));
+}
+
+/** Subfolders of the project's data/ (where `--data <name>` and data:hc18's output live). */
+function projectDatasets(): string[] {
+  const root = join(PROJECT_ROOT, "data");
+  try {
+    return readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) =>
+      join(root, e.name)
+    );
+  } catch {
+    return [];
+  }
+}
+
 /** The Deno permission flags for running a script of `profile` with `args`, from `cwd`. */
 export function permissionFlags(profile: Profile, args: string[], cwd: string): string[] {
   const readPaths = [PROJECT_ROOT, DEFAULT_HC18_DIR, ...flagValues(args, "--data")];
@@ -134,6 +166,9 @@ export function permissionFlags(profile: Profile, args: string[], cwd: string): 
     if (!existsSync(input)) continue;
     const dir = statSync(input).isDirectory() ? input : dirname(input);
     readPaths.push(...pixelSizeCsvCandidates(dir).filter((c) => existsSync(c)));
+  }
+  for (const dir of [...projectDatasets(), ...readPaths.map((p) => resolve(cwd, p))]) {
+    readPaths.push(...datasetPaths(dir));
   }
   const outputs = profile.outputFlags.flatMap((flag) => flagValues(args, flag)).map(outputGrant);
   // Outputs are readable too: an atomic write renames its temporary file, and rename needs both.

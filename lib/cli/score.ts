@@ -1,9 +1,14 @@
 /**
- * Score a model, or a coarse-to-fine pair, on its run's validation split: the metrics every
- * comparison in this project uses (lib/inference/compare.ts scorePredictor, original pixels).
+ * Score a model, or a coarse-to-fine pair, on its run's validation split, or on every labelled
+ * image of another dataset folder: the metrics every comparison in this project uses
+ * (lib/inference/compare.ts scorePredictor, original pixels).
  *
  *   deno task score --model <family|checkpoint dir> [--refine <head-crop checkpoint>] [--tta]
- *                   [--out results/score-<model>.json]
+ *                   [--data <dataset folder>] [--out results/score-<model>.json]
+ *
+ * The validation split is drawn again from the model's data folder, so it is checked against the
+ * ids the run recorded: after `data:hc18` imported other images into that folder, the drawn split
+ * would hold other images, some of them possibly the model's training images.
  *
  * `--refine` names a second-stage model trained with a `<family>-fine` config
  * (lib/inference/coarse_to_fine.ts); `--model` is then the first stage. Both must come from runs on
@@ -15,9 +20,18 @@ import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
-import { metricsOf, scorePredictor, splitKey, validationSet } from "../inference/compare.ts";
+import {
+  metricsOf,
+  scorePredictor,
+  splitKey,
+  type ValidationSet,
+  validationSet,
+} from "../inference/compare.ts";
 import { PROJECT_ROOT, provenance } from "../core/project.ts";
-import { locateModel } from "../inference/model_dir.ts";
+import { locateModel, type ModelLocation, recordedValIds } from "../inference/model_dir.ts";
+import { loadDataset, loadSample } from "../data/dataset.ts";
+import { resolveDataDir, splitRecords } from "../training/run.ts";
+import type { RunConfig } from "../training/config.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { textTable } from "../notebook/table.ts";
 import { runMain } from "./run_main.ts";
@@ -27,6 +41,8 @@ const HELP = `Usage: deno task score --model M [--refine F] [options]
   --model M       shipped model (checkpoints/<name>/) or a checkpoint folder, as for predict
   --refine F      a head-crop second stage (trained with <family>-fine); M is then the first stage
   --tta           score the test-time-augmented predictions (of the last stage)
+  --data DIR      score every labelled image of this dataset folder (e.g. one written by
+                  data:hc18 --out) instead of the model's validation split
   --out FILE      also write the metrics as JSON (default: none)
   --backend NAME  tfjs backend to try first
   --help          this text`;
@@ -39,6 +55,7 @@ export async function main(args: string[]): Promise<number> {
       refine: { type: "string" },
       tta: { type: "boolean", default: false },
       out: { type: "string" },
+      data: { type: "string" },
       backend: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -48,8 +65,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (!values.model) throw new InputError("--model is required (see --help)");
-  await locateModel(values.model);
-  if (values.refine) await locateModel(values.refine);
+  const stages = [await locateModel(values.model)];
+  if (values.refine) stages.push(await locateModel(values.refine));
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
 
@@ -66,7 +83,9 @@ export async function main(args: string[]): Promise<number> {
   const predictor: ImagePredictor = second ? new CoarseToFine(first, second) : first;
   const config = (second ?? first).config;
   try {
-    const val = await validationSet(config);
+    const val = values.data === undefined
+      ? await recordedSplit(config, stages, values.model)
+      : await allImages(config, values.data, stages);
     const scored = await scorePredictor(predictor, val.samples, val.records, config.seed, {
       tta: values.tta,
     });
@@ -99,6 +118,66 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     predictor.dispose();
   }
+}
+
+/** The run's validation split, refused when it is not the one every stage recorded. */
+async function recordedSplit(
+  config: RunConfig,
+  stages: ModelLocation[],
+  model: string,
+): Promise<ValidationSet> {
+  const { dir } = await splitKey(config);
+  const drawn = splitRecords(await loadDataset(dir), config).val.map((r) => r.id);
+  for (const where of stages) {
+    const recorded = await recordedValIds(where);
+    if (!recorded || sameIds(recorded, drawn)) continue;
+    const now = new Set(drawn);
+    const gone = recorded.filter((id) => !now.has(id)).length;
+    throw new InputError(
+      `the validation split drawn from ${dir} (${drawn.length} images) is not the one ${model} ` +
+        `recorded (${recorded.length} images, ${gone} of them not drawn now): the data folder ` +
+        "changed since training, and images drawn now may have been training images. Re-import " +
+        "the data it was trained on, or score other labelled images with --data <dataset folder>",
+      where.configPath,
+    );
+  }
+  return await validationSet(config);
+}
+
+/**
+ * Every labelled image of the dataset folder `dir`. Refused when it is the folder the model was
+ * trained on and still holds that data (its split is the recorded one, or none was recorded).
+ */
+async function allImages(
+  config: RunConfig,
+  dir: string,
+  stages: ModelLocation[],
+): Promise<ValidationSet> {
+  const data = await resolveDataDir({ ...config, data: { ...config.data, dir } });
+  const records = await loadDataset(data.dir);
+  const trainedOn = await resolveDataDir(config).catch(() => undefined);
+  if (trainedOn?.dir === data.dir) {
+    const drawn = splitRecords(records, config).val.map((r) => r.id);
+    for (const where of stages) {
+      const recorded = await recordedValIds(where);
+      if (recorded && !sameIds(recorded, drawn)) continue;
+      throw new InputError(
+        "this is the data folder the model was trained on, and it still holds that data (all " +
+          "but the validation split were training images): score without --data for the " +
+          "validation split",
+        data.dir,
+      );
+    }
+  }
+  return {
+    key: JSON.stringify([data.dir, "all"]),
+    records,
+    samples: await Promise.all(records.map(loadSample)),
+  };
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 if (import.meta.main) await runMain(main);

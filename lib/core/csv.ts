@@ -13,8 +13,9 @@ export interface CsvTable {
 }
 
 /**
- * Parse CSV text; the first record is the header. Blank lines, also ones holding only spaces or
- * tabs (an editor's trailing line), are skipped; a quoted empty field `""` is a row.
+ * Parse CSV text; the first record is the header. Blank records are skipped: empty lines, lines of
+ * spaces or tabs (an editor's trailing line) and lines of empty cells (`,,,`, a spreadsheet's
+ * cleared row); a quoted empty field `""` is a row.
  */
 export function parseCsv(text: string, file = "<csv>"): CsvTable {
   const records: string[][] = [];
@@ -29,7 +30,7 @@ export function parseCsv(text: string, file = "<csv>"): CsvTable {
   let sawQuote = false;
   const endRecord = () => {
     record.push(field);
-    if (!(record.length === 1 && record[0].trim() === "" && !sawQuote)) {
+    if (sawQuote || record.some((f) => f.trim() !== "")) {
       records.push(record);
       starts.push(recordLine);
     }

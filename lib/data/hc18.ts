@@ -44,10 +44,23 @@ export interface Hc18TestCase {
   pixelSizeMm: number;
 }
 
+/** A column by HC18's name, up to case and spaces (`Filename`, `pixel size (mm)`). */
 function column(header: string[], name: string, file: string): number {
-  const i = header.indexOf(name);
-  if (i < 0) throw new InputError(`missing column "${name}"`, file, 1, name);
+  const key = (h: string) => h.toLowerCase().replace(/\s+/g, "");
+  const i = header.findIndex((h) => key(h) === key(name));
+  if (i < 0) throw new InputError(`missing column "${name}"`, file, 1, header);
   return i;
+}
+
+/** A PNG in an HC18 image folder: not hidden (macOS's `._000_HC.png`), not an outline. */
+function isCaseImage(name: string): boolean {
+  return /\.png$/i.test(name) && !name.startsWith(".") && !/_Annotation\.png$/i.test(name);
+}
+
+async function pngsIn(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) if (e.isFile && isCaseImage(e.name)) names.push(e.name);
+  return names.sort();
 }
 
 function positive(cell: string, file: string, row: number, what: string): number {
@@ -69,7 +82,11 @@ function trainingCsv(dir: string): string {
   return join(dir, "training_set_pixel_size_and_HC.csv");
 }
 
-/** The training cases listed in training_set_pixel_size_and_HC.csv (files checked to exist). */
+/**
+ * The training cases listed in training_set_pixel_size_and_HC.csv (files checked to exist).
+ * Images in training_set/ the CSV does not list have no pixel size or HC and are left out; the
+ * importer reports them (`unlistedTrainingImages`).
+ */
 export async function listHc18Training(dir: string): Promise<Hc18Case[]> {
   const csv = trainingCsv(dir);
   const t = await readCsv(csv);
@@ -98,13 +115,29 @@ export async function listHc18Training(dir: string): Promise<Hc18Case[]> {
   return cases;
 }
 
+/** Images in training_set/ that training_set_pixel_size_and_HC.csv does not list. */
+export async function unlistedTrainingImages(dir: string, cases: readonly Hc18Case[]) {
+  const listed = new Set(cases.map((c) => c.id));
+  return (await pngsIn(join(dir, "training_set"))).filter((n) => !listed.has(n));
+}
+
+/**
+ * Where the test set's pixel sizes are: `test_set/test_set_pixel_size.csv`, else beside the
+ * folder, as in HC18's Zenodo release.
+ */
+async function testSetCsv(dir: string): Promise<string> {
+  const inside = join(dir, "test_set", "test_set_pixel_size.csv");
+  const beside = join(dir, "test_set_pixel_size.csv");
+  return !await exists(inside) && await exists(beside) ? beside : inside;
+}
+
 /**
  * The unlabelled official test set with its pixel sizes (files checked to exist). The challenge
  * wants one row per test image, so a CSV row listed twice, or a PNG in test_set/ the CSV does not
  * list (it would get no pixel size, hence no mm), is an error rather than a short submission.
  */
 export async function listHc18TestSet(dir: string): Promise<Hc18TestCase[]> {
-  const csv = join(dir, "test_set", "test_set_pixel_size.csv");
+  const csv = await testSetCsv(dir);
   const t = await readCsv(csv);
   const [f, p] = ["filename", "pixel size(mm)"].map((n) => column(t.header, n, csv));
   const seen = new Set<string>();
@@ -119,14 +152,11 @@ export async function listHc18TestSet(dir: string): Promise<Hc18TestCase[]> {
     };
   });
   await requireFiles(cases.map((c) => c.imagePath), csv, t.lines);
-  const unlisted: string[] = [];
-  for await (const e of Deno.readDir(join(dir, "test_set"))) {
-    if (e.isFile && /\.png$/i.test(e.name) && !seen.has(e.name)) unlisted.push(e.name);
-  }
+  const unlisted = (await pngsIn(join(dir, "test_set"))).filter((n) => !seen.has(n));
   if (unlisted.length) {
     throw new InputError(
       `${unlisted.length} test image(s) not listed, so without a pixel size: ${
-        unlisted.sort().join(", ")
+        unlisted.join(", ")
       }`,
       csv,
     );
@@ -208,6 +238,8 @@ export async function fitHc18Case(c: Hc18Case): Promise<Hc18Fit> {
 
 export interface Hc18ImportReport {
   cases: number;
+  /** PNGs in training_set/ the CSV does not list (left out). */
+  unlisted: string[];
   maxAbsHcDiffMm: number;
   worstId: string;
   meanAbsHcDiffMm: number;
@@ -323,6 +355,7 @@ export async function importHc18(
   }
   return {
     cases: fits.length,
+    unlisted: await unlistedTrainingImages(hc18Dir, cases),
     maxAbsHcDiffMm: Math.abs(worst?.hcDiffMm ?? 0),
     worstId: worst?.record.id ?? "",
     meanAbsHcDiffMm: fits.length ? sum / fits.length : 0,

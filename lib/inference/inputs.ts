@@ -89,9 +89,19 @@ export async function readPixelSizes(csvPath: string): Promise<Map<string, numbe
   return sizes;
 }
 
-/** Where an HC18 pixel-size CSV for the images in `dir` may lie: in `dir`, then in its parent. */
+/**
+ * Where an HC18 pixel-size CSV for the images in `dir` may lie: in `dir`, then in its parent; in
+ * each, the CSV named after the folder first (`training_set/` → `training_set_pixel_size_and_HC.csv`).
+ * HC18's release keeps both CSVs beside the two folders, and its test and training images share
+ * names (`000_HC.png` …), so a training image must not take its size from the test CSV.
+ */
 export function pixelSizeCsvCandidates(dir: string): string[] {
-  return [dir, dirname(dir)].flatMap((folder) => HC18_PIXEL_SIZE_CSVS.map((n) => join(folder, n)));
+  const own = (n: string) => n.toLowerCase().startsWith(`${basename(dir).toLowerCase()}_`);
+  const names = [
+    ...HC18_PIXEL_SIZE_CSVS.filter(own),
+    ...HC18_PIXEL_SIZE_CSVS.filter((n) => !own(n)),
+  ];
+  return [dir, dirname(dir)].flatMap((folder) => names.map((n) => join(folder, n)));
 }
 
 /**

@@ -219,3 +219,20 @@ export async function readRunConfig(path: string): Promise<RunConfig> {
     throw new InputError(`cannot read run config: ${(err as Error).message}`, path);
   }
 }
+
+/**
+ * The validation image ids a model's run recorded (`data.split.valIds`): from the shipped model's
+ * card.json, or the run.json beside its config. Undefined when neither lists them.
+ */
+export async function recordedValIds(where: ModelLocation): Promise<string[] | undefined> {
+  for (const name of ["card.json", "run.json"]) {
+    const path = join(dirname(where.configPath), name);
+    if (!await exists(path)) continue;
+    const info = JSON.parse(await Deno.readTextFile(path)) as {
+      data?: { split?: { valIds?: unknown } };
+    };
+    const ids = info.data?.split?.valIds;
+    if (Array.isArray(ids) && ids.every((id) => typeof id === "string")) return ids;
+  }
+  return undefined;
+}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { InputError } from "../../lib/core/errors.ts";
 import { main } from "../../lib/cli/score.ts";
-import { tinyRun } from "../inference/helpers.ts";
+import { tinyDataset, tinyRun } from "../inference/helpers.ts";
 
 const coarse = await tinyRun();
 // The same images and split as `coarse`, and one on another split.
@@ -72,4 +72,33 @@ Deno.test("score CLI: stages from different splits, or no --model, are refused",
     (e: unknown) => e instanceof InputError && /different splits/.test(e.message),
   );
   await assert.rejects(() => main([]), InputError);
+});
+
+Deno.test("score CLI: a data folder that no longer gives the recorded split is refused; --data scores another folder whole", async () => {
+  // The coarse model as if its run had recorded other validation images (the folder changed since).
+  const changed = join(coarse.root, "changed");
+  await Deno.mkdir(changed);
+  for (const f of ["model.json", "weights.bin"]) {
+    await Deno.copyFile(join(coarse.outcome.checkpointDir, "best", f), join(changed, f));
+  }
+  await Deno.writeTextFile(join(changed, "config.json"), JSON.stringify(coarse.outcome.config));
+  const run = { data: { split: { valIds: ["gone_1.png", "gone_2.png"] } } };
+  await Deno.writeTextFile(join(changed, "run.json"), JSON.stringify(run));
+  await assert.rejects(
+    () => main(["--model", changed, "--backend", "cpu"]),
+    (e: unknown) =>
+      e instanceof InputError && /is not the one .* recorded \(2 images, 2 of them not drawn/.test(
+        e.message,
+      ),
+  );
+  // Another labelled folder is scored whole, whatever the recorded split.
+  const other = await tinyDataset(join(coarse.root, "other"), 5);
+  const all = await scoreJson(["--model", changed, "--data", other]);
+  assert.equal(all.images, 5);
+  // The folder the model was trained on, still holding that data, is refused with --data.
+  await assert.rejects(
+    () => main(["--model", coarse.outcome.checkpointDir, "--data", coarse.dataDir]),
+    (e: unknown) =>
+      e instanceof InputError && /data folder the model was trained on/.test(e.message),
+  );
 });

@@ -131,6 +131,45 @@ Deno.test("the test set: a row listed twice, or a PNG the CSV does not list, is 
   });
 });
 
+Deno.test("HC18 release variants: test CSV beside test_set/, hidden files, header spelling, unlisted images", async () => {
+  await withTmp(async (dir) => {
+    await fakeHc18(dir);
+    // Zenodo keeps test_set_pixel_size.csv beside the folder, not in it.
+    await Deno.rename(
+      join(dir, "test_set", "test_set_pixel_size.csv"),
+      join(dir, "test_set_pixel_size.csv"),
+    );
+    // A macOS resource fork is no test image.
+    await Deno.writeFile(join(dir, "test_set", "._000_HC.png"), new Uint8Array([0, 5, 22, 7]));
+    assert.deepEqual(await listHc18TestSet(dir), [
+      { id: "000_HC.png", imagePath: join(dir, "test_set", "000_HC.png"), pixelSizeMm: 0.2 },
+    ]);
+    // Headers match up to case and spaces; a missing one is named with the header found.
+    const csv = join(dir, "training_set_pixel_size_and_HC.csv");
+    const rows = (await Deno.readTextFile(csv)).trimEnd().split("\n");
+    await Deno.writeTextFile(
+      csv,
+      ["Filename, Pixel Size (mm),Head Circumference (mm)", ...rows.slice(1)].join("\n"),
+    );
+    assert.equal((await listHc18Training(dir)).length, 3);
+    await Deno.writeTextFile(
+      csv,
+      ["image,pixel size(mm),head circumference (mm)", ...rows.slice(1)].join("\n"),
+    );
+    await assert.rejects(
+      listHc18Training(dir),
+      (e: Error) =>
+        e instanceof InputError && /missing column "filename"/.test(e.message) &&
+        e.message.includes('"image"'),
+    );
+    // A case the CSV leaves out is reported, not imported.
+    await Deno.writeTextFile(csv, [rows[0], rows[1], rows[3]].join("\n") + "\n");
+    const report = await importHc18(dir, join(dir, "out"));
+    assert.equal(report.cases, 2);
+    assert.deepEqual(report.unlisted, ["000_2HC.png"]);
+  });
+});
+
 Deno.test("missing annotation and bad CSV values are InputErrors", async () => {
   await withTmp(async (dir) => {
     await fakeHc18(dir);

@@ -56,6 +56,31 @@ Deno.test("findPixelSizeCsv: the input folder first, then its parent; readPixelS
   }
 });
 
+Deno.test("findPixelSizeCsv: in HC18's release layout each folder takes the CSV named after it", async () => {
+  // Both CSVs beside training_set/ and test_set/, whose images share names (000_HC.png).
+  const root = await Deno.makeTempDir();
+  try {
+    const training = join(root, "training_set"), test = join(root, "test_set");
+    await Deno.mkdir(training);
+    await Deno.mkdir(test);
+    const trainingCsv = join(root, "training_set_pixel_size_and_HC.csv");
+    const testCsv = join(root, "test_set_pixel_size.csv");
+    await Deno.writeTextFile(trainingCsv, "filename,pixel size(mm),head circumference (mm)\n");
+    await Deno.writeTextFile(testCsv, "filename,pixel size(mm)\n");
+    assert.equal(await findPixelSizeCsv(training), trainingCsv);
+    assert.equal(await findPixelSizeCsv(test), testCsv);
+    // A folder named otherwise keeps the fixed order, and its own folder still comes first.
+    const other = join(root, "mine");
+    await Deno.mkdir(other);
+    assert.equal(await findPixelSizeCsv(other), testCsv);
+    const own = join(other, "training_set_pixel_size_and_HC.csv");
+    await Deno.writeTextFile(own, "filename,pixel size(mm)\n");
+    assert.equal(await findPixelSizeCsv(other), own);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("listInputImages: hidden files and outlines left out; a missing input says so", async () => {
   const root = await Deno.makeTempDir();
   try {

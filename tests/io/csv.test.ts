@@ -14,6 +14,10 @@ Deno.test("parseCsv: quotes, escapes, CRLF, BOM, blank lines and line numbers", 
   const padded = parseCsv('a\n1\n  \t\n""\n2\n \n');
   assert.deepEqual(padded.rows, [["1"], [""], ["2"]]);
   assert.deepEqual(padded.lines, [2, 4, 5]);
+  // A spreadsheet's cleared row (empty cells only) is blank; one cell filled, or quoted, is data.
+  const sheet = parseCsv('a,b,c\n1,2,3\n,,\n , ,\n,x,\n,"",\n');
+  assert.deepEqual(sheet.rows, [["1", "2", "3"], ["", "x", ""], ["", "", ""]]);
+  assert.deepEqual(sheet.lines, [2, 5, 6]);
 });
 
 Deno.test("parseCsv: header only, and errors", () => {

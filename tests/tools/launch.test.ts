@@ -48,6 +48,37 @@ Deno.test("permissionFlags: reads project, default HC18, --data and existing pat
   }
 });
 
+Deno.test("permissionFlags: a dataset folder's images, masks and labels are readable wherever they lie", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const dataset = join(tmp, "imported"), images = join(tmp, "elsewhere", "training_set");
+    await Deno.mkdir(dataset);
+    await Deno.writeTextFile(
+      join(dataset, "dataset.json"),
+      JSON.stringify({
+        name: "x",
+        source: "y",
+        imageDir: "../elsewhere/training_set",
+        maskDir: "masks",
+        labels: "/abs/labels.csv",
+      }),
+    );
+    for (const args of [["--data", dataset], [dataset]]) {
+      const read = grantList(permissionFlags(PROFILES.data, args, "/"), "read")!;
+      assert.ok(read.includes(images), `${args.join(" ")}: imageDir`);
+      assert.ok(read.includes(join(dataset, "masks")), "maskDir");
+      assert.ok(read.includes("/abs/labels.csv"), "labels");
+      assert.ok(!read.includes(join(tmp, "elsewhere")), "not the folder above the images");
+    }
+    // A malformed description grants nothing more (the script reports it).
+    await Deno.writeTextFile(join(dataset, "dataset.json"), "{ not json");
+    const read = grantList(permissionFlags(PROFILES.data, ["--data", dataset], "/"), "read")!;
+    assert.ok(!read.includes(images));
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
 Deno.test("permissionFlags: relative paths resolve against cwd; output flags become writable", () => {
   const profile: Profile = { writeDirs: ["notebooks"], outputFlags: ["--out"], run: ["/bin/x"] };
   const flags = permissionFlags(profile, ["--out=build/nb", "--data", "d"], "/srv/work");
