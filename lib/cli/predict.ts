@@ -26,10 +26,9 @@ import {
 } from "../inference/batch.ts";
 import { REVIEW_LIMITS } from "../inference/cross_check.ts";
 import {
-  findPixelSizeCsv,
+  choosePixelSizes,
+  findPixelSizeCsvs,
   listInputImages,
-  matchPixelSizes,
-  readPixelSizes,
 } from "../inference/inputs.ts";
 import { chooseRefine, locateModel, SHIPPED_FAMILIES } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
@@ -194,17 +193,26 @@ export async function main(args: string[]): Promise<number> {
   await checkOutputPath(out, "--out", "file");
   if (values.overlays) await checkOutputPath(resolve(values.overlays), "--overlays", "folder");
   const listing = await listInputImages(values.input!);
-  const sizeCsv = values["pixel-size-csv"] ?? await findPixelSizeCsv(listing.dir);
-  const pixelSizes = sizeCsv
-    ? matchPixelSizes(listing.files, await readPixelSizes(resolve(sizeCsv)))
-    : undefined;
+  const pixelSizes = await choosePixelSizes(
+    listing.files,
+    listing.dir,
+    values["pixel-size-csv"] === undefined
+      ? await findPixelSizeCsvs(listing.dir)
+      : [resolve(values["pixel-size-csv"])],
+  );
   if (pixelSizes) {
-    const { byName, missing } = pixelSizes;
-    console.error(`pixel sizes: ${sizeCsv} (${byName.size} of ${listing.files.length} images)`);
+    const { path, byName, missing, conflicts } = pixelSizes;
+    console.error(`pixel sizes: ${path} (${byName.size} of ${listing.files.length} images)`);
     if (missing.length) {
       console.error(
         `  no pixel size for ${missing.length} image(s), so no mm for them: ` +
           missing.slice(0, 5).join(", ") + (missing.length > 5 ? ", …" : ""),
+      );
+    }
+    for (const { path: other, clash: [c, ...more] } of conflicts) {
+      console.error(
+        `  warning: ${other} gives ${more.length + 1} of these images another pixel size ` +
+          `(${c.name}: ${c.other} mm there, ${c.chosen} mm used); pass --pixel-size-csv to choose`,
       );
     }
   }
@@ -254,7 +262,7 @@ export async function main(args: string[]): Promise<number> {
   const record = {
     command: "predict",
     input: listing.dir,
-    pixelSizes: sizeCsv ? resolve(sizeCsv) : null,
+    pixelSizes: pixelSizes?.path ?? null,
     images: results.length,
     predicted,
     failed: failed.length,

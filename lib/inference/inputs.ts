@@ -89,6 +89,11 @@ export async function readPixelSizes(csvPath: string): Promise<Map<string, numbe
   return sizes;
 }
 
+/** Whether a CSV's file name starts with the image folder's name (`training_set_…` for `training_set/`). */
+export function isNamedAfter(csv: string, dir: string): boolean {
+  return basename(csv).toLowerCase().startsWith(`${basename(dir).toLowerCase()}_`);
+}
+
 /**
  * Where an HC18 pixel-size CSV for the images in `dir` may lie: in `dir`, then in its parent; in
  * each, the CSV named after the folder first (`training_set/` → `training_set_pixel_size_and_HC.csv`).
@@ -96,7 +101,7 @@ export async function readPixelSizes(csvPath: string): Promise<Map<string, numbe
  * names (`000_HC.png` …), so a training image must not take its size from the test CSV.
  */
 export function pixelSizeCsvCandidates(dir: string): string[] {
-  const own = (n: string) => n.toLowerCase().startsWith(`${basename(dir).toLowerCase()}_`);
+  const own = (n: string) => isNamedAfter(n, dir);
   const names = [
     ...HC18_PIXEL_SIZE_CSVS.filter(own),
     ...HC18_PIXEL_SIZE_CSVS.filter((n) => !own(n)),
@@ -105,20 +110,22 @@ export function pixelSizeCsvCandidates(dir: string): string[] {
 }
 
 /**
- * The first of `pixelSizeCsvCandidates(dir)` that exists. The task launcher grants read access to
- * exactly these files when they exist; one the process may not read counts as missing.
+ * Those of `pixelSizeCsvCandidates(dir)` that exist, in order; predict uses the first. The task
+ * launcher grants read access to exactly these files when they exist; one the process may not
+ * read counts as missing.
  */
-export async function findPixelSizeCsv(dir: string): Promise<string | undefined> {
+export async function findPixelSizeCsvs(dir: string): Promise<string[]> {
+  const found: string[] = [];
   for (const path of pixelSizeCsvCandidates(dir)) {
-    const found = await exists(path).catch((err) => {
+    const here = await exists(path).catch((err) => {
       if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
         return false;
       }
       throw err;
     });
-    if (found) return path;
+    if (here) found.push(path);
   }
-  return undefined;
+  return found;
 }
 
 /**
@@ -144,4 +151,60 @@ export function matchPixelSizes(
     else byName.set(name, mm);
   }
   return { byName, missing };
+}
+
+/** The images whose size in `chosen` differs from the one `other` gives them. */
+function pixelSizeConflicts(
+  files: readonly string[],
+  chosen: ReadonlyMap<string, number>,
+  other: ReadonlyMap<string, number>,
+): { name: string; chosen: number; other: number }[] {
+  const theirs = matchPixelSizes(files, other).byName;
+  return [...chosen].flatMap(([name, mm]) => {
+    const o = theirs.get(name);
+    return o !== undefined && Math.abs(o - mm) > 1e-9 * Math.max(o, mm)
+      ? [{ name, chosen: mm, other: o }]
+      : [];
+  });
+}
+
+export interface PixelSizeChoice {
+  path: string;
+  byName: Map<string, number>;
+  missing: string[];
+  /** Other CSVs found that size some of the same images differently (a sign of a wrong pick). */
+  conflicts: { path: string; clash: ReturnType<typeof pixelSizeConflicts> }[];
+}
+
+/**
+ * Which of `candidates` (findPixelSizeCsvs's, or one given) sizes the images in `dir`: one named
+ * after the folder when it comes first; otherwise the one that covers most of `files` (ties in
+ * order), and any other that sizes the same images differently is reported. HC18's test and
+ * training images share names, so with both CSVs beside a folder of another name the pick is a
+ * guess. A CSV that fails to read is an error only if it would be the one picked.
+ */
+export async function choosePixelSizes(
+  files: readonly string[],
+  dir: string,
+  candidates: readonly string[],
+): Promise<PixelSizeChoice | undefined> {
+  if (candidates.length === 0) return undefined;
+  const tables = await Promise.all(
+    candidates.map((p) => readPixelSizes(p).catch((err: Error) => err)),
+  );
+  const covered = tables.map((t) =>
+    t instanceof Error ? -1 : matchPixelSizes(files, t).byName.size
+  );
+  const own = isNamedAfter(candidates[0], dir);
+  const pick = own ? 0 : covered.indexOf(Math.max(...covered));
+  const table = tables[pick === -1 ? 0 : pick];
+  if (table instanceof Error) throw table;
+  const chosen = matchPixelSizes(files, table);
+  const conflicts = own ? [] : candidates.flatMap((path, i) => {
+    const t = tables[i];
+    if (i === pick || t instanceof Error) return [];
+    const clash = pixelSizeConflicts(files, chosen.byName, t);
+    return clash.length ? [{ path, clash }] : [];
+  });
+  return { path: candidates[pick], ...chosen, conflicts };
 }

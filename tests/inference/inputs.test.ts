@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  findPixelSizeCsv,
+  choosePixelSizes,
+  findPixelSizeCsvs,
   listInputImages,
   matchPixelSizes,
   pixelSizeCsvCandidates,
@@ -34,17 +35,17 @@ Deno.test("matchPixelSizes: exact name, else the one entry equal up to case and 
   assert.deepEqual(missing, ["003_HC.tif", "004_HC.png"]);
 });
 
-Deno.test("findPixelSizeCsv: the input folder first, then its parent; readPixelSizes names bad rows", async () => {
+Deno.test("findPixelSizeCsvs: the input folder first, then its parent; readPixelSizes names bad rows", async () => {
   const root = await Deno.makeTempDir();
   try {
     const images = join(root, "test_set");
     await Deno.mkdir(images);
-    assert.equal(await findPixelSizeCsv(images), undefined);
+    assert.equal((await findPixelSizeCsvs(images))[0], undefined);
     const [inFolder, , inParent] = pixelSizeCsvCandidates(images);
     await Deno.writeTextFile(inParent, "filename,pixel size(mm)\n000_HC.png,0.1\n");
-    assert.equal(await findPixelSizeCsv(images), inParent);
+    assert.equal((await findPixelSizeCsvs(images))[0], inParent);
     await Deno.writeTextFile(inFolder, "filename,pixel size(mm)\n000_HC.png,0.2\n000_HC.png,0.3\n");
-    assert.equal(await findPixelSizeCsv(images), inFolder);
+    assert.equal((await findPixelSizeCsvs(images))[0], inFolder);
     await assert.rejects(readPixelSizes(inFolder), /file listed twice.*row 3|row 3.*listed twice/s);
     assert.deepEqual(await readPixelSizes(inParent), new Map([["000_HC.png", 0.1]]));
     // An empty size cell (predict's own output for an image without one) is no size, not an error.
@@ -56,7 +57,7 @@ Deno.test("findPixelSizeCsv: the input folder first, then its parent; readPixelS
   }
 });
 
-Deno.test("findPixelSizeCsv: in HC18's release layout each folder takes the CSV named after it", async () => {
+Deno.test("findPixelSizeCsvs: in HC18's release layout each folder takes the CSV named after it", async () => {
   // Both CSVs beside training_set/ and test_set/, whose images share names (000_HC.png).
   const root = await Deno.makeTempDir();
   try {
@@ -67,15 +68,54 @@ Deno.test("findPixelSizeCsv: in HC18's release layout each folder takes the CSV 
     const testCsv = join(root, "test_set_pixel_size.csv");
     await Deno.writeTextFile(trainingCsv, "filename,pixel size(mm),head circumference (mm)\n");
     await Deno.writeTextFile(testCsv, "filename,pixel size(mm)\n");
-    assert.equal(await findPixelSizeCsv(training), trainingCsv);
-    assert.equal(await findPixelSizeCsv(test), testCsv);
+    assert.equal((await findPixelSizeCsvs(training))[0], trainingCsv);
+    assert.equal((await findPixelSizeCsvs(test))[0], testCsv);
     // A folder named otherwise keeps the fixed order, and its own folder still comes first.
     const other = join(root, "mine");
     await Deno.mkdir(other);
-    assert.equal(await findPixelSizeCsv(other), testCsv);
+    assert.equal((await findPixelSizeCsvs(other))[0], testCsv);
     const own = join(other, "training_set_pixel_size_and_HC.csv");
     await Deno.writeTextFile(own, "filename,pixel size(mm)\n");
-    assert.equal(await findPixelSizeCsv(other), own);
+    assert.equal((await findPixelSizeCsvs(other))[0], own);
+    assert.deepEqual(await findPixelSizeCsvs(training), [trainingCsv, testCsv]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("choosePixelSizes: the folder's own CSV, else the one covering most images, and who disagrees", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const write = async (name: string, rows: string[]) => {
+      await Deno.writeTextFile(join(root, name), ["filename,pixel size(mm)", ...rows].join("\n"));
+      return join(root, name);
+    };
+    const files = ["000_HC.png", "010_2HC.png"].map((n) => join(root, "cases", n));
+    // As HC18's two CSVs beside a folder named otherwise: the test CSV lists 000_HC.png too.
+    const test = await write("test_set_pixel_size.csv", ["000_HC.png,0.236"]);
+    const training = await write("training_set_pixel_size_and_HC.csv", [
+      "000_HC.png,0.069",
+      "010_2HC,0.1",
+    ]);
+    const mixed = await choosePixelSizes(files, join(root, "cases"), [test, training]);
+    assert.equal(mixed!.path, training);
+    assert.deepEqual([...mixed!.byName], [["000_HC.png", 0.069], ["010_2HC.png", 0.1]]);
+    assert.deepEqual(mixed!.conflicts, [
+      { path: test, clash: [{ name: "000_HC.png", chosen: 0.069, other: 0.236 }] },
+    ]);
+    // A folder's own CSV is taken as it is, and the others are not second-guessed.
+    const own = await choosePixelSizes(files.slice(0, 1), join(root, "test_set"), [test, training]);
+    assert.equal(own!.path, test);
+    assert.deepEqual(own!.conflicts, []);
+    // A broken CSV that would not be picked is passed over; the one picked must read.
+    const broken = await write("broken.csv", ["000_HC.png,-1"]);
+    const passed = await choosePixelSizes(files, join(root, "cases"), [broken, training]);
+    assert.equal(passed!.path, training);
+    await assert.rejects(
+      choosePixelSizes(files, join(root, "cases"), [broken]),
+      /pixel size must be a positive number/,
+    );
+    assert.equal(await choosePixelSizes(files, root, []), undefined);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
