@@ -114,7 +114,9 @@ export async function main(args: string[]): Promise<number> {
         t.bestEpoch + 1
       }` +
         (best
-          ? `: val MRE ${best.val_mre_px?.toFixed(2)} px, ${best.val_mre_mm?.toFixed(2)} mm, ` +
+          ? `: val MRE ${best.val_mre_px?.toFixed(2)} px, ` +
+            // No mm without pixel sizes (a label file without pixel_size_mm).
+            (Number.isFinite(best.val_mre_mm) ? `${best.val_mre_mm!.toFixed(2)} mm, ` : "") +
             `spread ${best.val_spread_x?.toFixed(2)}/${best.val_spread_y?.toFixed(2)}`
           : ""),
     );
