@@ -16,7 +16,7 @@ import { exists, writeDirAtomic, writeFileAtomic } from "../core/fs.ts";
 import type { Ellipse, GrayImage, Mask, Point, SampleRecord } from "../core/types.ts";
 import { ellipsePerimeter, ellipseToLandmarks } from "../geometry/ellipse.ts";
 import { fitEllipse } from "../geometry/ellipse_fit.ts";
-import { readGray, writeMaskPng } from "../io/image.ts";
+import { imageDimensions, readGray, writeMaskPng } from "../io/image.ts";
 import { writeDatasetInfo } from "./dataset.ts";
 import { mapPool } from "./pool.ts";
 import { formatPrototypeCsv, groupOf, maskFileName } from "./prototype_csv.ts";
@@ -207,7 +207,18 @@ export interface Hc18Fit {
 
 /** Fit one case's annotation outline. */
 export async function fitHc18Case(c: Hc18Case): Promise<Hc18Fit> {
-  const annotation = await readGray(c.annotationPath);
+  const [annotation, image] = await Promise.all([
+    readGray(c.annotationPath),
+    imageDimensions(c.imagePath),
+  ]);
+  // The mask is drawn on the annotation's grid and must lie on the image's.
+  if (annotation.width !== image.width || annotation.height !== image.height) {
+    throw new InputError(
+      `annotation is ${annotation.width}×${annotation.height} but its image is ` +
+        `${image.width}×${image.height}`,
+      c.annotationPath,
+    );
+  }
   const pts = outlinePoints(annotation);
   const ellipse = fitEllipse(pts);
   if (!ellipse) {

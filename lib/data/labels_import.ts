@@ -17,7 +17,7 @@ import { InputError } from "../core/errors.ts";
 import { writeDirAtomic, writeFileAtomic } from "../core/fs.ts";
 import type { Landmarks, SampleRecord } from "../core/types.ts";
 import { landmarksToEllipse } from "../geometry/ellipse.ts";
-import { readGray, writeMaskPng } from "../io/image.ts";
+import { imageDimensions, writeMaskPng } from "../io/image.ts";
 import { type AuditCode, auditLabelFiles, type AuditReport } from "./audit.ts";
 import { writeDatasetInfo } from "./dataset.ts";
 import { fillEllipse } from "./hc18.ts";
@@ -90,7 +90,7 @@ export async function importLabels(
   let done = 0;
   await writeDirAtomic(out, async (tmp) => {
     await mapPool(records, opts.concurrency ?? 4, async (r) => {
-      const { width, height } = await readGray(r.imagePath);
+      const { width, height } = await imageDimensions(r.imagePath); // decoded by the audit
       const mask = fillEllipse(landmarksToEllipse(r.landmarks), width, height);
       await writeMaskPng(resolve(tmp, "masks", maskFileName(r.id)), mask);
       opts.onProgress?.(++done, records.length);

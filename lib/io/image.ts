@@ -57,6 +57,20 @@ export function readGray(path: string): Promise<GrayImage> {
   return decode(path);
 }
 
+/**
+ * Width and height from the file's header, without decoding the pixels (readGray's size: neither
+ * applies EXIF orientation). A file cut short past its header still answers; decode to be sure.
+ */
+export async function imageDimensions(path: string): Promise<{ width: number; height: number }> {
+  try {
+    const { width, height } = await sharp(path).metadata();
+    if (!width || !height) throw new Error("no size in the header");
+    return { width, height };
+  } catch (err) {
+    throw new InputError(`cannot read image: ${(err as Error).message}`, path);
+  }
+}
+
 /** Binary mask: a pixel is inside when its grey value is > 127. */
 export async function readMask(path: string): Promise<Mask> {
   const img = await decode(path);

@@ -170,6 +170,20 @@ Deno.test("HC18 release variants: test CSV beside test_set/, hidden files, heade
   });
 });
 
+Deno.test("an annotation of another size than its image stops the import, naming both sizes", async () => {
+  await withTmp(async (dir) => {
+    await fakeHc18(dir);
+    const annotation = join(dir, "training_set", "007_HC_Annotation.png");
+    await writeGrayPng(annotation, { width: 100, height: 70, data: new Float32Array(7000) });
+    await assert.rejects(
+      importHc18(dir, join(dir, "out")),
+      (e: Error) =>
+        e instanceof InputError && e.message.includes(annotation) &&
+        /annotation is 100×70 but its image is 200×140/.test(e.message),
+    );
+  });
+});
+
 Deno.test("missing annotation and bad CSV values are InputErrors", async () => {
   await withTmp(async (dir) => {
     await fakeHc18(dir);

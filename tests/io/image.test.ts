@@ -5,6 +5,7 @@ import { InputError } from "../../lib/core/errors.ts";
 import type { GrayImage } from "../../lib/core/types.ts";
 import {
   encodeGrayPng,
+  imageDimensions,
   readGray,
   readMask,
   writeGrayPng,
@@ -131,5 +132,27 @@ Deno.test("missing and corrupt files throw InputError naming the file", async ()
       readGray(truncated),
       (e: Error) => e instanceof InputError && e.message.includes(truncated),
     );
+  });
+});
+
+Deno.test("imageDimensions: the size readGray decodes, read from the header; unreadable files name themselves", async () => {
+  await withTmp(async (dir) => {
+    const png = join(dir, "r.png");
+    await writeGrayPng(png, ramp(37, 21));
+    const jpg = join(dir, "r.jpg");
+    await sharp(await encodeGrayPng(ramp(30, 50))).jpeg().toFile(jpg);
+    for (const path of [png, jpg]) {
+      const { width, height } = await readGray(path);
+      assert.deepEqual(await imageDimensions(path), { width, height });
+    }
+    assert.deepEqual(await imageDimensions(png), { width: 37, height: 21 });
+    const text = join(dir, "notes.png");
+    await Deno.writeTextFile(text, "not an image");
+    for (const path of [text, join(dir, "nope.png")]) {
+      await assert.rejects(
+        imageDimensions(path),
+        (e: Error) => e instanceof InputError && e.message.includes(path),
+      );
+    }
   });
 });
