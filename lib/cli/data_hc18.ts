@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../core/project.ts";
 import { InputError } from "../core/errors.ts";
 import { HC_TOLERANCE_MM, importHc18, listHc18TestSet } from "../data/hc18.ts";
+import { checkOutputPath, refuseReplacing } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task data:hc18 [hc18-dir] [--out <dir>] [--hc-tolerance MM] [--test-set]
@@ -63,6 +64,8 @@ export async function main(args: string[]): Promise<number> {
       values["hc-tolerance"],
     );
   }
+  await checkOutputPath(out, "--out", "folder");
+  refuseReplacing(out, "--out", [{ path: dir, what: "the HC18 folder" }]);
   const t0 = performance.now();
   console.log(`HC18: ${dir} → ${out}`);
   const report = await importHc18(dir, out, {

@@ -7,9 +7,11 @@
  *   deno run -A lib/cli/data_labels.ts --labels <csv> --images <dir> --out data/<name>
  */
 import { parseArgs } from "node:util";
+import { resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { formatAuditReport } from "../data/audit.ts";
 import { importLabels } from "../data/labels_import.ts";
+import { checkOutputPath, refuseReplacing } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task data:labels --labels <csv> --images <dir> --out <dir> [options]
@@ -18,13 +20,14 @@ Turns a label file in the prototype's format
   image_name,ofd_1_x,ofd_1_y,ofd_2_x,ofd_2_y,bpd_1_x,bpd_1_y,bpd_2_x,bpd_2_y[,pixel_size_mm,hc_mm,group]
 into a dataset folder for \`deno task train --data <dir>\` (every family, segmentation included):
 dataset.json, labels.csv (canonical order), masks/<stem>_mask.png filled from the ellipse the four
-points mark. Images stay where they are. The labels are audited first (as \`deno task data:audit\`)
-and every finding is printed; rows that cannot be parsed, repeat an image, name a missing or
-unreadable image, or have an axis shorter than a pixel stop the import.
+points mark. Images stay where they are. The labels are audited first (as \`deno task data:audit\`):
+rows that cannot be parsed, repeat an image, name a missing or unreadable image, or have an axis
+shorter than a pixel stop the import (the error lists them); otherwise every finding is printed.
 
   --labels CSV    prototype-format label file
   --images DIR    folder of the images it names
-  --out DIR       dataset folder to write (replaced atomically)
+  --out DIR       dataset folder to write (replaced atomically; not one holding the images or
+                  the label file)
   --name NAME     dataset name in dataset.json (default: the folder's name)
   --keep-pairs    keep OFD/BPD as labelled where the BPD is the longer pair (default: swap back,
                   the OFD being the long axis by definition)
@@ -49,7 +52,13 @@ export async function main(args: string[]): Promise<number> {
   for (const flag of ["labels", "images", "out"] as const) {
     if (!values[flag]) throw new InputError(`--${flag} is required (see --help)`);
   }
-  const report = await importLabels(values.labels!, values.images!, values.out!, {
+  const out = resolve(values.out!);
+  await checkOutputPath(out, "--out", "folder");
+  refuseReplacing(out, "--out", [
+    { path: values.images!, what: "the images" },
+    { path: values.labels!, what: "the label file" },
+  ]);
+  const report = await importLabels(values.labels!, values.images!, out, {
     name: values.name,
     swapPairs: !values["keep-pairs"],
     onProgress: (done, total) => {
@@ -65,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
         }`,
     );
   }
-  console.log(`wrote ${report.cases} cases to ${values.out}`);
+  console.log(`wrote ${report.cases} cases to ${out}`);
   return 0;
 }
 

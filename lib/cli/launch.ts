@@ -136,10 +136,13 @@ function datasetPaths(dir: string): string[] {
   } catch {
     return [];
   }
+  // A path with a comma cannot be granted (see grantable); it is left out rather than stopping
+  // every task, and the script that needs it says it cannot read it.
   return ["imageDir", "maskDir", "labels"]
     .map((k) => info?.[k])
     .filter((p): p is string => typeof p === "string" && p !== "")
-    .map((p) => resolve(dir, p));
+    .map((p) => resolve(dir, p))
+    .filter((p) => !p.includes(","));
 }
 
 /** Subfolders of the project's data/ (where `--data <name>` and data:hc18's output live). */

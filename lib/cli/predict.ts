@@ -25,11 +25,7 @@ import {
   predictionsCsv,
 } from "../inference/batch.ts";
 import { REVIEW_LIMITS } from "../inference/cross_check.ts";
-import {
-  choosePixelSizes,
-  findPixelSizeCsvs,
-  listInputImages,
-} from "../inference/inputs.ts";
+import { choosePixelSizes, findPixelSizeCsvs, listInputImages } from "../inference/inputs.ts";
 import { chooseRefine, locateModel, SHIPPED_FAMILIES } from "../inference/model_dir.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";

@@ -28,9 +28,14 @@ import {
   validationSet,
 } from "../inference/compare.ts";
 import { PROJECT_ROOT, provenance } from "../core/project.ts";
-import { locateModel, type ModelLocation, recordedValIds } from "../inference/model_dir.ts";
+import {
+  locateModel,
+  type ModelLocation,
+  recordedValIds,
+  sameIds,
+} from "../inference/model_dir.ts";
 import { loadDataset, loadSample } from "../data/dataset.ts";
-import { resolveDataDir, splitRecords } from "../training/run.ts";
+import { resolveDataDir } from "../training/run.ts";
 import type { RunConfig } from "../training/config.ts";
 import { Predictor } from "../inference/predictor.ts";
 import { textTable } from "../notebook/table.ts";
@@ -42,7 +47,8 @@ const HELP = `Usage: deno task score --model M [--refine F] [options]
   --refine F      a head-crop second stage (trained with <family>-fine); M is then the first stage
   --tta           score the test-time-augmented predictions (of the last stage)
   --data DIR      score every labelled image of this dataset folder (e.g. one written by
-                  data:hc18 --out) instead of the model's validation split
+                  data:hc18 --out) instead of the model's validation split; refused for the
+                  folder the model was trained on, or one sharing its training images
   --out FILE      also write the metrics as JSON (default: none)
   --backend NAME  tfjs backend to try first
   --help          this text`;
@@ -65,8 +71,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (!values.model) throw new InputError("--model is required (see --help)");
-  const stages = [await locateModel(values.model)];
-  if (values.refine) stages.push(await locateModel(values.refine));
+  const stages: Stage[] = [{ spec: values.model, where: await locateModel(values.model) }];
+  if (values.refine) stages.push({ spec: values.refine, where: await locateModel(values.refine) });
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
 
@@ -84,7 +90,7 @@ export async function main(args: string[]): Promise<number> {
   const config = (second ?? first).config;
   try {
     const val = values.data === undefined
-      ? await recordedSplit(config, stages, values.model)
+      ? await recordedSplit(config, stages)
       : await allImages(config, values.data, stages);
     const scored = await scorePredictor(predictor, val.samples, val.records, config.seed, {
       tta: values.tta,
@@ -120,51 +126,66 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
+interface Stage {
+  spec: string;
+  where: ModelLocation;
+}
+
 /** The run's validation split, refused when it is not the one every stage recorded. */
-async function recordedSplit(
-  config: RunConfig,
-  stages: ModelLocation[],
-  model: string,
-): Promise<ValidationSet> {
-  const { dir } = await splitKey(config);
-  const drawn = splitRecords(await loadDataset(dir), config).val.map((r) => r.id);
-  for (const where of stages) {
+async function recordedSplit(config: RunConfig, stages: Stage[]): Promise<ValidationSet> {
+  const val = await validationSet(config);
+  const drawn = val.records.map((r) => r.id);
+  for (const { spec, where } of stages) {
     const recorded = await recordedValIds(where);
     if (!recorded || sameIds(recorded, drawn)) continue;
     const now = new Set(drawn);
     const gone = recorded.filter((id) => !now.has(id)).length;
     throw new InputError(
-      `the validation split drawn from ${dir} (${drawn.length} images) is not the one ${model} ` +
-        `recorded (${recorded.length} images, ${gone} of them not drawn now): the data folder ` +
-        "changed since training, and images drawn now may have been training images. Re-import " +
-        "the data it was trained on, or score other labelled images with --data <dataset folder>",
+      `the validation split drawn from ${(await splitKey(config)).dir} (${drawn.length} images) ` +
+        `is not the one ${spec} recorded (${recorded.length} images, ${gone} of them not drawn ` +
+        "now): the data folder changed since training, and images drawn now may have been " +
+        "training images. Re-import the data it was trained on, or import other labelled images " +
+        "into a folder of their own (e.g. data:hc18 DIR --out data/<name>) and score them with " +
+        "--data data/<name>",
       where.configPath,
     );
   }
-  return await validationSet(config);
+  return val;
+}
+
+async function realOrSelf(path: string): Promise<string> {
+  return await Deno.realPath(path).catch(() => path);
 }
 
 /**
- * Every labelled image of the dataset folder `dir`. Refused when it is the folder the model was
- * trained on and still holds that data (its split is the recorded one, or none was recorded).
+ * Every labelled image of the dataset folder `dir`, refused where it may hold training images:
+ * the folder the model was trained on, or images (by file, symlinks resolved) that folder also
+ * lists outside the validation split every stage recorded.
  */
-async function allImages(
-  config: RunConfig,
-  dir: string,
-  stages: ModelLocation[],
-): Promise<ValidationSet> {
+async function allImages(config: RunConfig, dir: string, stages: Stage[]): Promise<ValidationSet> {
   const data = await resolveDataDir({ ...config, data: { ...config.data, dir } });
   const records = await loadDataset(data.dir);
   const trainedOn = await resolveDataDir(config).catch(() => undefined);
-  if (trainedOn?.dir === data.dir) {
-    const drawn = splitRecords(records, config).val.map((r) => r.id);
-    for (const where of stages) {
-      const recorded = await recordedValIds(where);
-      if (recorded && !sameIds(recorded, drawn)) continue;
+  if (trainedOn) {
+    if (await realOrSelf(trainedOn.dir) === await realOrSelf(data.dir)) {
       throw new InputError(
-        "this is the data folder the model was trained on, and it still holds that data (all " +
-          "but the validation split were training images): score without --data for the " +
-          "validation split",
+        "this is the data folder the model was trained on: score without --data for its " +
+          "validation split, or import other labelled images into a folder of their own",
+        data.dir,
+      );
+    }
+    const recorded = await Promise.all(stages.map(({ where }) => recordedValIds(where)));
+    const validation = (id: string) => recorded.every((ids) => ids?.includes(id));
+    const trained = new Map<string, string>();
+    for (const r of await loadDataset(trainedOn.dir).catch(() => [])) {
+      if (!validation(r.id)) trained.set(await realOrSelf(r.imagePath), r.id);
+    }
+    const shared: string[] = [];
+    for (const r of records) if (trained.has(await realOrSelf(r.imagePath))) shared.push(r.id);
+    if (shared.length) {
+      throw new InputError(
+        `${shared.length} of its images are training images of the model (in ${trainedOn.dir}, ` +
+          `outside the recorded validation split), e.g. ${shared[0]}`,
         data.dir,
       );
     }
@@ -174,10 +195,6 @@ async function allImages(
     records,
     samples: await Promise.all(records.map(loadSample)),
   };
-}
-
-function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 if (import.meta.main) await runMain(main);

@@ -71,6 +71,23 @@ function refuseBlocking(audit: AuditReport, csvPath: string): void {
   );
 }
 
+/** Mask files are named by the image's stem, so `a.png` and `a.jpg` (or `x/a.png`) would share one. */
+function refuseSharedMasks(records: readonly SampleRecord[], csvPath: string): void {
+  const owner = new Map<string, string>();
+  for (const r of records) {
+    const file = maskFileName(r.id), first = owner.get(file);
+    if (first !== undefined) {
+      throw new InputError(
+        `${first} and ${r.id} would share the mask file ${file}; rename one of the images`,
+        csvPath,
+        undefined,
+        r.id,
+      );
+    }
+    owner.set(file, r.id);
+  }
+}
+
 export async function importLabels(
   csvPath: string,
   imageDir: string,
@@ -87,6 +104,7 @@ export async function importLabels(
     if (fixed.swapped) swapped.push(r.id);
     return { ...r, landmarks: fixed.landmarks };
   });
+  refuseSharedMasks(records, csv);
   let done = 0;
   await writeDirAtomic(out, async (tmp) => {
     await mapPool(records, opts.concurrency ?? 4, async (r) => {

@@ -89,9 +89,9 @@ export async function readPixelSizes(csvPath: string): Promise<Map<string, numbe
   return sizes;
 }
 
-/** Whether a CSV's file name starts with the image folder's name (`training_set_…` for `training_set/`). */
+/** Whether a CSV is HC18's for the image folder: `<folder>_pixel_size….csv` (`training_set/`). */
 export function isNamedAfter(csv: string, dir: string): boolean {
-  return basename(csv).toLowerCase().startsWith(`${basename(dir).toLowerCase()}_`);
+  return basename(csv).toLowerCase().startsWith(`${basename(dir).toLowerCase()}_pixel_size`);
 }
 
 /**
@@ -110,9 +110,9 @@ export function pixelSizeCsvCandidates(dir: string): string[] {
 }
 
 /**
- * Those of `pixelSizeCsvCandidates(dir)` that exist, in order; predict uses the first. The task
- * launcher grants read access to exactly these files when they exist; one the process may not
- * read counts as missing.
+ * Those of `pixelSizeCsvCandidates(dir)` that exist, in order (`choosePixelSizes` picks among
+ * them). The task launcher grants read access to exactly these files when they exist; one the
+ * process may not read counts as missing.
  */
 export async function findPixelSizeCsvs(dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -177,9 +177,9 @@ export interface PixelSizeChoice {
 }
 
 /**
- * Which of `candidates` (findPixelSizeCsvs's, or one given) sizes the images in `dir`: one named
- * after the folder when it comes first; otherwise the one that covers most of `files` (ties in
- * order), and any other that sizes the same images differently is reported. HC18's test and
+ * Which of `candidates` (findPixelSizeCsvs's, or one given) sizes the images in `dir`: the first
+ * named after the folder; otherwise the one that covers most of `files` (ties in order), and any
+ * other that sizes the same images differently is reported. HC18's test and
  * training images share names, so with both CSVs beside a folder of another name the pick is a
  * guess. A CSV that fails to read is an error only if it would be the one picked.
  */
@@ -195,9 +195,11 @@ export async function choosePixelSizes(
   const covered = tables.map((t) =>
     t instanceof Error ? -1 : matchPixelSizes(files, t).byName.size
   );
-  const own = isNamedAfter(candidates[0], dir);
-  const pick = own ? 0 : covered.indexOf(Math.max(...covered));
-  const table = tables[pick === -1 ? 0 : pick];
+  const ownIndex = candidates.findIndex((c) => isNamedAfter(c, dir));
+  const own = ownIndex >= 0;
+  // Unreadable tables count −1, so the most covering one is readable if any is.
+  const pick = own ? ownIndex : covered.indexOf(Math.max(...covered));
+  const table = tables[pick];
   if (table instanceof Error) throw table;
   const chosen = matchPixelSizes(files, table);
   const conflicts = own ? [] : candidates.flatMap((path, i) => {

@@ -228,11 +228,19 @@ export async function recordedValIds(where: ModelLocation): Promise<string[] | u
   for (const name of ["card.json", "run.json"]) {
     const path = join(dirname(where.configPath), name);
     if (!await exists(path)) continue;
-    const info = JSON.parse(await Deno.readTextFile(path)) as {
-      data?: { split?: { valIds?: unknown } };
-    };
+    let info: { data?: { split?: { valIds?: unknown } } };
+    try {
+      info = JSON.parse(await Deno.readTextFile(path));
+    } catch (err) {
+      throw new InputError(`cannot read the run's record: ${(err as Error).message}`, path);
+    }
     const ids = info.data?.split?.valIds;
     if (Array.isArray(ids) && ids.every((id) => typeof id === "string")) return ids;
   }
   return undefined;
+}
+
+/** Whether two id lists are equal, order included (a split drawn again against a recorded one). */
+export function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }

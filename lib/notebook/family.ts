@@ -29,7 +29,7 @@ import { exists } from "../core/fs.ts";
 import type { Sample, SampleRecord } from "../core/types.ts";
 import { loadDataset, loadSample } from "../data/dataset.ts";
 import { familyConfig, scorePredictor, type ValidationSet } from "../inference/compare.ts";
-import { familyInfo, SHIPPED_ROOT } from "../inference/model_dir.ts";
+import { familyInfo, sameIds, SHIPPED_ROOT } from "../inference/model_dir.ts";
 import { type ImagePrediction, Predictor } from "../inference/predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
 import type { EvalResult } from "../metrics/evaluation.ts";
@@ -270,9 +270,7 @@ async function score(
 
 function splitMatches(run: RunInfo, val: ValidationSet): boolean | null {
   const ids = run.data?.split?.valIds;
-  if (!Array.isArray(ids)) return null;
-  const mine = val.records.map((r) => r.id);
-  return ids.length === mine.length && ids.every((id, i) => id === mine[i]);
+  return Array.isArray(ids) ? sameIds(ids, val.records.map((r) => r.id)) : null;
 }
 
 async function loadPublished(family: string, opts: FamilyRunOptions): Promise<FamilyRun> {

@@ -95,10 +95,34 @@ Deno.test("score CLI: a data folder that no longer gives the recorded split is r
   const other = await tinyDataset(join(coarse.root, "other"), 5);
   const all = await scoreJson(["--model", changed, "--data", other]);
   assert.equal(all.images, 5);
-  // The folder the model was trained on, still holding that data, is refused with --data.
+  // The folder the model was trained on is refused with --data.
   await assert.rejects(
     () => main(["--model", coarse.outcome.checkpointDir, "--data", coarse.dataDir]),
     (e: unknown) =>
       e instanceof InputError && /data folder the model was trained on/.test(e.message),
   );
+  // So is another folder listing its training images; its validation images alone are fine.
+  const runInfo = JSON.parse(await Deno.readTextFile(join(coarse.outcome.runDir, "run.json")));
+  const valIds: string[] = runInfo.data.split.valIds;
+  const [header, ...rows] = (await Deno.readTextFile(join(coarse.dataDir, "labels.csv")))
+    .trimEnd().split("\n");
+  const copy = async (name: string, keep: (row: string) => boolean) => {
+    const dir = join(coarse.root, name);
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(
+      join(dir, "dataset.json"),
+      JSON.stringify({ name, source: "test", imageDir: join(coarse.dataDir, "images") }),
+    );
+    await Deno.writeTextFile(join(dir, "labels.csv"), [header, ...rows.filter(keep)].join("\n"));
+    return dir;
+  };
+  const everything = await copy("copy-all", () => true);
+  await assert.rejects(
+    () => main(["--model", coarse.outcome.checkpointDir, "--data", everything]),
+    (e: unknown) =>
+      e instanceof InputError && /6 of its images are training images of the model/.test(e.message),
+  );
+  const validation = await copy("copy-val", (row) => valIds.includes(row.split(",")[0]));
+  const scored = await scoreJson(["--model", coarse.outcome.checkpointDir, "--data", validation]);
+  assert.equal(scored.images, valIds.length);
 });

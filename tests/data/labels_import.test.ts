@@ -119,3 +119,29 @@ Deno.test("importLabels: rows nothing can be learned from stop the import, namin
     assert.ok(Math.hypot(b2.x - b1.x, b2.y - b1.y) > Math.hypot(o2.x - o1.x, o2.y - o1.y));
   });
 });
+
+Deno.test("data:labels refuses an --out that would replace the images, and two images sharing a mask file", async () => {
+  await withTmp(async (dir) => {
+    const { phantoms, images, header, rows } = await userLabels(dir);
+    const csv = join(dir, "user.csv");
+    await Deno.writeTextFile(csv, formatCsv(header, rows));
+    for (const out of [images, phantoms]) {
+      await assert.rejects(
+        main(["--labels", csv, "--images", images, "--out", out]),
+        (e: Error) => e instanceof InputError && /--out would replace the images/.test(e.message),
+      );
+    }
+    assert.equal((await Deno.readDir(images)[Symbol.asyncIterator]().next()).done, false);
+    // `a.png` and `a.jpg` would both write masks/a_mask.png.
+    const first = rows[0][0];
+    const jpg = first.replace(/\.png$/, ".jpg");
+    await Deno.copyFile(join(images, first), join(images, jpg));
+    await Deno.writeTextFile(csv, formatCsv(header, [...rows, [jpg, ...rows[0].slice(1)]]));
+    await assert.rejects(
+      importLabels(csv, images, join(dir, "out")),
+      (e: Error) =>
+        e instanceof InputError &&
+        e.message.includes(`${first} and ${jpg} would share the mask file`),
+    );
+  });
+});

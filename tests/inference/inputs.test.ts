@@ -78,6 +78,10 @@ Deno.test("findPixelSizeCsvs: in HC18's release layout each folder takes the CSV
     await Deno.writeTextFile(own, "filename,pixel size(mm)\n");
     assert.equal((await findPixelSizeCsvs(other))[0], own);
     assert.deepEqual(await findPixelSizeCsvs(training), [trainingCsv, testCsv]);
+    // A folder whose name is only a prefix (`test/`) has no CSV of its own here.
+    const shortName = join(root, "test");
+    await Deno.mkdir(shortName);
+    assert.deepEqual(await findPixelSizeCsvs(shortName), [testCsv, trainingCsv]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -103,10 +107,18 @@ Deno.test("choosePixelSizes: the folder's own CSV, else the one covering most im
     assert.deepEqual(mixed!.conflicts, [
       { path: test, clash: [{ name: "000_HC.png", chosen: 0.069, other: 0.236 }] },
     ]);
-    // A folder's own CSV is taken as it is, and the others are not second-guessed.
-    const own = await choosePixelSizes(files.slice(0, 1), join(root, "test_set"), [test, training]);
-    assert.equal(own!.path, test);
-    assert.deepEqual(own!.conflicts, []);
+    // A folder's own CSV is taken as it is, wherever it comes in the list, and the others are not
+    // second-guessed.
+    for (const order of [[test, training], [training, test]]) {
+      const own = await choosePixelSizes(files.slice(0, 1), join(root, "test_set"), order);
+      assert.equal(own!.path, test);
+      assert.deepEqual(own!.conflicts, []);
+    }
+    // `test/` is not `test_set/`: the pick goes by coverage there.
+    assert.equal(
+      (await choosePixelSizes(files, join(root, "test"), [test, training]))!.path,
+      training,
+    );
     // A broken CSV that would not be picked is passed over; the one picked must read.
     const broken = await write("broken.csv", ["000_HC.png,-1"]);
     const passed = await choosePixelSizes(files, join(root, "cases"), [broken, training]);

@@ -70,6 +70,14 @@ Deno.test("permissionFlags: a dataset folder's images, masks and labels are read
       assert.ok(read.includes("/abs/labels.csv"), "labels");
       assert.ok(!read.includes(join(tmp, "elsewhere")), "not the folder above the images");
     }
+    // A path with a comma cannot be granted: left out, not an error for every task.
+    await Deno.writeTextFile(
+      join(dataset, "dataset.json"),
+      JSON.stringify({ name: "x", source: "y", imageDir: "../a,b", labels: "labels.csv" }),
+    );
+    const withComma = grantList(permissionFlags(PROFILES.data, ["--data", dataset], "/"), "read")!;
+    assert.ok(withComma.includes(join(dataset, "labels.csv")));
+    assert.ok(!withComma.includes(join(tmp, "a")) && !withComma.includes("b"));
     // A malformed description grants nothing more (the script reports it).
     await Deno.writeTextFile(join(dataset, "dataset.json"), "{ not json");
     const read = grantList(permissionFlags(PROFILES.data, ["--data", dataset], "/"), "read")!;

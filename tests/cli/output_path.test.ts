@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { InputError } from "../../lib/core/errors.ts";
+import { checkOutputPath, refuseReplacing } from "../../lib/cli/output_path.ts";
+
+Deno.test("refuseReplacing: an output folder holding (or being) what the run reads is refused", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const cases = join(root, "cases"), images = join(cases, "images");
+    await Deno.mkdir(images, { recursive: true });
+    const link = join(root, "link");
+    await Deno.symlink(cases, link);
+    const keep = [{ path: images, what: "the images" }];
+    const table: [out: string, refused: boolean][] = [
+      [images, true], // the folder itself
+      [cases, true], // a folder above it
+      [root, true],
+      [link, true], // the same folder through a symlink
+      [join(images, "dataset"), false], // a new folder inside is fine
+      [join(root, "data", "mine"), false],
+      [join(root, "cases-copy"), false], // a name that merely starts alike
+    ];
+    for (const [out, refused] of table) {
+      const run = () => refuseReplacing(out, "--out", keep);
+      if (refused) {
+        assert.throws(
+          run,
+          (e: Error) => e instanceof InputError && /--out would replace the images/.test(e.message),
+          out,
+        );
+      } else assert.doesNotThrow(run, out);
+    }
+    // And a file given where a folder is meant.
+    const file = join(root, "notes.txt");
+    await Deno.writeTextFile(file, "x");
+    await assert.rejects(checkOutputPath(file, "--out", "folder"), /--out names a file/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
