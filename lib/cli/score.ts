@@ -35,6 +35,7 @@ import {
   sameIds,
 } from "../inference/model_dir.ts";
 import { loadDataset, loadSample } from "../data/dataset.ts";
+import { mapPool } from "../data/pool.ts";
 import { resolveDataDir } from "../training/run.ts";
 import type { RunConfig } from "../training/config.ts";
 import { Predictor } from "../inference/predictor.ts";
@@ -48,7 +49,8 @@ const HELP = `Usage: deno task score --model M [--refine F] [options]
   --tta           score the test-time-augmented predictions (of the last stage)
   --data DIR      score every labelled image of this dataset folder (e.g. one written by
                   data:hc18 --out) instead of the model's validation split; refused for the
-                  folder the model was trained on, or one sharing its training images
+                  folder the model was trained on, or one holding its training images (by
+                  file content)
   --out FILE      also write the metrics as JSON (default: none)
   --backend NAME  tfjs backend to try first
   --help          this text`;
@@ -157,10 +159,17 @@ async function realOrSelf(path: string): Promise<string> {
   return await Deno.realPath(path).catch(() => path);
 }
 
+/** SHA-256 of a file's bytes, hex: the same image under another name or path is the same image. */
+async function fileDigest(path: string): Promise<string> {
+  const bytes = await Deno.readFile(path);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /**
  * Every labelled image of the dataset folder `dir`, refused where it may hold training images:
- * the folder the model was trained on, or images (by file, symlinks resolved) that folder also
- * lists outside the validation split every stage recorded.
+ * the folder the model was trained on, or image files (by content, so copies and renamed files
+ * count) that folder also holds outside the validation split every stage recorded.
  */
 async function allImages(config: RunConfig, dir: string, stages: Stage[]): Promise<ValidationSet> {
   const data = await resolveDataDir({ ...config, data: { ...config.data, dir } });
@@ -176,16 +185,16 @@ async function allImages(config: RunConfig, dir: string, stages: Stage[]): Promi
     }
     const recorded = await Promise.all(stages.map(({ where }) => recordedValIds(where)));
     const validation = (id: string) => recorded.every((ids) => ids?.includes(id));
-    const trained = new Map<string, string>();
-    for (const r of await loadDataset(trainedOn.dir).catch(() => [])) {
-      if (!validation(r.id)) trained.set(await realOrSelf(r.imagePath), r.id);
-    }
-    const shared: string[] = [];
-    for (const r of records) if (trained.has(await realOrSelf(r.imagePath))) shared.push(r.id);
+    const training = (await loadDataset(trainedOn.dir).catch(() => [])).filter((r) =>
+      !validation(r.id)
+    );
+    const trained = new Set(await mapPool(training, 8, (r) => fileDigest(r.imagePath)));
+    const digests = await mapPool(records, 8, (r) => fileDigest(r.imagePath));
+    const shared = records.filter((_, i) => trained.has(digests[i])).map((r) => r.id);
     if (shared.length) {
       throw new InputError(
-        `${shared.length} of its images are training images of the model (in ${trainedOn.dir}, ` +
-          `outside the recorded validation split), e.g. ${shared[0]}`,
+        `${shared.length} of its images are training images of the model (the same files as ` +
+          `in ${trainedOn.dir}, outside the recorded validation split), e.g. ${shared[0]}`,
         data.dir,
       );
     }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { InputError } from "../../lib/core/errors.ts";
 import { main } from "../../lib/cli/score.ts";
+import { writePhantomDataset } from "../../lib/data/phantom_dataset.ts";
 import { tinyDataset, tinyRun } from "../inference/helpers.ts";
 
 const coarse = await tinyRun();
@@ -91,8 +92,9 @@ Deno.test("score CLI: a data folder that no longer gives the recorded split is r
         e.message,
       ),
   );
-  // Another labelled folder is scored whole, whatever the recorded split.
-  const other = await tinyDataset(join(coarse.root, "other"), 5);
+  // Another labelled folder (other phantoms) is scored whole, whatever the recorded split.
+  const other = join(coarse.root, "other");
+  await writePhantomDataset(other, { count: 5, seed: 11, width: 64, height: 48 });
   const all = await scoreJson(["--model", changed, "--data", other]);
   assert.equal(all.images, 5);
   // The folder the model was trained on is refused with --data.
@@ -116,6 +118,13 @@ Deno.test("score CLI: a data folder that no longer gives the recorded split is r
     await Deno.writeTextFile(join(dir, "labels.csv"), [header, ...rows.filter(keep)].join("\n"));
     return dir;
   };
+  // The same phantoms made again (same seed) in a folder of their own are the same image files.
+  const again = await tinyDataset(join(coarse.root, "again"));
+  await assert.rejects(
+    () => main(["--model", coarse.outcome.checkpointDir, "--data", again]),
+    (e: unknown) =>
+      e instanceof InputError && /6 of its images are training images of the model/.test(e.message),
+  );
   const everything = await copy("copy-all", () => true);
   await assert.rejects(
     () => main(["--model", coarse.outcome.checkpointDir, "--data", everything]),
