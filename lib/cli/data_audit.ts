@@ -58,6 +58,13 @@ export async function main(args: string[]): Promise<number> {
   let labels = values.labels, images = values.images, masks = values.masks;
   if (positionals.length === 1 && !labels && !images) {
     const dir = resolve(positionals[0]);
+    if ((await Deno.stat(dir).catch(() => null))?.isFile) {
+      throw new InputError(
+        "a label file needs its images: --labels <csv> --images <dir> (a bare argument is a " +
+          "dataset folder)",
+        dir,
+      );
+    }
     const info = await readDatasetInfo(dir);
     const inDir = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
     labels = inDir(info.labels);

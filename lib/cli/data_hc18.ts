@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { DEFAULT_HC18_DIR, PROJECT_ROOT } from "../core/project.ts";
 import { InputError } from "../core/errors.ts";
 import { HC_TOLERANCE_MM, importHc18, listHc18TestSet } from "../data/hc18.ts";
-import { checkOutputPath, refuseReplacing } from "./output_path.ts";
+import { checkOutputPath, refuseForeignFolder, refuseReplacing } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task data:hc18 [hc18-dir] [--out <dir>] [--hc-tolerance MM] [--test-set]
@@ -66,6 +66,7 @@ export async function main(args: string[]): Promise<number> {
   }
   await checkOutputPath(out, "--out", "folder");
   refuseReplacing(out, "--out", [{ path: dir, what: "the HC18 folder" }]);
+  await refuseForeignFolder(out, "--out");
   const t0 = performance.now();
   console.log(`HC18: ${dir} → ${out}`);
   const report = await importHc18(dir, out, {

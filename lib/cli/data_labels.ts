@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { formatAuditReport } from "../data/audit.ts";
 import { importLabels } from "../data/labels_import.ts";
-import { checkOutputPath, refuseReplacing } from "./output_path.ts";
+import { checkOutputPath, refuseForeignFolder, refuseReplacing } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task data:labels --labels <csv> --images <dir> --out <dir> [options]
@@ -58,6 +58,7 @@ export async function main(args: string[]): Promise<number> {
     { path: values.images!, what: "the images" },
     { path: values.labels!, what: "the label file" },
   ]);
+  await refuseForeignFolder(out, "--out");
   const report = await importLabels(values.labels!, values.images!, out, {
     name: values.name,
     swapPairs: !values["keep-pairs"],
@@ -74,7 +75,22 @@ export async function main(args: string[]): Promise<number> {
         }`,
     );
   }
-  console.log(`wrote ${report.cases} cases to ${out}`);
+  // Rows whose only error was a swapped pair that was put back are fine now.
+  const fixed = (r: { id: string }, code: string) =>
+    code === "bpd_longer_than_ofd" && report.swapped.includes(r.id);
+  const kept = report.audit.flagged.filter((r) =>
+    r.issues.some((i) => i.severity === "error" && !fixed(r, i.code))
+  );
+  console.log(
+    `wrote ${report.cases} cases to ${out}` +
+      (kept.length
+        ? `; ${kept.length} of them with error-level findings above, imported as labelled ` +
+          `(fix or remove those rows and import again): ${
+            kept.map((r) => r.id).slice(0, 5).join(", ")
+          }` +
+          (kept.length > 5 ? ", …" : "")
+        : ""),
+  );
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { positiveInt } from "./args.ts";
 import { PROJECT_ROOT } from "../core/project.ts";
 import { InputError } from "../core/errors.ts";
 import { writePhantomDataset } from "../data/phantom_dataset.ts";
+import { checkOutputPath, refuseForeignFolder } from "./output_path.ts";
 import { runMain } from "./run_main.ts";
 
 const HELP = `Usage: deno task data:phantoms [--out <dir>] [--count N] [--seed S] [--size WxH]
@@ -49,6 +50,8 @@ export async function main(args: string[]): Promise<number> {
     throw new InputError("--size must be at least 32x32", undefined, undefined, values.size);
   }
   const out = resolve(values.out ?? resolve(PROJECT_ROOT, "data/phantoms"));
+  await checkOutputPath(out, "--out", "folder");
+  await refuseForeignFolder(out, "--out");
   const t0 = performance.now();
   const records = await writePhantomDataset(out, {
     count,

@@ -65,3 +65,25 @@ export function refuseReplacing(
     }
   }
 }
+
+/**
+ * Refuses an existing, non-empty folder that is not a dataset folder (no dataset.json) as the
+ * output of an import: the import replaces the whole folder, and a folder of something else (the
+ * images, `data/` itself, a thesis) would be deleted with it. An earlier import's folder is fine.
+ */
+export async function refuseForeignFolder(out: string, flag: string): Promise<void> {
+  const entries: string[] = [];
+  try {
+    for await (const e of Deno.readDir(out)) entries.push(e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (entries.length === 0 || entries.includes("dataset.json")) return;
+  throw new InputError(
+    `${flag} is a folder that holds other things (${entries.slice(0, 3).join(", ")}` +
+      `${entries.length > 3 ? ", …" : ""}) and no dataset.json; the import replaces the whole ` +
+      "folder, so give a new folder or an earlier import's",
+    out,
+  );
+}

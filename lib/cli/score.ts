@@ -174,30 +174,35 @@ async function fileDigest(path: string): Promise<string> {
 async function allImages(config: RunConfig, dir: string, stages: Stage[]): Promise<ValidationSet> {
   const data = await resolveDataDir({ ...config, data: { ...config.data, dir } });
   const records = await loadDataset(data.dir);
-  const trainedOn = await resolveDataDir(config).catch(() => undefined);
-  if (trainedOn) {
-    if (await realOrSelf(trainedOn.dir) === await realOrSelf(data.dir)) {
-      throw new InputError(
-        "this is the data folder the model was trained on: score without --data for its " +
-          "validation split, or import other labelled images into a folder of their own",
-        data.dir,
-      );
-    }
-    const recorded = await Promise.all(stages.map(({ where }) => recordedValIds(where)));
-    const validation = (id: string) => recorded.every((ids) => ids?.includes(id));
-    const training = (await loadDataset(trainedOn.dir).catch(() => [])).filter((r) =>
-      !validation(r.id)
+  const unavailable = (err: Error): never => {
+    throw new InputError(
+      "cannot check these images against the model's training images, whose data folder is " +
+        `not available (${err.message}); make it available first (for HC18: deno task data:hc18)`,
+      data.dir,
     );
-    const trained = new Set(await mapPool(training, 8, (r) => fileDigest(r.imagePath)));
-    const digests = await mapPool(records, 8, (r) => fileDigest(r.imagePath));
-    const shared = records.filter((_, i) => trained.has(digests[i])).map((r) => r.id);
-    if (shared.length) {
-      throw new InputError(
-        `${shared.length} of its images are training images of the model (the same files as ` +
-          `in ${trainedOn.dir}, outside the recorded validation split), e.g. ${shared[0]}`,
-        data.dir,
-      );
-    }
+  };
+  const trainedOn = await resolveDataDir(config).catch(unavailable);
+  if (await realOrSelf(trainedOn.dir) === await realOrSelf(data.dir)) {
+    throw new InputError(
+      "this is the data folder the model was trained on: score without --data for its " +
+        "validation split, or import other labelled images into a folder of their own",
+      data.dir,
+    );
+  }
+  const recorded = await Promise.all(stages.map(({ where }) => recordedValIds(where)));
+  const validation = (id: string) => recorded.every((ids) => ids?.includes(id));
+  const training = (await loadDataset(trainedOn.dir).catch(unavailable)).filter((r) =>
+    !validation(r.id)
+  );
+  const trained = new Set(await mapPool(training, 8, (r) => fileDigest(r.imagePath)));
+  const digests = await mapPool(records, 8, (r) => fileDigest(r.imagePath));
+  const shared = records.filter((_, i) => trained.has(digests[i])).map((r) => r.id);
+  if (shared.length) {
+    throw new InputError(
+      `${shared.length} of its images are training images of the model (the same files as ` +
+        `in ${trainedOn.dir}, outside the recorded validation split), e.g. ${shared[0]}`,
+      data.dir,
+    );
   }
   return {
     key: JSON.stringify([data.dir, "all"]),

@@ -22,9 +22,10 @@
  *                         another id: a copy-paste slip, or a near-duplicate image (HC18 has
  *                         a few, e.g. 243_HC / 243_3HC, with byte-identical annotations)   warning
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { readCsv } from "../core/csv.ts";
 import { InputError } from "../core/errors.ts";
+import { exists } from "../core/fs.ts";
 import type { Landmarks, Mask, Point } from "../core/types.ts";
 import { readGray, readMask } from "../io/image.ts";
 import { sameUpToOrder } from "./landmark_order.ts";
@@ -93,6 +94,8 @@ export interface AuditInput {
   parseError?: string;
   /** Image size; null when the image is missing or unreadable; absent when not checked. */
   image?: { width: number; height: number } | null;
+  /** Why the image is null (default: missing or unreadable). */
+  imageProblem?: string;
   /** Mask; null when expected but missing or unusable; undefined when masks are not checked. */
   mask?: Mask | null;
   /** Why the mask is null (default: missing or unreadable). */
@@ -203,7 +206,9 @@ export function auditLabels(
     const seenAt = firstRowOfId.get(input.id);
     if (seenAt !== undefined) issue("duplicate_id", `"${input.id}" first listed at row ${seenAt}`);
     else firstRowOfId.set(input.id, input.row);
-    if (input.image === null) issue("missing_image", "image file missing or unreadable");
+    if (input.image === null) {
+      issue("missing_image", input.imageProblem ?? "image file missing or unreadable");
+    }
     if (input.mask === null) {
       issue("missing_mask", input.maskProblem ?? "mask file missing or unreadable");
     }
@@ -289,13 +294,30 @@ export function formatAuditReport(report: AuditReport): string {
   return lines.join("\n");
 }
 
-/** Size of the image at `path` after a full decode (a PNG cut short has an intact header). */
-async function imageSize(path: string): Promise<{ width: number; height: number } | null> {
+/**
+ * Size of the image at `path` after a full decode (a PNG cut short has an intact header), or why
+ * there is none: the path, and a file of the same name up to case when that is what exists.
+ */
+async function imageSize(
+  path: string,
+): Promise<{ image: { width: number; height: number } | null; imageProblem?: string }> {
   try {
     const { width, height } = await readGray(path);
-    return { width, height };
-  } catch {
-    return null;
+    return { image: { width, height } };
+  } catch (err) {
+    if (await exists(path)) return { image: null, imageProblem: (err as Error).message };
+    const name = basename(path).toLowerCase();
+    let alike: string | undefined;
+    try {
+      for await (const e of Deno.readDir(dirname(path))) {
+        if (e.name.toLowerCase() === name) alike = e.name;
+      }
+    } catch { /* no folder: the path says enough */ }
+    return {
+      image: null,
+      imageProblem: `no file ${path}` +
+        (alike ? ` (there is ${alike}: names are case-sensitive)` : ""),
+    };
   }
 }
 
@@ -349,9 +371,9 @@ export async function auditLabelFiles(
       parseError = err.message;
     }
     const id = parsed?.id ?? (cells[col.get("image_name")!] ?? "").trim();
-    const image = id ? await imageSize(join(imageDir, id)) : null;
+    const { image, imageProblem } = id ? await imageSize(join(imageDir, id)) : { image: null };
     const mask = maskDir && id ? await rowMask(join(maskDir, maskFileName(id)), image) : {};
-    return { row, id, landmarks: parsed?.landmarks, parseError, image, ...mask };
+    return { row, id, landmarks: parsed?.landmarks, parseError, image, imageProblem, ...mask };
   });
   return auditLabels(inputs, thresholds);
 }

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { InputError } from "../../lib/core/errors.ts";
-import { checkOutputPath, refuseReplacing } from "../../lib/cli/output_path.ts";
+import {
+  checkOutputPath,
+  refuseForeignFolder,
+  refuseReplacing,
+} from "../../lib/cli/output_path.ts";
 
 Deno.test("refuseReplacing: an output folder holding (or being) what the run reads is refused", async () => {
   const root = await Deno.makeTempDir();
@@ -34,6 +38,28 @@ Deno.test("refuseReplacing: an output folder holding (or being) what the run rea
     const file = join(root, "notes.txt");
     await Deno.writeTextFile(file, "x");
     await assert.rejects(checkOutputPath(file, "--out", "folder"), /--out names a file/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("refuseForeignFolder: a new, empty or earlier dataset folder is fine; any other folder is refused", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const earlier = join(root, "earlier"), empty = join(root, "empty"), mine = join(root, "mine");
+    await Deno.mkdir(join(earlier, "masks"), { recursive: true });
+    await Deno.writeTextFile(join(earlier, "dataset.json"), "{}");
+    await Deno.mkdir(empty);
+    await Deno.mkdir(join(mine, "notes"), { recursive: true });
+    await Deno.writeTextFile(join(mine, "thesis.txt"), "years of work");
+    for (const ok of [join(root, "new"), empty, earlier]) await refuseForeignFolder(ok, "--out");
+    await assert.rejects(
+      refuseForeignFolder(mine, "--out"),
+      (e: Error) =>
+        e instanceof InputError && /--out is a folder that holds other things/.test(e.message) &&
+        e.message.includes("no dataset.json"),
+    );
+    assert.equal(await Deno.readTextFile(join(mine, "thesis.txt")), "years of work");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -131,6 +131,24 @@ Deno.test("score CLI: a data folder that no longer gives the recorded split is r
     (e: unknown) =>
       e instanceof InputError && /6 of its images are training images of the model/.test(e.message),
   );
+  // Without the training data at hand there is nothing to check against: refused, saying why.
+  const lost = join(coarse.root, "lost");
+  await Deno.mkdir(lost);
+  for (const f of ["model.json", "weights.bin"]) {
+    await Deno.copyFile(join(coarse.outcome.checkpointDir, "best", f), join(lost, f));
+  }
+  const lostConfig = {
+    ...coarse.outcome.config,
+    data: { ...coarse.outcome.config.data, dir: join(coarse.root, "moved") },
+  };
+  await Deno.writeTextFile(join(lost, "config.json"), JSON.stringify(lostConfig));
+  await assert.rejects(
+    () => main(["--model", lost, "--data", other]),
+    (e: unknown) =>
+      e instanceof InputError && /cannot check these images against the model's training/.test(
+        e.message,
+      ),
+  );
   const validation = await copy("copy-val", (row) => valIds.includes(row.split(",")[0]));
   const scored = await scoreJson(["--model", coarse.outcome.checkpointDir, "--data", validation]);
   assert.equal(scored.images, valIds.length);

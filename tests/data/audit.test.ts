@@ -231,7 +231,8 @@ Deno.test("auditLabelFiles reads rows as the loader does, decodes images, and sa
         `cut.png,${g},0.1\n` +
         `small.png,${g},0.1\n` +
         `empty.png,${g},0.1\n` +
-        `far.png,${off},0.1\n`,
+        `far.png,${off},0.1\n` +
+        `OK.png,${g},0.1\n`,
     );
     const report = await auditLabelFiles(
       join(dir, "labels.csv"),
@@ -251,11 +252,24 @@ Deno.test("auditLabelFiles reads rows as the loader does, decodes images, and sa
       "small.png",
       "empty.png",
       "far.png",
+      "OK.png",
     ]);
     assert.deepEqual(messages.get("px.png"), [
       'unparseable: pixel_size_mm must be > 0 (value: "-0.07")',
     ]);
-    assert.deepEqual(messages.get("cut.png"), ["missing_image: image file missing or unreadable"]);
+    // An unreadable image names itself and sharp's reason; a missing one its path, and the file of
+    // the same name up to case that is there instead.
+    const [cut] = messages.get("cut.png")!;
+    assert.ok(
+      cut.startsWith(`missing_image: ${join(dir, "img", "cut.png")}: cannot read image:`),
+      cut,
+    );
+    assert.deepEqual(messages.get("OK.png"), [
+      `missing_image: no file ${
+        join(dir, "img", "OK.png")
+      } (there is ok.png: names are case-sensitive)`,
+      "missing_mask: mask file missing or unreadable",
+    ]);
     assert.deepEqual(messages.get("small.png"), [
       "missing_mask: mask is 100×50 but the image 200×100",
     ]);

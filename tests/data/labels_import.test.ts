@@ -114,9 +114,21 @@ Deno.test("importLabels: rows nothing can be learned from stop the import, namin
     const text = lines.join("\n");
     assert.match(text, /bpd_longer_than_ofd/);
     assert.doesNotMatch(text, /swapped OFD and BPD back/);
+    // Kept as labelled, the row's error is named in the closing line.
+    assert.match(text, new RegExp(`1 of them with error-level findings .*: ${swapped[0][0]}`));
     const [first] = await loadDataset(out);
     const [o1, o2, b1, b2] = first.landmarks;
     assert.ok(Math.hypot(b2.x - b1.x, b2.y - b1.y) > Math.hypot(o2.x - o1.x, o2.y - o1.y));
+    // By default the pair is put back, said so, and not counted among rows kept with errors.
+    lines.length = 0;
+    console.log = (line: string) => lines.push(line);
+    try {
+      assert.equal(await main(["--labels", csv, "--images", images, "--out", out]), 0);
+    } finally {
+      console.log = log;
+    }
+    assert.match(lines.join("\n"), /swapped OFD and BPD back .* for 1 image\(s\)/);
+    assert.doesNotMatch(lines.join("\n"), /error-level findings/);
   });
 });
 
