@@ -21,7 +21,8 @@ hc18_fit.csv (fitted ellipses and HC differences). Images stay in the HC18 folde
 
   hc18-dir     HC18 folder (default: ../shared/data/hc18 beside the project)
   --out DIR    output dataset folder (default: data/hc18), replaced atomically, and only when
-               every case's fitted HC is within the tolerance of the CSV's
+               every case's fitted HC is within the tolerance of the CSV's; a new folder or an
+               earlier import's, not one holding the HC18 folder
   --hc-tolerance MM
                largest accepted |fitted HC − CSV HC| (default ${HC_TOLERANCE_MM} mm)
   --test-set   only list the unlabelled test set (id, pixel size) and exit

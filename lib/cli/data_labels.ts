@@ -26,8 +26,8 @@ shorter than a pixel stop the import (the error lists them); otherwise every fin
 
   --labels CSV    prototype-format label file
   --images DIR    folder of the images it names
-  --out DIR       dataset folder to write (replaced atomically; not one holding the images or
-                  the label file)
+  --out DIR       dataset folder to write, replaced atomically: a new folder or an earlier
+                  import's, not one holding the images or the label file
   --name NAME     dataset name in dataset.json (default: the folder's name)
   --keep-pairs    keep OFD/BPD as labelled where the BPD is the longer pair (default: swap back,
                   the OFD being the long axis by definition)

@@ -17,7 +17,8 @@ const HELP = `Usage: deno task data:phantoms [--out <dir>] [--count N] [--seed S
 Generates synthetic fetal-head phantoms with exact labels: images/, masks/, labels.csv
 (prototype format + pixel_size_mm, hc_mm, group; 1–3 images per group), dataset.json.
 
-  --out DIR     output dataset folder (default: data/phantoms), replaced atomically
+  --out DIR     output dataset folder (default: data/phantoms), replaced atomically: a new
+                folder or an earlier one's
   --count N     number of images (default 200)
   --seed S      seed (default 0); the same seed gives the same files
   --size WxH    image size (default 800x540, like HC18)
