@@ -2,8 +2,9 @@
  * Output paths are checked before any work is done, so that a long run cannot end in a write
  * error after every image was predicted.
  */
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, isAbsolute, relative } from "node:path";
 import { InputError } from "../core/errors.ts";
+import { realish } from "../core/fs.ts";
 
 /**
  * Refuses `path` (the value of `flag`) unless the folder holding it is writable (an atomic write
@@ -30,17 +31,6 @@ export async function checkOutputPath(
   }
   if (kind === "folder" && stat && !stat.isDirectory) {
     throw new InputError(`${flag} names a file; give a folder`, path);
-  }
-}
-
-/** The path with symlinks resolved as far as it exists (`a/link/new` → `a/target/new`). */
-function realish(path: string): string {
-  const abs = resolve(path);
-  try {
-    return Deno.realPathSync(abs);
-  } catch {
-    const parent = dirname(abs);
-    return parent === abs ? abs : resolve(realish(parent), relative(parent, abs));
   }
 }
 

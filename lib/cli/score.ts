@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { relative, resolve } from "node:path";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
-import { writeJsonAtomic } from "../core/fs.ts";
+import { realish, writeJsonAtomic } from "../core/fs.ts";
 import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
 import {
   metricsOf,
@@ -155,10 +155,6 @@ async function recordedSplit(config: RunConfig, stages: Stage[]): Promise<Valida
   return val;
 }
 
-async function realOrSelf(path: string): Promise<string> {
-  return await Deno.realPath(path).catch(() => path);
-}
-
 /** SHA-256 of a file's bytes, hex: the same image under another name or path is the same image. */
 async function fileDigest(path: string): Promise<string> {
   const bytes = await Deno.readFile(path);
@@ -182,7 +178,7 @@ async function allImages(config: RunConfig, dir: string, stages: Stage[]): Promi
     );
   };
   const trainedOn = await resolveDataDir(config).catch(unavailable);
-  if (await realOrSelf(trainedOn.dir) === await realOrSelf(data.dir)) {
+  if (realish(trainedOn.dir) === realish(data.dir)) {
     throw new InputError(
       "this is the data folder the model was trained on: score without --data for its " +
         "validation split, or import other labelled images into a folder of their own",

@@ -2,7 +2,7 @@
  * Atomic file writes: write beside the target, then rename. A crash leaves either the old file or
  * the new one, never half of one, which is what makes checkpoints and results resumable.
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 
 let counter = 0;
 
@@ -77,5 +77,16 @@ export async function exists(path: string): Promise<boolean> {
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
+  }
+}
+
+/** The path with symlinks resolved as far as it exists (`a/link/new` → `a/target/new`). */
+export function realish(path: string): string {
+  const abs = resolve(path);
+  try {
+    return Deno.realPathSync(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : resolve(realish(parent), relative(parent, abs));
   }
 }
