@@ -3,15 +3,17 @@
  * for like. Reference U-Net: 16-32-64-128 channels, two 3×3 conv + batch-norm + ReLU per level,
  * 2×2 max-pool down, 2×2 stride-2 transposed conv up, skip concatenation, 1×1 head to 4 heatmaps.
  * MBConv regressor: a small EfficientNet-style net (stem, MBConv blocks with depthwise conv,
- * squeeze-excitation and swish, global pool, dense head to 8 coordinates).
+ * squeeze-excitation and swish, global pool, dense head to 8 coordinates). Batch norm is
+ * lib/models' `BatchNorm`, tf.layers' own layer with a fused training step, as the model zoo uses.
  */
 import * as tf from "@tensorflow/tfjs";
+import { BatchNorm } from "../lib/models/layers.ts";
 
 export const UNET_CHANNELS = [16, 32, 64, 128] as const;
 
 function convBnRelu(x: tf.SymbolicTensor, filters: number): tf.SymbolicTensor {
   const c = tf.layers.conv2d({ filters, kernelSize: 3, padding: "same" }).apply(x);
-  const n = tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }).apply(c);
+  const n = new BatchNorm({ epsilon: 1e-5, momentum: 0.9 }).apply(c);
   return tf.layers.reLU().apply(n) as tf.SymbolicTensor;
 }
 
@@ -55,7 +57,7 @@ export const MBCONV_BLOCKS: [number, number, number][] = [
 ];
 
 function bnSwish(x: tf.SymbolicTensor, act = true): tf.SymbolicTensor {
-  const n = tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }).apply(
+  const n = new BatchNorm({ epsilon: 1e-5, momentum: 0.9 }).apply(
     x,
   ) as tf.SymbolicTensor;
   return act ? tf.layers.activation({ activation: "swish" }).apply(n) as tf.SymbolicTensor : n;

@@ -20,6 +20,7 @@ import {
   NATIVE_KERNELS,
 } from "./fast_cpu_kernels.ts";
 import { registerSwish } from "./swish.ts";
+import { registerBatchNormTraining } from "./batch_norm_training.ts";
 import {
   markDilationAware,
   registerDilatedConvGradients,
@@ -80,6 +81,7 @@ export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
   registerDilatedConvGradients();
   registerFusedGradients();
   registerSwish();
+  registerBatchNormTraining();
   markDilationAware(CPU_DNNL);
   registered = {
     threads,

@@ -12,6 +12,7 @@ import type { BinaryPrimitives } from "./dnnl/binary.ts";
 import { C } from "./dnnl/ffi.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import {
+  addBatchStatsGrad,
   batchNorm,
   batchNormGrad,
   binary,
@@ -448,7 +449,76 @@ export const NATIVE_KERNELS: KernelOverride[] = [
       return be.makeTensorInfo(x!.shape, "float32", dx);
     },
   },
+  // Batch norm with batch statistics and its gradient (see batch_norm_training.ts).
+  {
+    name: "BiometryBatchNormTrain",
+    run: ({ inputs: { x, scale, offset }, backend, attrs = {} }: KernelArgs, native: Native) => {
+      if (!batchNormTrainable(x, scale, offset)) return undefined;
+      const be = backend as Backend;
+      const c = x!.shape[x!.shape.length - 1];
+      const y = native.pool.alloc(sizeOf(x!.shape));
+      const mean = new Float32Array(c), variance = new Float32Array(c);
+      native.norm.training(x!.shape, attrs.varianceEpsilon as number).execute([
+        values(be, x!),
+        values(be, scale!),
+        values(be, offset!),
+        y,
+        mean,
+        variance,
+      ]);
+      return [
+        be.makeTensorInfo(x!.shape, "float32", y),
+        be.makeTensorInfo([c], "float32", mean),
+        be.makeTensorInfo([c], "float32", variance),
+      ];
+    },
+  },
+  {
+    name: "BiometryBatchNormTrainGrad",
+    run: (
+      { inputs: { dy, x, mean, variance, scale, offset, dMean, dVar }, backend, attrs = {} }:
+        KernelArgs,
+      native: Native,
+    ) => {
+      if (!batchNormTrainable(x, scale, offset, mean, variance, dMean, dVar) || !f32(dy)) {
+        return undefined;
+      }
+      const be = backend as Backend;
+      const c = x!.shape[x!.shape.length - 1];
+      const xv = values(be, x!), mv = values(be, mean!);
+      const dx = native.pool.alloc(xv.length);
+      const dScale = new Float32Array(c), dOffset = new Float32Array(c);
+      native.norm.backward(x!.shape, attrs.varianceEpsilon as number).execute([
+        xv,
+        mv,
+        values(be, variance!),
+        values(be, dy!),
+        values(be, scale!),
+        values(be, offset!),
+        dx,
+        dScale,
+        dOffset,
+      ]);
+      // Gradients arriving at μ and σ² as outputs (zeros when only y reaches the loss).
+      const dm = values(be, dMean!), dv = values(be, dVar!);
+      if (dm.some((v) => v !== 0) || dv.some((v) => v !== 0)) addBatchStatsGrad(dx, xv, mv, dm, dv);
+      return [
+        be.makeTensorInfo(x!.shape, "float32", dx),
+        be.makeTensorInfo([c], "float32", dScale),
+        be.makeTensorInfo([c], "float32", dOffset),
+      ];
+    },
+  },
 ];
+
+/** x is float32 NHWC or NC and every other tensor a float32 vector over its channels. */
+function batchNormTrainable(
+  x: tf.TensorInfo | undefined,
+  ...vectors: (tf.TensorInfo | undefined)[]
+) {
+  return x !== undefined && (x.shape.length === 4 || x.shape.length === 2) &&
+    vectors.every((v) => v !== undefined) && f32(x, ...vectors) && channelStats(x, ...vectors);
+}
 
 /** Kernels with no tfjs counterpart, used by the fused gradients of gradients.ts. */
 export const FUSED_GRADIENT_KERNELS: tf.KernelConfig[] = [

@@ -477,6 +477,25 @@ export function batchNormGrad(
   return { dx, dMean, dVar, dScale, dOffset };
 }
 
+/**
+ * The part of the gradient that reaches x through batch statistics used as outputs in their own
+ * right (μ = mean x, σ² = mean (x − μ)² over all but the last axis), added to dx in place:
+ * dx += dμ/n + 2·dσ²·(x − μ)/n.
+ */
+export function addBatchStatsGrad(
+  dx: Float32Array,
+  x: Float32Array,
+  mean: Float32Array,
+  dMean: Float32Array,
+  dVar: Float32Array,
+): void {
+  const C = mean.length, n = x.length / C;
+  const a = Float32Array.from(dMean, (v) => v / n), b = Float32Array.from(dVar, (v) => (2 * v) / n);
+  for (let i = 0; i < x.length; i += C) {
+    for (let c = 0; c < C; c++) dx[i + c] += a[c] + b[c] * (x[i + c] - mean[c]);
+  }
+}
+
 /** dy·step(x) in one pass (tfjs: step, cast, multiply). */
 export function reluGrad(dy: Float32Array, x: Float32Array): Float32Array {
   const out = memory.alloc(x.length);

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
 import { Rng } from "../core/rng.ts";
-import { AtrousConv2D, ResizeTo, Swish } from "./layers.ts";
+import { AtrousConv2D, BatchNorm, ResizeTo, Swish } from "./layers.ts";
 
 export type Activation = "relu" | "swish" | "sigmoid" | "tanh" | "linear";
 
@@ -124,7 +124,7 @@ export function batchNorm(
   spec: BnSpec = {},
 ): tf.SymbolicTensor {
   return apply(
-    tf.layers.batchNormalization({
+    new BatchNorm({
       name,
       axis: -1,
       epsilon: spec.epsilon ?? 1e-5,

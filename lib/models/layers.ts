@@ -8,6 +8,11 @@ import type { Initializer } from "@tensorflow/tfjs-layers/dist/initializers";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import { registerDilatedConvGradients } from "../backend/gradients.ts";
 import { swish } from "../backend/swish.ts";
+import { batchNormTraining } from "../backend/batch_norm_training.ts";
+import type {
+  BatchNormalization as TfjsBatchNormalization,
+  BatchNormalizationLayerArgs,
+} from "@tensorflow/tfjs-layers/dist/layers/normalization";
 import { Rng } from "../core/rng.ts";
 
 type Kwargs = Record<string, unknown>;
@@ -315,7 +320,59 @@ export class LandmarkSigma extends tf.layers.Layer {
 }
 
 registerDilatedConvGradients();
+/** What `BatchNorm` reads of tfjs's layer (private in its typings). */
+interface BatchNormState {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  gamma: tf.LayerVariable;
+  beta: tf.LayerVariable;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+}
+
+// tfjs-layers exports only the factory; the class is the one registered under its name.
+const TfjsBatchNorm = tf.serialization.SerializationMap.getMap()
+  .classNameMap["BatchNormalization"][0] as unknown as typeof TfjsBatchNormalization;
+
+/**
+ * tf.layers' batch normalisation, with its training step as one kernel each way where the backend
+ * has them (lib/backend/batch_norm_training.ts); everything else (inference, other axes, other
+ * backends) is tfjs's own code. Registered under tfjs's class name, so saved models are unchanged
+ * and load into this class.
+ */
+export class BatchNorm extends TfjsBatchNorm {
+  static override className = "BatchNormalization";
+
+  constructor(args: BatchNormalizationLayerArgs) {
+    super(args);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const s = this as unknown as BatchNormState;
+    const x = single(inputs);
+    const lastAxis = s.axis === -1 || s.axis === x.rank - 1;
+    if (!kwargs["training"] || !lastAxis || !s.center || !s.scale) {
+      return super.call(inputs, kwargs);
+    }
+    return tf.tidy(() => {
+      const r = batchNormTraining(x, s.gamma.read(), s.beta.read(), s.epsilon);
+      if (!r) return super.call(inputs, kwargs);
+      // tfjs's moving-average update, verbatim: v ← v − (v − batch)·(1 − momentum).
+      for (const [v, batch] of [[s.movingMean, r.mean], [s.movingVariance, r.variance]] as const) {
+        tf.tidy(() => {
+          v.write(tf.sub(v.read(), tf.mul(tf.sub(v.read(), batch), 1 - s.momentum)));
+        });
+      }
+      return r.y;
+    });
+  }
+}
+
 tf.serialization.registerClass(DropConnect);
+tf.serialization.registerClass(BatchNorm);
 tf.serialization.registerClass(Swish);
 tf.serialization.registerClass(SeededDropout);
 tf.serialization.registerClass(ResizeTo);

@@ -25,7 +25,7 @@ export { fcnDecoder } from "./decoders/fcn.ts";
 export { asppModule, deeplabV3PlusDecoder, scaledAtrousRates } from "./decoders/deeplab.ts";
 export { spatialConfiguration } from "./decoders/scn.ts";
 export { coordHead, heatmapHead, segmentationHead } from "./heads.ts";
-export { AtrousConv2D, DropConnect, ResizeTo, SeededDropout, Swish } from "./layers.ts";
+export { AtrousConv2D, BatchNorm, DropConnect, ResizeTo, SeededDropout, Swish } from "./layers.ts";
 export type { FeatureMap, ModelOptions, OutputInfo, OutputKind } from "./types.ts";
 export { formatSummary, type ModelSummary, type StageSummary, summarize } from "./summary.ts";
 export { loadEncoderWeights, type WeightLoadReport } from "./weights.ts";

@@ -1,20 +1,25 @@
 /**
  * A few Adam steps of a tiny U-Net (conv, batch norm, ReLU, max-pool, transposed conv, skip
  * concat, 1×1 head; MSE on heatmap-like targets) lower the loss the same way on the backend under
- * test as on tfjs's reference cpu backend, from identical weights and data.
+ * test as on tfjs's reference cpu backend, from identical weights and data: with tf.layers' batch
+ * norm, and with lib/models' `BatchNorm`, whose training step is one kernel each way on cpu-dnnl.
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/core/rng.ts";
+import { BatchNorm } from "../../lib/models/mod.ts";
 import { backendUnderTest } from "./helpers.ts";
 
 const SIZE = 16, BATCH = 2, STEPS = 6;
 
-function tinyUnet(): tf.LayersModel {
+type Norm = () => tf.layers.Layer;
+const TFJS_NORM: Norm = () => tf.layers.batchNormalization();
+
+function tinyUnet(norm: Norm): tf.LayersModel {
   const input = tf.input({ shape: [SIZE, SIZE, 1] });
   const block = (x: tf.SymbolicTensor, filters: number) => {
     const c = tf.layers.conv2d({ filters, kernelSize: 3, padding: "same" }).apply(x);
-    const n = tf.layers.batchNormalization().apply(c);
+    const n = norm().apply(c);
     return tf.layers.reLU().apply(n) as tf.SymbolicTensor;
   };
   const e = block(input, 4);
@@ -47,9 +52,9 @@ function phantomBatch(rng: Rng) {
   return { x, y };
 }
 
-async function lossCurve(backend: string, weights: Float32Array[]): Promise<number[]> {
+async function lossCurve(backend: string, weights: Float32Array[], norm: Norm): Promise<number[]> {
   await tf.setBackend(backend);
-  const model = tinyUnet();
+  const model = tinyUnet(norm);
   model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)));
   const data = phantomBatch(new Rng(21));
   const x = tf.tensor(data.x, [BATCH, SIZE, SIZE, 1]),
@@ -69,23 +74,30 @@ async function lossCurve(backend: string, weights: Float32Array[]): Promise<numb
   return losses;
 }
 
-Deno.test("tiny U-Net: the loss curve on the backend under test follows the cpu one", async () => {
-  const { name } = await backendUnderTest();
-  const rng = new Rng(8);
-  await tf.setBackend("cpu");
-  const shapes = tinyUnet().getWeights().map((w) => w.shape);
-  // Seeded weights so both runs start identically (BN moving statistics are unused in training).
-  const weights = shapes.map((s) =>
-    Float32Array.from({ length: s.reduce((p, d) => p * d, 1) }, () => rng.normal() * 0.3)
-  );
-  const want = await lossCurve("cpu", weights);
-  const got = await lossCurve(name, weights);
-  await tf.setBackend(name);
-  assert.ok(want[STEPS - 1] < want[0], `cpu loss should fall: ${want}`);
-  for (let s = 0; s < STEPS; s++) {
-    assert.ok(
-      Math.abs(got[s] - want[s]) <= 1e-3 * Math.abs(want[s]),
-      `step ${s}: ${got[s]} vs ${want[s]}`,
+const NORMS: [string, Norm][] = [
+  ["tf.layers' batch norm", TFJS_NORM],
+  ["BatchNorm", () => new BatchNorm({})],
+];
+
+for (const [label, norm] of NORMS) {
+  Deno.test(`tiny U-Net with ${label}: the loss curve on the backend under test follows the cpu one`, async () => {
+    const { name } = await backendUnderTest();
+    const rng = new Rng(8);
+    await tf.setBackend("cpu");
+    const shapes = tinyUnet(TFJS_NORM).getWeights().map((w) => w.shape);
+    // Seeded weights so both runs start identically (BN moving statistics are unused in training).
+    const weights = shapes.map((s) =>
+      Float32Array.from({ length: s.reduce((p, d) => p * d, 1) }, () => rng.normal() * 0.3)
     );
-  }
-});
+    const want = await lossCurve("cpu", weights, TFJS_NORM);
+    const got = await lossCurve(name, weights, norm);
+    await tf.setBackend(name);
+    assert.ok(want[STEPS - 1] < want[0], `cpu loss should fall: ${want}`);
+    for (let s = 0; s < STEPS; s++) {
+      assert.ok(
+        Math.abs(got[s] - want[s]) <= 1e-3 * Math.abs(want[s]),
+        `step ${s}: ${got[s]} vs ${want[s]}`,
+      );
+    }
+  });
+}
