@@ -21,7 +21,8 @@ export interface BatchStatsResult {
 /**
  * Normalises x (NHWC or NC) over every axis but the last with its own batch statistics, or returns
  * undefined where the backend lacks the kernel or the case is not covered (dtype, rank, shapes), for
- * the caller to compose it from tfjs ops. Differentiable in x, γ and β, also through μ and σ².
+ * the caller to compose it from tfjs ops. Differentiable in x, γ and β, also through μ and σ²; once
+ * only (the gradient kernel has no gradient of its own).
  */
 export function batchNormTraining(
   x: tf.Tensor,

@@ -346,7 +346,7 @@ const TfjsBatchNorm = tf.serialization.SerializationMap.getMap()
 export class BatchNorm extends TfjsBatchNorm {
   static override className = "BatchNormalization";
 
-  constructor(args: BatchNormalizationLayerArgs) {
+  constructor(args: BatchNormalizationLayerArgs = {}) {
     super(args);
   }
 

@@ -16,6 +16,11 @@ import { backendUnderTest, evaluate, randomArray, relativeError, sizeOf } from "
 
 const { name: backend } = await backendUnderTest();
 const native = tf.getKernel(BN_TRAIN_KERNEL, backend) !== undefined;
+
+Deno.test(`${backend}: the fused kernels are there exactly on cpu-dnnl`, () => {
+  assert.equal(native, backend === "cpu-dnnl");
+  assert.equal(tf.getKernel(BN_TRAIN_GRAD_KERNEL, backend) !== undefined, native);
+});
 const EPS = 1e-3;
 const TOLERANCE = 1e-4;
 
@@ -25,8 +30,11 @@ function composed(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) {
   return { y: tf.batchNorm(x, mean, variance, offset, scale, EPS), mean, variance };
 }
 
+/** The kernel where the backend has it (asserted, so a silent fallback fails), else tfjs's ops. */
 function fused(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) {
-  return batchNormTraining(x, scale, offset, EPS) ?? composed(x, scale, offset);
+  const r = batchNormTraining(x, scale, offset, EPS);
+  assert.equal(r !== undefined, native, "batchNormTraining ran its kernel");
+  return r ?? composed(x, scale, offset);
 }
 
 type Bn = typeof composed;
@@ -66,11 +74,13 @@ for (const shape of [[2, 5, 4, 3], [7, 6], [1, 3, 2, 9]]) {
 }
 
 Deno.test(`${backend}: batchNormTraining declines what its kernel does not cover`, () => {
-  const c = tf.ones([3]);
-  assert.equal(batchNormTraining(tf.ones([2, 2, 3]), c, c, EPS), undefined, "rank 3");
-  assert.equal(batchNormTraining(tf.ones([2, 3]), tf.ones([2]), c, EPS), undefined, "γ length");
-  assert.equal(batchNormTraining(tf.ones([2, 3], "int32"), c, c, EPS), undefined, "int32");
-  if (!native) assert.equal(batchNormTraining(tf.ones([2, 3]), c, c, EPS), undefined, backend);
+  tf.tidy(() => {
+    const c = tf.ones([3]);
+    assert.equal(batchNormTraining(tf.ones([2, 2, 3]), c, c, EPS), undefined, "rank 3");
+    assert.equal(batchNormTraining(tf.ones([2, 3]), tf.ones([2]), c, EPS), undefined, "γ length");
+    assert.equal(batchNormTraining(tf.ones([2, 3], "int32"), c, c, EPS), undefined, "int32");
+    if (!native) assert.equal(batchNormTraining(tf.ones([2, 3]), c, c, EPS), undefined, backend);
+  });
 });
 
 async function kernelsOf(f: () => unknown): Promise<string[]> {
@@ -105,27 +115,42 @@ Deno.test(`${backend}: the BatchNorm layer trains like tf.layers' batch norm`, a
   const { theirs, ours } = layerPair(shape);
   const step = (layer: tf.layers.Layer) => {
     const f = (v: tf.Tensor) => (layer.apply(v, { training: true }) as tf.Tensor).mul(w).sum();
-    const { value, grads } = tf.variableGrads(
-      () => f(x) as tf.Scalar,
-      layer.trainableWeights.map((w) => w.read() as tf.Variable),
-    );
-    return { value, grads, dx: tf.grad(f)(x) };
+    const params = layer.trainableWeights.map((p) => p.read() as tf.Variable); // γ, β
+    const { value, grads } = tf.variableGrads(() => f(x) as tf.Scalar, params);
+    return {
+      y: (layer.apply(x, { training: true }) as tf.Tensor).dataSync(),
+      value: value.dataSync()[0],
+      dParams: params.map((p) => grads[p.name].dataSync()),
+      dx: tf.grad(f)(x).dataSync(),
+    };
   };
   await tf.setBackend("cpu");
   const want = step(theirs);
   await tf.setBackend(backend);
   const got = step(ours);
-  const dxErr = relativeError(got.dx.dataSync(), want.dx.dataSync());
-  assert.ok(dxErr <= TOLERANCE, `dx: ${dxErr}`);
-  // Moving statistics: two training calls each (variableGrads and grad), same update rule.
+  const compare = (what: string, a: ArrayLike<number>, b: ArrayLike<number>) => {
+    const err = relativeError(a, b);
+    assert.ok(err <= TOLERANCE, `${what}: relative error ${err}`);
+  };
+  compare("y", got.y, want.y);
+  compare("loss", [got.value], [want.value]);
+  compare("dx", got.dx, want.dx);
+  compare("dγ", got.dParams[0], want.dParams[0]);
+  compare("dβ", got.dParams[1], want.dParams[1]);
+  // Moving statistics after three training calls each, same update rule.
   theirs.getWeights().forEach((w, i) => {
-    const err = relativeError(ours.getWeights()[i].dataSync(), w.dataSync());
-    assert.ok(err <= TOLERANCE, `weight ${i} (${theirs.weights[i].name}): ${err}`);
+    compare(
+      `weight ${i} (${theirs.weights[i].name})`,
+      ours.getWeights()[i].dataSync(),
+      w.dataSync(),
+    );
   });
-  assert.ok(relativeError([got.value.dataSync()[0]], [want.value.dataSync()[0]]) <= TOLERANCE);
   // Inference reads the moving statistics through tfjs's own path.
-  const inferTheirs = (theirs.apply(x) as tf.Tensor).dataSync();
-  assert.ok(relativeError((ours.apply(x) as tf.Tensor).dataSync(), inferTheirs) <= TOLERANCE);
+  compare(
+    "inference",
+    (ours.apply(x) as tf.Tensor).dataSync(),
+    (theirs.apply(x) as tf.Tensor).dataSync(),
+  );
 });
 
 Deno.test(`${backend}: the BatchNorm layer runs one kernel each way in training`, async () => {

@@ -46,7 +46,9 @@ class Arena {
   }
 }
 
-const SCRATCH_SLOT = 8;
+/** Bindings use slots 0…MAX_BINDINGS − 1; the scratchpad has the slot after them. */
+const MAX_BINDINGS = 15;
+const SCRATCH_SLOT = MAX_BINDINGS;
 const arenas = new WeakMap<DnnlLibrary, Arena>();
 
 function arenaOf(lib: DnnlLibrary): Arena {
@@ -96,6 +98,11 @@ export class DnnlPrimitive {
     opts: PrimitiveOptions = {},
   ) {
     const sym = lib.sym;
+    if (bindings.length > MAX_BINDINGS) {
+      throw new RangeError(
+        `a primitive binds at most ${MAX_BINDINGS} arrays, got ${bindings.length}`,
+      );
+    }
     this.arena = arenaOf(lib);
     this.pd = created(
       (c) =>
