@@ -319,7 +319,6 @@ export class LandmarkSigma extends tf.layers.Layer {
   }
 }
 
-registerDilatedConvGradients();
 /** What `BatchNorm` reads of tfjs's layer (private in its typings). */
 interface BatchNormState {
   axis: number;
@@ -371,6 +370,7 @@ export class BatchNorm extends TfjsBatchNorm {
   }
 }
 
+registerDilatedConvGradients();
 tf.serialization.registerClass(DropConnect);
 tf.serialization.registerClass(BatchNorm);
 tf.serialization.registerClass(Swish);
