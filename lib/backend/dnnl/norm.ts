@@ -3,8 +3,8 @@
  * - `forward`: μ and σ² given, as tfjs's FusedBatchNorm takes them (inference, and training through
  *   tf.layers' own path); one vectorised pass;
  * - `training` / `backward`: μ and σ² (biased, as tf.moments) computed from the batch, and the
- *   gradient through them, for lib/backend/batch_norm_training.ts: two passes each way instead of
- *   about fifteen full-size tfjs ops.
+ *   gradient through them, for lib/backend/batch_norm_training.ts: one primitive each way instead
+ *   of about fifteen full-size tfjs ops.
  */
 import { C, check, type DnnlLibrary, type Handle } from "./ffi.ts";
 import { type ArgBinding, DnnlPrimitive, memoryDesc, primitiveAttr } from "./primitive.ts";
