@@ -20,7 +20,6 @@ import {
   type BinaryOpName,
   broadcastShape,
   concat,
-  maxPoolGrad,
   reduce,
   type ReduceOp,
   reluGrad,
@@ -306,6 +305,28 @@ function poolForward(max: boolean): KernelOverride {
   };
 }
 
+/** Max-pool dx through oneDNN's forward-training workspace (dnnl/pool.ts `maxGrad`). */
+const MAX_POOL_GRAD: KernelOverride = {
+  name: "MaxPoolGrad",
+  run: ({ inputs: { dy, input }, backend, attrs = {} }: KernelArgs, { pooling, pool }: Native) => {
+    if (!f32(dy, input) || input!.shape.length !== 4) return undefined;
+    const be = backend as Backend;
+    const info = tf.backend_util.computePool2DInfo(
+      input!.shape as [number, number, number, number],
+      attrs.filterSize as [number, number],
+      attrs.strides as [number, number],
+      1,
+      attrs.pad as "same" | "valid",
+      attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+    );
+    const grad = pooling.maxGrad(info);
+    grad.forward.execute([values(be, input!), grad.dst, grad.workspace]);
+    const dx = pool.alloc(sizeOf(input!.shape));
+    grad.backward.execute([values(be, dy!), grad.workspace, dx]);
+    return be.makeTensorInfo(input!.shape, "float32", dx);
+  },
+};
+
 const COPY_KERNELS: KernelOverride[] = [
   {
     name: "Concat",
@@ -362,27 +383,6 @@ const COPY_KERNELS: KernelOverride[] = [
       const be = backend as Backend;
       const r = tile(values(be, x!), x!.shape, attrs.reps as number[]);
       return be.makeTensorInfo(r.shape, "float32", r.values);
-    },
-  },
-  {
-    name: "MaxPoolGrad",
-    run: ({ inputs: { dy, input }, backend, attrs = {} }: KernelArgs) => {
-      if (!f32(dy, input) || input!.shape.length !== 4) return undefined;
-      const be = backend as Backend;
-      const info = tf.backend_util.computePool2DInfo(
-        input!.shape as [number, number, number, number],
-        attrs.filterSize as [number, number],
-        attrs.strides as [number, number],
-        1,
-        attrs.pad as "same" | "valid",
-        attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
-      );
-      const dx = maxPoolGrad(values(be, input!), values(be, dy!), {
-        ...info,
-        padTop: info.padInfo.top,
-        padLeft: info.padInfo.left,
-      });
-      return be.makeTensorInfo(input!.shape, "float32", dx);
     },
   },
 ];
@@ -610,4 +610,5 @@ export const KERNEL_OVERRIDES: KernelOverride[] = [
   ...COPY_KERNELS,
   poolForward(true),
   poolForward(false),
+  MAX_POOL_GRAD,
 ];

@@ -289,6 +289,29 @@ for (const [index, c] of CASES.entries()) {
   });
 }
 
+// Tied maxima (ReLU zeros, masks): each window's gradient must go to its first maximum in
+// row-major order, as tfjs's cpu kernel sends it; random floats never tie.
+for (const [k, s, pad] of [[3, 2, "same"], [2, 2, "valid"], [3, 1, "same"]] as const) {
+  Deno.test(`${backend} vs cpu: max-pool gradient ${k}×${k} s${s} ${pad} with tied maxima`, async () => {
+    const rng = new Rng(31 + k + s);
+    const shape = [2, 9, 7, 5];
+    const values = Float32Array.from(
+      randomArray(sizeOf(shape), rng),
+      (v) => Math.max(0, Math.round(v)),
+    );
+    const f = (x: tf.Tensor) => tf.maxPool(t4(x), k, s, pad);
+    const got = await evaluate(backend, f, [{ values, shape }], [0], 5);
+    const want = await evaluate("cpu", f, [{ values, shape }], [0], 5);
+    assert.ok(values.filter((v) => v === 0).length > values.length / 3, "inputs should tie often");
+    // Overlapping windows add their gradients in another order: equal up to float rounding, and
+    // routed to the same elements.
+    const routed = (g: Float32Array) => Array.from(g, (v) => v !== 0);
+    assert.deepEqual(routed(got.grads[0]), routed(want.grads[0]));
+    const err = relativeError(got.grads[0], want.grads[0]);
+    assert.ok(err <= 1e-6, `relative error ${err}`);
+  });
+}
+
 /**
  * Resize is linear in x, so the gradient of Σ resize(x)·w is Jᵀw, whose entry i is
  * Σ resize(eᵢ)·w: an exact reference from cpu forward passes only. (tfjs 4.22's cpu gradients

@@ -42,6 +42,10 @@ const SYMBOLS = {
     parameters: [B, I32, I32, B, B, B, B, B, B, B],
     result: I32,
   },
+  dnnl_pooling_v2_backward_desc_init: {
+    parameters: [B, I32, B, B, B, B, B, B, B],
+    result: I32,
+  },
   dnnl_batch_normalization_forward_desc_init: { parameters: [B, I32, B, F32, "u32"], result: I32 },
   dnnl_batch_normalization_backward_desc_init: {
     parameters: [B, I32, B, B, F32, "u32"],
@@ -117,6 +121,7 @@ export const C = {
     diffWeights: 161,
     diffBias: 169,
     scratchpad: 80,
+    workspace: 64,
     from: 1,
     to: 17,
     src1: 2,

@@ -1,7 +1,13 @@
 /**
- * Max and average pooling forward in NHWC, keyed by geometry. Average pooling excludes padding
- * from the count, as tfjs does. Training does not need oneDNN's workspace: the max-pool gradient
- * (js_kernels.ts) finds the window maxima again.
+ * Max and average pooling in NHWC, keyed by geometry. Average pooling excludes padding from the
+ * count, as tfjs does.
+ *
+ * The max-pool gradient: oneDNN's backward pass routes each gradient through the workspace its
+ * forward-training pass records (where each window's maximum was), but tfjs's MaxPoolGrad is given
+ * only the input. So `maxGrad` runs the forward again, with a workspace, then the backward: two
+ * vectorised passes, against a JS search over every window (≈ 185 ms of a 3.7-s U-Net step at
+ * batch 16 and 256 px, one call). Both keep the first maximum of a window in row-major order, the
+ * tie rule of tfjs's cpu kernel (tests/backend/kernels.test.ts checks it on windows of zeros).
  */
 import type * as tf from "@tensorflow/tfjs";
 import { C, check, type DnnlLibrary, type Handle } from "./ffi.ts";
@@ -9,18 +15,38 @@ import { DnnlPrimitive, memoryDesc, primitiveAttr } from "./primitive.ts";
 
 const i64 = (...v: number[]) => BigInt64Array.from(v.map(BigInt));
 
+interface Geometry {
+  src: Uint8Array;
+  dst: Uint8Array;
+  strides: BigInt64Array;
+  kernel: BigInt64Array;
+  dilation: BigInt64Array;
+  padL: BigInt64Array;
+  padR: BigInt64Array;
+}
+
+/** Bindings of `maxGrad`'s two primitives; the caller holds dst and the workspace between them. */
+export interface MaxPoolGrad {
+  /** Forward training, bindings [src, dst, workspace]. */
+  forward: DnnlPrimitive;
+  /** Backward, bindings [diffDst, workspace, diffSrc]. */
+  backward: DnnlPrimitive;
+  /** Scratch arrays for dst and the workspace, kept with the geometry. */
+  dst: Float32Array;
+  workspace: Float32Array;
+}
+
 export class PoolPrimitives {
   private readonly cache = new Map<string, DnnlPrimitive>();
+  private readonly grads = new Map<string, MaxPoolGrad>();
   private readonly attr: Handle;
 
   constructor(private readonly lib: DnnlLibrary) {
     this.attr = primitiveAttr(lib);
   }
 
-  /** Bindings [src, dst]. */
-  forward(info: tf.backend_util.Conv2DInfo, max: boolean): DnnlPrimitive {
-    const i = info;
-    const key = [
+  private static key(i: tf.backend_util.Conv2DInfo, max: boolean): string {
+    return [
       max,
       i.batchSize,
       i.inHeight,
@@ -35,42 +61,105 @@ export class PoolPrimitives {
       i.padInfo.top,
       i.padInfo.left,
     ].join(",");
+  }
+
+  private geometry(i: tf.backend_util.Conv2DInfo): Geometry {
+    const padB = (i.outHeight - 1) * i.strideHeight + i.filterHeight - i.inHeight - i.padInfo.top;
+    const padR = (i.outWidth - 1) * i.strideWidth + i.filterWidth - i.inWidth - i.padInfo.left;
+    return {
+      src: memoryDesc(this.lib, [i.batchSize, i.inChannels, i.inHeight, i.inWidth], C.tag.nhwc),
+      dst: memoryDesc(this.lib, [i.batchSize, i.outChannels, i.outHeight, i.outWidth], C.tag.nhwc),
+      strides: i64(i.strideHeight, i.strideWidth),
+      kernel: i64(i.filterHeight, i.filterWidth),
+      dilation: i64(0, 0),
+      padL: i64(i.padInfo.top, i.padInfo.left),
+      padR: i64(padB, padR),
+    };
+  }
+
+  private forwardDesc(g: Geometry, prop: number, max: boolean): Uint8Array {
+    const desc = new Uint8Array(C.opDescBytes);
+    check(
+      this.lib.sym.dnnl_pooling_v2_forward_desc_init(
+        desc,
+        prop,
+        max ? C.alg.poolingMax : C.alg.poolingAvgExcludePadding,
+        g.src,
+        g.dst,
+        g.strides,
+        g.kernel,
+        g.dilation,
+        g.padL,
+        g.padR,
+      ),
+      "pooling_forward_desc_init",
+    );
+    return desc;
+  }
+
+  /** Bindings [src, dst]. */
+  forward(info: tf.backend_util.Conv2DInfo, max: boolean): DnnlPrimitive {
+    const key = PoolPrimitives.key(info, max);
     let prim = this.cache.get(key);
     if (!prim) {
-      const src = memoryDesc(
-        this.lib,
-        [i.batchSize, i.inChannels, i.inHeight, i.inWidth],
-        C.tag.nhwc,
-      );
-      const dst = memoryDesc(
-        this.lib,
-        [i.batchSize, i.outChannels, i.outHeight, i.outWidth],
-        C.tag.nhwc,
-      );
-      const padB = (i.outHeight - 1) * i.strideHeight + i.filterHeight - i.inHeight - i.padInfo.top;
-      const padR = (i.outWidth - 1) * i.strideWidth + i.filterWidth - i.inWidth - i.padInfo.left;
-      const desc = new Uint8Array(C.opDescBytes);
-      check(
-        this.lib.sym.dnnl_pooling_v2_forward_desc_init(
-          desc,
-          C.prop.forwardInference,
-          max ? C.alg.poolingMax : C.alg.poolingAvgExcludePadding,
-          src,
-          dst,
-          i64(i.strideHeight, i.strideWidth),
-          i64(i.filterHeight, i.filterWidth),
-          i64(0, 0),
-          i64(i.padInfo.top, i.padInfo.left),
-          i64(padB, padR),
-        ),
-        "pooling_forward_desc_init",
-      );
-      prim = new DnnlPrimitive(this.lib, desc, [
-        { arg: C.arg.src, userMd: src, output: false },
-        { arg: C.arg.dst, userMd: dst, output: true },
+      const g = this.geometry(info);
+      prim = new DnnlPrimitive(this.lib, this.forwardDesc(g, C.prop.forwardInference, max), [
+        { arg: C.arg.src, userMd: g.src, output: false },
+        { arg: C.arg.dst, userMd: g.dst, output: true },
       ], { attr: this.attr });
       this.cache.set(key, prim);
     }
     return prim;
+  }
+
+  /** dx of max pooling: run `forward` on [x, dst, workspace], then `backward` on [dy, workspace, dx]. */
+  maxGrad(info: tf.backend_util.Conv2DInfo): MaxPoolGrad {
+    const key = PoolPrimitives.key(info, true);
+    let grad = this.grads.get(key);
+    if (!grad) {
+      const g = this.geometry(info);
+      const forward = new DnnlPrimitive(
+        this.lib,
+        this.forwardDesc(g, C.prop.forwardTraining, true),
+        [
+          { arg: C.arg.src, userMd: g.src, output: false },
+          { arg: C.arg.dst, userMd: g.dst, output: true },
+          { arg: C.arg.workspace, userMd: null, output: true },
+        ],
+        { attr: this.attr },
+      );
+      const desc = new Uint8Array(C.opDescBytes);
+      check(
+        this.lib.sym.dnnl_pooling_v2_backward_desc_init(
+          desc,
+          C.alg.poolingMax,
+          g.src,
+          g.dst,
+          g.strides,
+          g.kernel,
+          g.dilation,
+          g.padL,
+          g.padR,
+        ),
+        "pooling_backward_desc_init",
+      );
+      const backward = new DnnlPrimitive(this.lib, desc, [
+        { arg: C.arg.diffDst, userMd: g.dst, output: false },
+        { arg: C.arg.workspace, userMd: null, output: false },
+        { arg: C.arg.diffSrc, userMd: g.src, output: true },
+      ], { attr: this.attr, hint: forward.pd });
+      const wsBytes = forward.bytesOf(C.arg.workspace);
+      if (backward.bytesOf(C.arg.workspace) !== wsBytes) {
+        throw new Error("oneDNN max-pool forward and backward disagree on the workspace");
+      }
+      grad = {
+        forward,
+        backward,
+        dst: new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels),
+        workspace: new Float32Array(Math.ceil(wsBytes / 4)),
+      };
+      this.grads.set(key, grad);
+    }
+    return grad;
   }
 }

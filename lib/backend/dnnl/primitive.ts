@@ -19,8 +19,12 @@ export function memoryDesc(lib: DnnlLibrary, dims: readonly number[], tag: numbe
 export interface ArgBinding {
   /** DNNL_ARG_* */
   arg: number;
-  /** The layout of the caller's array (a `memoryDesc` with a plain tag). */
-  userMd: Uint8Array;
+  /**
+   * The layout of the caller's array (a `memoryDesc` with a plain tag), or null for the
+   * primitive's own: opaque bytes (`bytesOf(arg)`), e.g. a workspace one primitive writes and
+   * another reads.
+   */
+  userMd: Uint8Array | null;
   /** true when oneDNN writes this argument. */
   output: boolean;
 }
@@ -115,6 +119,13 @@ export class DnnlPrimitive {
       const primMd = BigInt(
         sym.dnnl_primitive_desc_query_md(this.pd, C.query.execArgMd, binding.arg),
       );
+      if (user === null) {
+        const mem = created(
+          (c) => sym.dnnl_memory_create_queried(c, primMd, lib.engine, 0n),
+          "memory_create",
+        );
+        return { binding, userMem: mem, primMem: mem };
+      }
       const userMem = created(
         (c) => sym.dnnl_memory_create(c, user, lib.engine, 0n),
         "memory_create",
@@ -155,6 +166,16 @@ export class DnnlPrimitive {
       pairs.push([C.arg.scratchpad, mem]);
     }
     this.args = execArgs(pairs);
+  }
+
+  /** Bytes of an argument in the primitive's own layout (what a `userMd: null` binding holds). */
+  bytesOf(arg: number): number {
+    const sym = this.lib.sym;
+    return Number(
+      sym.dnnl_memory_desc_get_size(
+        sym.dnnl_primitive_desc_query_md(this.pd, C.query.execArgMd, arg),
+      ),
+    );
   }
 
   /** Runs the primitive on the caller's arrays, given in the order of the bindings. */
