@@ -85,7 +85,12 @@ export function registerCpuDnnlBackend(threads: number): CpuDnnlInfo {
   markDilationAware(CPU_DNNL);
   registered = {
     threads,
-    details: { library: lib.path, oneDNN: lib.version, kernelsReplaced: replaced.size },
+    details: {
+      library: lib.path,
+      oneDNN: lib.version,
+      kernelsReplaced: replaced.size,
+      reusePoolMiB: Math.round(pool.maxFreeBytes / 2 ** 20),
+    },
   };
   return registered;
 }

@@ -1,7 +1,7 @@
 /** The buffer pool recycles only arrays nobody else can still see. */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { BufferPool } from "../../lib/backend/buffer_pool.ts";
+import { BufferPool, defaultPoolBytes } from "../../lib/backend/buffer_pool.ts";
 import { backendUnderTest } from "./helpers.ts";
 
 const N = 1 << 15; // above the pooling threshold
@@ -84,4 +84,21 @@ Deno.test("through tfjs: a slice outlives the tensor it was cut from", async () 
     `${name}: the slice changed after its source was disposed`,
   );
   tf.dispose([x, half, ...others]);
+});
+
+Deno.test("the default cap is a quarter of the memory, at least 768 MiB; BIOMETRY_POOL_MB overrides it", () => {
+  const saved = Deno.env.get("BIOMETRY_POOL_MB");
+  try {
+    Deno.env.delete("BIOMETRY_POOL_MB");
+    const quarter = Math.floor(Deno.systemMemoryInfo().total / 4);
+    assert.equal(defaultPoolBytes(), Math.max(768 * 2 ** 20, quarter));
+    assert.equal(new BufferPool().maxFreeBytes, defaultPoolBytes());
+    Deno.env.set("BIOMETRY_POOL_MB", "100");
+    assert.equal(defaultPoolBytes(), 100 * 2 ** 20);
+    Deno.env.set("BIOMETRY_POOL_MB", "lots");
+    assert.throws(() => defaultPoolBytes(), /BIOMETRY_POOL_MB.*lots|pool size/);
+  } finally {
+    if (saved === undefined) Deno.env.delete("BIOMETRY_POOL_MB");
+    else Deno.env.set("BIOMETRY_POOL_MB", saved);
+  }
 });
