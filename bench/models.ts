@@ -121,6 +121,13 @@ export function mbconvRegressor(size = 256, inChannels = 1, outputs = 8): tf.Lay
 
 export const BENCH_MODELS = {
   unet: { build: () => referenceUnet(128), input: [128, 128, 1], output: [128, 128, 4], batch: 8 },
+  /** The size the segmentation nets train at: what a step allocates matters here (buffer_pool.ts). */
+  unet256: {
+    build: () => referenceUnet(256),
+    input: [256, 256, 1],
+    output: [256, 256, 4],
+    batch: 16,
+  },
   mbconv: { build: () => mbconvRegressor(256), input: [256, 256, 1], output: [8], batch: 8 },
 } as const;
 

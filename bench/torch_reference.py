@@ -1,5 +1,5 @@
 """PyTorch twin of bench/models.ts: the same reference U-Net and MBConv regressor, timed the same
-way (median step time after warm-up; batch 8; Adam; MSE). Run with Debian's interpreter:
+way (median step time after warm-up; batch 8, 16 for unet256; Adam; MSE). Run with Debian's interpreter:
 
     /usr/bin/python3 bench/torch_reference.py --model unet --threads 2
 
@@ -7,10 +7,21 @@ Prints one JSON line: params, train_img_per_s, infer_img_per_s, step_ms.
 """
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 
-import torch
+# glibc returns arrays above 32 MB to the kernel on free, so PyTorch page-faults its large
+# activations afresh every step; `--allocator jemalloc` re-runs this script with Debian's
+# libjemalloc2 preloaded (done here, since Deno lets a scoped --allow-run set no LD_* variables).
+JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+if "jemalloc" in sys.argv and os.environ.get("LD_PRELOAD") != JEMALLOC:
+    if not os.path.exists(JEMALLOC):
+        sys.exit("error: libjemalloc2 is not installed (apt-get install libjemalloc2)")
+    os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, "LD_PRELOAD": JEMALLOC})
+
+import torch  # noqa: E402 (after the allocator choice)
 from torch import nn
 
 UNET_CHANNELS = [16, 32, 64, 128]
@@ -83,9 +94,11 @@ class MBConvRegressor(nn.Module):
         return self.net(x)
 
 
+# name: (builder, input shape, output shape, batch); unet256 is the size the segmentation nets train at.
 MODELS = {
-    "unet": (ReferenceUnet, (1, 128, 128), (4, 128, 128)),
-    "mbconv": (MBConvRegressor, (1, 256, 256), (8,)),
+    "unet": (ReferenceUnet, (1, 128, 128), (4, 128, 128), 8),
+    "unet256": (ReferenceUnet, (1, 256, 256), (4, 256, 256), 16),
+    "mbconv": (MBConvRegressor, (1, 256, 256), (8,), 8),
 }
 
 
@@ -93,13 +106,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="unet", choices=sorted(MODELS))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batch", type=int, help="default: the model's")
+    ap.add_argument("--allocator", choices=["glibc", "jemalloc"], default="glibc")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--steps", type=int, default=6)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    build, in_shape, out_shape = MODELS[args.model]
+    build, in_shape, out_shape, batch = MODELS[args.model]
+    args.batch = args.batch or batch
     model = build()
     x = torch.randn(args.batch, *in_shape)
     y = torch.randn(args.batch, *out_shape)
@@ -132,6 +147,7 @@ def main():
     print(json.dumps({
         "model": args.model,
         "threads": args.threads,
+        "allocator": args.allocator,
         "torch": torch.__version__,
         "params": params,
         "batch": args.batch,

@@ -4,8 +4,9 @@
  *   deno task setup             everything for the tasks and tests: npm packages, Debian packages,
  *                               Jupyter kernelspec
  *   deno task setup --for demo  only what the demo needs (npm packages, native math libraries)
- *   --for bench                 the demo's needs plus PyTorch (python3-torch), the benchmark's
- *                               reference; `deno task bench` runs this first
+ *   --for bench                 the demo's needs plus PyTorch (python3-torch) and jemalloc
+ *                               (libjemalloc2), the benchmark's reference; `deno task bench` runs
+ *                               this first
  *
  * Debian packages are installed only when running as root with apt-get; otherwise setup stops and
  * prints the exact command to run.
@@ -24,7 +25,7 @@ import { PROJECT_ROOT } from "../lib/core/project.ts";
 export const DEBIAN_PACKAGES = {
   runtime: ["libdnnl2"],
   notebooks: ["jupyter-nbconvert", "jupyter-client", "python3-nbclient"],
-  bench: ["python3-torch"],
+  bench: ["python3-torch", "libjemalloc2"],
 } as const;
 
 export const PURPOSES = ["all", "demo", "bench"] as const;

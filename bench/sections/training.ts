@@ -1,10 +1,12 @@
 /**
- * Training and inference throughput of the reference U-Net and the MBConv regressor
- * (bench/models.ts) on every backend that starts here, next to PyTorch (bench/torch_reference.py,
- * Debian's torch, same thread count). Each configuration runs in its own process (oneDNN's OpenMP
+ * Training and inference throughput of the reference U-Net (at 128 px, batch 8, and at 256 px,
+ * batch 16: `unet256`) and the MBConv regressor (bench/models.ts) on every backend that starts
+ * here, next to PyTorch (bench/torch_reference.py, Debian's torch, same thread count; with glibc's
+ * allocator and with jemalloc). Each configuration runs in its own process (oneDNN's OpenMP
  * thread count is fixed at load), PyTorch and tfjs interleaved `BENCH_REPEAT` times (default 1);
  * the table shows medians. The machine is shared: numbers move with the load. Env: BENCH_MODELS
- * (unet,mbconv), BENCH_THREADS (2,1), BENCH_REPEAT (1), BENCH_WASM=0 skips the slow wasm rows.
+ * (unet,unet256,mbconv), BENCH_THREADS (2,1), BENCH_REPEAT (1), BENCH_WASM=0 skips the slow wasm
+ * rows.
  *
  * Run alone: deno run -A bench/sections/training.ts
  */
@@ -50,7 +52,7 @@ const round = (v: number) => Math.round(v * 100) / 100;
 
 export async function run(): Promise<SectionResult> {
   const repeat = Number(Deno.env.get("BENCH_REPEAT") ?? 1);
-  const models = (Deno.env.get("BENCH_MODELS") ?? "unet,mbconv").split(",");
+  const models = (Deno.env.get("BENCH_MODELS") ?? "unet,unet256,mbconv").split(",");
   const threadCounts = (Deno.env.get("BENCH_THREADS") ?? "2,1").split(",").map(Number);
   const rows: Record<string, string | number>[] = [];
   for (const model of models) {
@@ -62,18 +64,26 @@ export async function run(): Promise<SectionResult> {
           : []),
       ];
       const torch: TorchResult[] = [];
+      const torchJemalloc: TorchResult[] = [];
       const ours = new Map<string, WorkerResult[]>();
       const failures = new Map<string, string>();
+      const torchArgs = [
+        "bench/torch_reference.py",
+        "--model",
+        model,
+        "--threads",
+        String(threads),
+      ];
       for (let r = 0; r < repeat; r++) {
-        const t = await runJson<TorchResult>(PYTHON, [
-          "bench/torch_reference.py",
-          "--model",
-          model,
-          "--threads",
-          String(threads),
-        ]);
+        const t = await runJson<TorchResult>(PYTHON, torchArgs);
         if (typeof t === "string") failures.set("pytorch", t);
         else torch.push(t);
+        // glibc returns arrays above 32 MB to the kernel, so PyTorch page-faults its large
+        // activations afresh every step (as tfjs did before buffer_pool.ts's cap); jemalloc keeps
+        // them.
+        const j = await runJson<TorchResult>(PYTHON, [...torchArgs, "--allocator", "jemalloc"]);
+        if (typeof j === "string") failures.set("pytorch + jemalloc", j);
+        else torchJemalloc.push(j);
         for (const c of configs) {
           const w = await runJson<WorkerResult>(Deno.execPath(), [
             "run",
@@ -100,6 +110,19 @@ export async function run(): Promise<SectionResult> {
         "infer img/s": torch.length ? round(torchInfer) : "",
         "train ×torch": torch.length ? 1 : "",
         "infer ×torch": torch.length ? 1 : "",
+      });
+      const jTrain = median(torchJemalloc.map((t) => t.train_img_per_s));
+      const jInfer = median(torchJemalloc.map((t) => t.infer_img_per_s));
+      rows.push({
+        model,
+        backend: "pytorch 1.13 + jemalloc",
+        threads,
+        "train img/s": torchJemalloc.length
+          ? round(jTrain)
+          : failures.get("pytorch + jemalloc") ?? "",
+        "infer img/s": torchJemalloc.length ? round(jInfer) : "",
+        "train ×torch": torchJemalloc.length ? round(jTrain / torchTrain) : "",
+        "infer ×torch": torchJemalloc.length ? round(jInfer / torchInfer) : "",
       });
       for (const c of configs) {
         const got = ours.get(c.backend);
@@ -133,7 +156,8 @@ export async function run(): Promise<SectionResult> {
     "train img/s": "not run: one U-Net step took 1219 s (STACK-NOTES)",
   });
   return {
-    title: `Training / inference throughput, batch 8, median of ${repeat} run(s) per configuration`,
+    title: `Training / inference throughput (batch 8; unet256: batch 16), median of ${repeat} ` +
+      "run(s) per configuration",
     rows,
   };
 }

@@ -11,7 +11,7 @@ Deno.test("packagesFor: the demo needs oneDNN, the tests also Jupyter, the bench
     "jupyter-client",
     "python3-nbclient",
   ]);
-  assert.deepEqual(packagesFor("bench"), [...runtime, "python3-torch"]);
+  assert.deepEqual(packagesFor("bench"), [...runtime, "python3-torch", "libjemalloc2"]);
 });
 
 Deno.test("missingDebianPackages: dpkg itself is installed, a made-up name is not", async () => {
