@@ -284,20 +284,25 @@ function reduction(name: string, op: ReduceOp, axisAttr: string, mean: boolean):
   };
 }
 
+/** The pooling geometry of an NHWC input from a pool kernel's (or its gradient's) attributes. */
+function poolInfo(shape: number[], attrs: Attrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as "same" | "valid",
+    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+  );
+}
+
 function poolForward(max: boolean): KernelOverride {
   return {
     name: max ? "MaxPool" : "AvgPool",
     run: ({ inputs: { x }, backend, attrs = {} }: KernelArgs, { pooling, pool }: Native) => {
       if (!f32(x) || x!.shape.length !== 4) return undefined;
       const be = backend as Backend;
-      const info = tf.backend_util.computePool2DInfo(
-        x!.shape as [number, number, number, number],
-        attrs.filterSize as [number, number],
-        attrs.strides as [number, number],
-        1,
-        attrs.pad as "same" | "valid",
-        attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
-      );
+      const info = poolInfo(x!.shape, attrs);
       const out = pool.alloc(sizeOf(info.outShape));
       pooling.forward(info, max).execute([values(be, x!), out]);
       return be.makeTensorInfo(info.outShape, "float32", out);
@@ -311,14 +316,7 @@ const MAX_POOL_GRAD: KernelOverride = {
   run: ({ inputs: { dy, input }, backend, attrs = {} }: KernelArgs, { pooling, pool }: Native) => {
     if (!f32(dy, input) || input!.shape.length !== 4) return undefined;
     const be = backend as Backend;
-    const info = tf.backend_util.computePool2DInfo(
-      input!.shape as [number, number, number, number],
-      attrs.filterSize as [number, number],
-      attrs.strides as [number, number],
-      1,
-      attrs.pad as "same" | "valid",
-      attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
-    );
+    const info = poolInfo(input!.shape, attrs);
     const grad = pooling.maxGrad(info);
     grad.forward.execute([values(be, input!), grad.dst, grad.workspace]);
     const dx = pool.alloc(sizeOf(input!.shape));

@@ -18,11 +18,8 @@ const i64 = (...v: number[]) => BigInt64Array.from(v.map(BigInt));
 interface Geometry {
   src: Uint8Array;
   dst: Uint8Array;
-  strides: BigInt64Array;
-  kernel: BigInt64Array;
-  dilation: BigInt64Array;
-  padL: BigInt64Array;
-  padR: BigInt64Array;
+  /** strides, kernel, dilation, left and right padding: the descriptors' trailing arguments. */
+  window: [BigInt64Array, BigInt64Array, BigInt64Array, BigInt64Array, BigInt64Array];
 }
 
 /** Bindings of `maxGrad`'s two primitives; the caller holds dst and the workspace between them. */
@@ -69,11 +66,13 @@ export class PoolPrimitives {
     return {
       src: memoryDesc(this.lib, [i.batchSize, i.inChannels, i.inHeight, i.inWidth], C.tag.nhwc),
       dst: memoryDesc(this.lib, [i.batchSize, i.outChannels, i.outHeight, i.outWidth], C.tag.nhwc),
-      strides: i64(i.strideHeight, i.strideWidth),
-      kernel: i64(i.filterHeight, i.filterWidth),
-      dilation: i64(0, 0),
-      padL: i64(i.padInfo.top, i.padInfo.left),
-      padR: i64(padB, padR),
+      window: [
+        i64(i.strideHeight, i.strideWidth),
+        i64(i.filterHeight, i.filterWidth),
+        i64(0, 0),
+        i64(i.padInfo.top, i.padInfo.left),
+        i64(padB, padR),
+      ],
     };
   }
 
@@ -86,11 +85,7 @@ export class PoolPrimitives {
         max ? C.alg.poolingMax : C.alg.poolingAvgExcludePadding,
         g.src,
         g.dst,
-        g.strides,
-        g.kernel,
-        g.dilation,
-        g.padL,
-        g.padR,
+        ...g.window,
       ),
       "pooling_forward_desc_init",
     );
@@ -135,11 +130,7 @@ export class PoolPrimitives {
           C.alg.poolingMax,
           g.src,
           g.dst,
-          g.strides,
-          g.kernel,
-          g.dilation,
-          g.padL,
-          g.padR,
+          ...g.window,
         ),
         "pooling_backward_desc_init",
       );
