@@ -79,8 +79,8 @@ export async function run(): Promise<SectionResult> {
         if (typeof t === "string") failures.set("pytorch", t);
         else torch.push(t);
         // glibc returns arrays above 32 MB to the kernel, so PyTorch page-faults its large
-        // activations afresh every step (as tfjs did before buffer_pool.ts's cap); jemalloc keeps
-        // them.
+        // activations afresh every step (as tfjs did before buffer_pool.ts's cap); jemalloc, set
+        // to keep freed pages, does not.
         const j = await runJson<TorchResult>(PYTHON, [...torchArgs, "--allocator", "jemalloc"]);
         if (typeof j === "string") failures.set("pytorch + jemalloc", j);
         else torchJemalloc.push(j);
