@@ -19,7 +19,24 @@ import time
 # above 8 MiB at once). Done here, since Deno lets a scoped --allow-run set no LD_* variables.
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 KEEP_PAGES = "oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:-1"
-if "jemalloc" in sys.argv and os.environ.get("LD_PRELOAD") != JEMALLOC:
+MODEL_NAMES = ["mbconv", "unet", "unet256"]
+
+
+def parse_args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="unet", choices=MODEL_NAMES)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, help="default: the model's")
+    ap.add_argument("--allocator", choices=["glibc", "jemalloc"], default="glibc")
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=6)
+    return ap.parse_args()
+
+
+ARGS = parse_args()
+if ARGS.allocator == "jemalloc" and (
+    os.environ.get("LD_PRELOAD") != JEMALLOC or os.environ.get("MALLOC_CONF") != KEEP_PAGES
+):
     if not os.path.exists(JEMALLOC):
         sys.exit("error: libjemalloc2 is not installed (apt-get install libjemalloc2)")
     env = {**os.environ, "LD_PRELOAD": JEMALLOC, "MALLOC_CONF": KEEP_PAGES}
@@ -104,17 +121,11 @@ MODELS = {
     "unet256": (ReferenceUnet, (1, 256, 256), (4, 256, 256), 16),
     "mbconv": (MBConvRegressor, (1, 256, 256), (8,), 8),
 }
+assert sorted(MODELS) == MODEL_NAMES
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="unet", choices=sorted(MODELS))
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--batch", type=int, help="default: the model's")
-    ap.add_argument("--allocator", choices=["glibc", "jemalloc"], default="glibc")
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=6)
-    args = ap.parse_args()
+    args = ARGS
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     build, in_shape, out_shape, batch = MODELS[args.model]

@@ -20,7 +20,7 @@ import { PROJECT_ROOT } from "../lib/core/project.ts";
 
 /**
  * Debian packages by role: the fast CPU backend, the notebook runner's Python side, and the
- * benchmark's PyTorch reference (large, so only `--for bench` installs it).
+ * benchmark's PyTorch reference with jemalloc (large, so only `--for bench` installs them).
  */
 export const DEBIAN_PACKAGES = {
   runtime: ["libdnnl2"],

@@ -19,13 +19,13 @@ const MIB = 2 ** 20;
 
 /**
  * The cap on bytes kept for reuse: `BIOMETRY_POOL_MB` if set, else a quarter of the machine's
- * memory, at least 768 MiB. It must hold what one training step frees: a U-Net step at batch 16
- * and 256 px frees about 2.4 GB of transient arrays, and under the former fixed 768 MiB it
+ * memory, at least 768 MiB. It must hold what one training step frees: a `unet-fine/cpu` step
+ * (unet-r18-w0.5, batch 16, 256 px) frees about 2.4 GB of transient arrays, and under the former fixed 768 MiB it
  * page-faulted 1.6 GB of fresh arrays every step (3.4 s a step against 1.6 s, one thread; peak
  * memory 3.0 against 2.9 GB, since the arrays it drops wait for the GC anyway).
  */
 export function defaultPoolBytes(): number {
-  const raw = Deno.env.get("BIOMETRY_POOL_MB");
+  const raw = Deno.env.get("BIOMETRY_POOL_MB")?.trim();
   if (raw !== undefined && raw !== "") {
     const mb = Number(raw);
     if (!(Number.isFinite(mb) && mb >= 0)) {
@@ -38,12 +38,9 @@ export function defaultPoolBytes(): number {
     }
     return mb * MIB;
   }
-  let total = 0;
-  try {
-    total = Deno.systemMemoryInfo().total;
-  } catch {
-    // No --allow-sys: keep the floor.
-  }
+  // Asked first, so that a run without --allow-sys keeps the floor instead of prompting.
+  const sys = Deno.permissions.querySync({ name: "sys", kind: "systemMemoryInfo" });
+  const total = sys.state === "granted" ? Deno.systemMemoryInfo().total : 0;
   return Math.max(768 * MIB, Math.floor(total / 4));
 }
 

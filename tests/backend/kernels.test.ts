@@ -291,17 +291,29 @@ for (const [index, c] of CASES.entries()) {
 
 // Tied maxima (ReLU zeros, masks): each window's gradient must go to its first maximum in
 // row-major order, as tfjs's cpu kernel sends it; random floats never tie.
-for (const [k, s, pad] of [[3, 2, "same"], [2, 2, "valid"], [3, 1, "same"]] as const) {
-  Deno.test(`${backend} vs cpu: max-pool gradient ${k}×${k} s${s} ${pad} with tied maxima`, async () => {
+// The large shape (above the buffer pool's threshold) runs twice, so that the second dx may be a
+// recycled, dirty array: the kernel must write every element of it.
+for (
+  const [k, s, pad, shape] of [
+    [3, 2, "same", [2, 9, 7, 5]],
+    [2, 2, "valid", [2, 9, 7, 5]],
+    [3, 1, "same", [2, 9, 7, 5]],
+    [3, 2, "same", [2, 33, 31, 17]],
+  ] as const
+) {
+  Deno.test(`${backend} vs cpu: max-pool gradient ${k}×${k} s${s} ${pad} ${shape.join("×")} with tied maxima`, async () => {
     const rng = new Rng(31 + k + s);
-    const shape = [2, 9, 7, 5];
     const values = Float32Array.from(
       randomArray(sizeOf(shape), rng),
       (v) => Math.max(0, Math.round(v)),
     );
     const f = (x: tf.Tensor) => tf.maxPool(t4(x), k, s, pad);
-    const got = await evaluate(backend, f, [{ values, shape }], [0], 5);
-    const want = await evaluate("cpu", f, [{ values, shape }], [0], 5);
+    const inputs = [{ values, shape: [...shape] }];
+    // Dirty the pool with a NaN-filled array of dx's size before the second run.
+    await evaluate(backend, (x) => tf.mul(x, NaN), inputs, [], 5);
+    await evaluate(backend, f, inputs, [0], 5);
+    const got = await evaluate(backend, f, inputs, [0], 5);
+    const want = await evaluate("cpu", f, inputs, [0], 5);
     assert.ok(values.filter((v) => v === 0).length > values.length / 3, "inputs should tie often");
     // Overlapping windows add their gradients in another order: equal up to float rounding, and
     // routed to the same elements.

@@ -5,8 +5,8 @@
  * The max-pool gradient: oneDNN's backward pass routes each gradient through the workspace its
  * forward-training pass records (where each window's maximum was), but tfjs's MaxPoolGrad is given
  * only the input. So `maxGrad` runs the forward again, with a workspace, then the backward: two
- * vectorised passes, against a JS search over every window (≈ 185 ms of a 3.7-s U-Net step at
- * batch 16 and 256 px, one call). Both keep the first maximum of a window in row-major order, the
+ * vectorised passes, against a JS search over every window (≈ 185 ms of a 3.7-s `unet-fine/cpu`
+ * step at batch 16 and 256 px, one call, before the buffer-pool fix). Both keep the first maximum of a window in row-major order, the
  * tie rule of tfjs's cpu kernel (tests/backend/kernels.test.ts checks it on windows of zeros).
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -22,13 +22,13 @@ interface Geometry {
   window: [BigInt64Array, BigInt64Array, BigInt64Array, BigInt64Array, BigInt64Array];
 }
 
-/** Bindings of `maxGrad`'s two primitives; the caller holds dst and the workspace between them. */
+/** `maxGrad`'s two primitives and the dst and workspace arrays they share, one set per geometry. */
 export interface MaxPoolGrad {
   /** Forward training, bindings [src, dst, workspace]. */
   forward: DnnlPrimitive;
   /** Backward, bindings [diffDst, workspace, diffSrc]. */
   backward: DnnlPrimitive;
-  /** Scratch arrays for dst and the workspace, kept with the geometry. */
+  /** Scratch arrays for dst and the workspace (training sees few pool geometries). */
   dst: Float32Array;
   workspace: Float32Array;
 }
