@@ -1,5 +1,6 @@
 """PyTorch twin of bench/models.ts: the same reference U-Net and MBConv regressor, timed the same
-way (median step time after warm-up; batch 8, 16 for unet256; Adam; MSE). Run with Debian's interpreter:
+way (median step time after warm-up; batch 8, 16 for unet256; Adam; MSE). Run with Debian's
+interpreter:
 
     /usr/bin/python3 bench/torch_reference.py --model unet --threads 2
 

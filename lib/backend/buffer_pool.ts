@@ -20,9 +20,9 @@ const MIB = 2 ** 20;
 /**
  * The cap on bytes kept for reuse: `BIOMETRY_POOL_MB` if set, else a quarter of the machine's
  * memory, at least 768 MiB. It must hold what one training step frees: a `unet-fine/cpu` step
- * (unet-r18-w0.5, batch 16, 256 px) frees about 2.4 GB of transient arrays, and under the former fixed 768 MiB it
- * page-faulted 1.6 GB of fresh arrays every step (3.4 s a step against 1.6 s, one thread; peak
- * memory 3.0 against 2.9 GB, since the arrays it drops wait for the GC anyway).
+ * (unet-r18-w0.5, batch 16, 256 px) frees about 2.4 GB of transient arrays, and under the former
+ * fixed 768 MiB it page-faulted 1.6 GB of fresh arrays every step (3.4 s a step against 1.6 s, one
+ * thread; peak memory 3.0 against 2.9 GB, since the arrays it drops wait for the GC anyway).
  */
 export function defaultPoolBytes(): number {
   const raw = Deno.env.get("BIOMETRY_POOL_MB")?.trim();
