@@ -103,6 +103,8 @@ export async function run(): Promise<SectionResult> {
       }
       const torchTrain = torch.length ? median(torch.map((t) => t.train_img_per_s)) : NaN;
       const torchInfer = torch.length ? median(torch.map((t) => t.infer_img_per_s)) : NaN;
+      const jTrain = median(torchJemalloc.map((t) => t.train_img_per_s));
+      const jInfer = median(torchJemalloc.map((t) => t.infer_img_per_s));
       rows.push({
         model,
         backend: "pytorch 1.13",
@@ -111,9 +113,8 @@ export async function run(): Promise<SectionResult> {
         "infer img/s": torch.length ? round(torchInfer) : "",
         "train ×torch": torch.length ? 1 : "",
         "infer ×torch": torch.length ? 1 : "",
+        "train ×jemalloc": torch.length && torchJemalloc.length ? round(torchTrain / jTrain) : "",
       });
-      const jTrain = median(torchJemalloc.map((t) => t.train_img_per_s));
-      const jInfer = median(torchJemalloc.map((t) => t.infer_img_per_s));
       rows.push({
         model,
         backend: "pytorch 1.13 + jemalloc",
