@@ -51,6 +51,8 @@ const HELP = `Usage: deno task predict --model M --input PATH --out FILE.csv [op
                        image_name,…,pixel_size_mm. Default: an HC18 pixel-size CSV found in the
                        input folder or its parent. Adds pixel_size_mm,ofd_mm,bpd_mm,hc_mm,ga_weeks.
   --overlays DIR       write <image stem>.png with landmarks, ellipse (and mask) drawn
+  --no-calibration     skip the models' direction calibration (calibration.json beside the
+                       weights, deno task calibrate), e.g. to compare with it
   --no-tta             one model call per image instead of test-time augmentation (default:
                        the image, its mirror and two shifts, combined as ellipses, with a
                        confidence from how far the variants scatter; 4× the model calls; on HC18
@@ -102,11 +104,11 @@ function parseCrossCheck(value: string | undefined, primary: string): string[] {
 async function loadChain(
   model: string,
   refine: string | undefined,
-  batchSize: number | undefined,
+  opts: { batchSize?: number; calibrate: boolean },
   label = "model",
 ): Promise<{ predictor: ImagePredictor; record: Record<string, unknown> }> {
-  const first = await Predictor.load(model, { batchSize });
-  const second = refine ? await Predictor.load(refine, { batchSize }) : undefined;
+  const first = await Predictor.load(model, opts);
+  const second = refine ? await Predictor.load(refine, opts) : undefined;
   for (const [stage, p] of [[label, first], [`${label} refine`, second]] as const) {
     if (!p) continue;
     console.error(
@@ -119,6 +121,9 @@ async function loadChain(
     family: p.family,
     model: p.config.model.name,
     inputSize: p.inputSize,
+    calibration: p.calibration
+      ? { offsetDeg: p.calibration.offsetDeg, tiltDeg: p.calibration.tiltDeg }
+      : null,
   });
   return {
     predictor: second ? new CoarseToFine(first, second) : first,
@@ -134,12 +139,12 @@ async function secondOpinions(
   models: ReadonlyMap<string, string | undefined>,
   files: readonly string[],
   options: { pixelSizes?: ReadonlyMap<string, number>; tta: boolean },
-  batchSize: number | undefined,
+  loadOpts: { batchSize?: number; calibrate: boolean },
 ): Promise<{ opinions: Map<string, Map<string, Landmarks>>; stages: Record<string, unknown>[] }> {
   const opinions = new Map<string, Map<string, Landmarks>>();
   const stages: Record<string, unknown>[] = [];
   for (const [model, refine] of models) {
-    const other = await loadChain(model, refine, batchSize, "cross-check");
+    const other = await loadChain(model, refine, loadOpts, "cross-check");
     try {
       const progress = countProgress(`cross-check ${model}`);
       const results = await predictFiles(other.predictor, files, {
@@ -170,6 +175,7 @@ export async function main(args: string[]): Promise<number> {
       "pixel-size-csv": { type: "string" },
       overlays: { type: "string" },
       "no-tta": { type: "boolean", default: false },
+      "no-calibration": { type: "boolean", default: false },
       "cross-check": { type: "string" },
       batch: { type: "string" },
       backend: { type: "string" },
@@ -238,7 +244,8 @@ export async function main(args: string[]): Promise<number> {
     pixelSizes: pixelSizes?.byName,
     tta: !values["no-tta"],
   };
-  const primary = await loadChain(values.model!, refine, batchSize);
+  const loadOpts = { batchSize, calibrate: !values["no-calibration"] };
+  const primary = await loadChain(values.model!, refine, loadOpts);
   let results: FileResult[];
   try {
     const progress = countProgress("predict");
@@ -280,7 +287,7 @@ export async function main(args: string[]): Promise<number> {
       crossRefines,
       predictedFiles,
       runOptions,
-      batchSize,
+      loadOpts,
     );
     addCrossChecks(results, opinions);
     const alone = results.filter((r) => r.prediction && !r.crossCheck).length;

@@ -4,7 +4,7 @@
  * (lib/inference/compare.ts scorePredictor, original pixels).
  *
  *   deno task score --model <family|checkpoint dir> [--refine <head-crop checkpoint>] [--tta]
- *                   [--data <dataset folder>] [--out results/score-<model>.json]
+ *                   [--no-calibration] [--data <dataset folder>] [--out results/score-<model>.json]
  *
  * The validation split is drawn again from the model's data folder, so it is checked against the
  * ids the run recorded: after `data:hc18` imported other images into that folder, the drawn split
@@ -19,8 +19,9 @@ import { relative, resolve } from "node:path";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { realish, writeJsonAtomic } from "../core/fs.ts";
-import { CoarseToFine, type ImagePredictor } from "../inference/coarse_to_fine.ts";
+import { CoarseToFine } from "../inference/coarse_to_fine.ts";
 import {
+  loadScoredChain,
   metricsOf,
   scorePredictor,
   splitKey,
@@ -38,7 +39,6 @@ import { loadDataset, loadSample } from "../data/dataset.ts";
 import { mapPool } from "../data/pool.ts";
 import { resolveDataDir } from "../training/run.ts";
 import type { RunConfig } from "../training/config.ts";
-import { Predictor } from "../inference/predictor.ts";
 import { textTable } from "../notebook/table.ts";
 import { runMain } from "./run_main.ts";
 
@@ -47,6 +47,8 @@ const HELP = `Usage: deno task score --model M [--refine F] [options]
   --model M       shipped model (checkpoints/<name>/) or a checkpoint folder, as for predict
   --refine F      a head-crop second stage (trained with <family>-fine); M is then the first stage
   --tta           score the test-time-augmented predictions (of the last stage)
+  --no-calibration
+                  skip the models' direction calibration (calibration.json, deno task calibrate)
   --data DIR      score every labelled image of this dataset folder (e.g. one written by
                   data:hc18 --out) instead of the model's validation split; refused for the
                   folder the model was trained on, or one holding its training images (by
@@ -62,6 +64,7 @@ export async function main(args: string[]): Promise<number> {
       model: { type: "string" },
       refine: { type: "string" },
       tta: { type: "boolean", default: false },
+      "no-calibration": { type: "boolean", default: false },
       out: { type: "string" },
       data: { type: "string" },
       backend: { type: "string" },
@@ -78,18 +81,10 @@ export async function main(args: string[]): Promise<number> {
   const backend = await initBackend({ prefer: values.backend });
   console.error(formatBackendReport(backend));
 
-  const first = await Predictor.load(values.model);
-  const second = values.refine ? await Predictor.load(values.refine) : undefined;
-  if (second) {
-    const [a, b] = [await splitKey(first.config), await splitKey(second.config)];
-    if (a.key !== b.key) {
-      throw new InputError(
-        `--model and --refine were trained on different splits: ${a.key} vs ${b.key}`,
-      );
-    }
-  }
-  const predictor: ImagePredictor = second ? new CoarseToFine(first, second) : first;
-  const config = (second ?? first).config;
+  const { predictor, last } = await loadScoredChain(values.model, values.refine, {
+    calibrate: !values["no-calibration"],
+  });
+  const config = last.config;
   try {
     const val = values.data === undefined
       ? await recordedSplit(config, stages)
@@ -97,7 +92,9 @@ export async function main(args: string[]): Promise<number> {
     const scored = await scorePredictor(predictor, val.samples, val.records, config.seed, {
       tta: values.tta,
     });
-    const label = second ? `${first.family} → ${second.family} (head crop)` : first.family;
+    const label = predictor instanceof CoarseToFine
+      ? `${predictor.coarse.family} → ${predictor.fine.family} (head crop)`
+      : last.family;
     const metrics = metricsOf(
       label,
       config,
@@ -115,6 +112,7 @@ export async function main(args: string[]): Promise<number> {
         model: values.model,
         refine: values.refine ?? null,
         tta: values.tta,
+        calibration: !values["no-calibration"],
         images: val.records.length,
         metrics: shown,
         provenance: await provenance({ command: "score", backend }),

@@ -36,7 +36,8 @@ import { gridPng, overlayPng } from "../viz/overlay.ts";
 import { InterruptedError } from "./interrupt.ts";
 import { familyInfo, readRunConfig } from "./model_dir.ts";
 import { type ImagePrediction, type PredictOptions, Predictor } from "./predictor.ts";
-import type { ImagePredictor } from "./coarse_to_fine.ts";
+import { InputError } from "../core/errors.ts";
+import { CoarseToFine, type ImagePredictor } from "./coarse_to_fine.ts";
 import { failureAuroc } from "./uncertainty.ts";
 
 export const DEMO_FAMILIES = ["coord", "heatmap", "unet", "deeplab"] as const;
@@ -183,6 +184,33 @@ export async function splitKey(config: RunConfig): Promise<{ key: string; dir: s
       d.limit,
     ]),
   };
+}
+
+/**
+ * `model`, with `refine` behind it when given, as one predictor for scoring on a split; refused
+ * when the two were trained on different splits, since a validation image of one could then be a
+ * training image of the other. `calibrateLast` (default `calibrate`, default true) decides the
+ * direction calibration of the stage whose answer is reported.
+ */
+export async function loadScoredChain(
+  model: string,
+  refine: string | undefined,
+  opts: { calibrate?: boolean; calibrateLast?: boolean } = {},
+): Promise<{ predictor: ImagePredictor; last: Predictor }> {
+  const calibrate = opts.calibrate ?? true;
+  const last = opts.calibrateLast ?? calibrate;
+  const first = await Predictor.load(model, { calibrate: refine ? calibrate : last });
+  if (!refine) return { predictor: first, last: first };
+  const second = await Predictor.load(refine, { calibrate: last });
+  const [a, b] = [await splitKey(first.config), await splitKey(second.config)];
+  if (a.key !== b.key) {
+    first.dispose();
+    second.dispose();
+    throw new InputError(
+      `--model and --refine were trained on different splits: ${a.key} vs ${b.key}`,
+    );
+  }
+  return { predictor: new CoarseToFine(first, second), last: second };
 }
 
 export async function validationSet(config: RunConfig): Promise<ValidationSet> {

@@ -13,6 +13,9 @@
  *
  * Confidence per image: with TTA, from the variants' dispersion (uncertainty.ts); without, the
  * adapter's own per-landmark confidence averaged (heatmap peak heights), else null.
+ *
+ * A model folder with a `calibration.json` (direction_calibration.ts, `deno task calibrate`) turns
+ * the points and the ellipse by its fitted direction correction, last; the mask stays as drawn.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Ellipse, GrayImage, Landmarks, Mask } from "../core/types.ts";
@@ -33,6 +36,12 @@ import { evalPipeline, type Pipeline } from "../transforms/pipeline.ts";
 import { blankImageIssue } from "../postprocess/validate.ts";
 import { combineTta, type TtaOptions, type TtaVariant, ttaVariants } from "./uncertainty.ts";
 import { familyOfConfig, locateModel, readRunConfig } from "./model_dir.ts";
+import {
+  applyDirectionCalibration,
+  calibrationTurn,
+  type DirectionCalibration,
+  readDirectionCalibration,
+} from "./direction_calibration.ts";
 
 export interface InputImage {
   id: string;
@@ -67,6 +76,8 @@ export interface ImagePrediction {
   dispersionMm?: number;
   /** TTA only: each variant's landmarks in original pixels, in ttaVariants order. */
   variants?: Landmarks[];
+  /** The direction calibration's turn applied to the points and ellipse, degrees (clockwise). */
+  directionTurnDeg?: number;
   /** Segmentation families: the predicted mask on the original image grid (unaugmented input). */
   mask?: Mask;
   /** Segmentation families: the post-processing validator's verdict and its reasons. */
@@ -105,6 +116,8 @@ export interface LoadOptions {
   batchSize?: number;
   /** Use this config instead of the one found next to the checkpoint. */
   config?: RunConfig;
+  /** Apply the folder's calibration.json when it has one (default true). */
+  calibrate?: boolean;
 }
 
 /** A loaded model with its run config and task adapter; dispose() frees the weights. */
@@ -118,6 +131,8 @@ export class Predictor {
     readonly adapter: TaskAdapter,
     readonly dir: string,
     readonly batchSize: number,
+    /** The direction correction applied last (calibration.json beside the weights), or null. */
+    readonly calibration: DirectionCalibration | null = null,
   ) {
     this.pipeline = evalPipeline(config);
     this.family = familyOfConfig(config);
@@ -135,7 +150,8 @@ export class Predictor {
     const adapter = await createTaskAdapter(config);
     const model = await loadModel(dir);
     const batch = opts.batchSize ?? Math.min(16, config.batchSize);
-    return new Predictor(model, config, adapter, dir, Math.max(1, batch));
+    const calibration = opts.calibrate === false ? null : await readDirectionCalibration(dir);
+    return new Predictor(model, config, adapter, dir, Math.max(1, batch), calibration);
   }
 
   /**
@@ -270,12 +286,17 @@ export class Predictor {
         this.pipeline.inputTransform(width, height, this.anchor(img)),
       );
     }
+    let ellipse = (!tta && biometry?.ellipse) || landmarksToEllipse(landmarks);
+    if (this.calibration) {
+      extra.directionTurnDeg = calibrationTurn(this.calibration, ellipse.angle) * 180 / Math.PI;
+      ({ landmarks, ellipse } = applyDirectionCalibration(this.calibration, landmarks, ellipse));
+    }
     const out: ImagePrediction = {
       id: img.id,
       width,
       height,
       landmarks,
-      ellipse: (!tta && biometry?.ellipse) || landmarksToEllipse(landmarks),
+      ellipse,
       confidence,
       ...extra,
     };

@@ -44,7 +44,7 @@ export interface EllipseCaseErrors {
 }
 
 /** Direction of OFD1 → OFD2 in [0, π), or NaN when the two ends coincide. */
-function ofdDirection(l: Landmarks): number {
+export function ofdDirection(l: Landmarks): number {
   const dx = l[1].x - l[0].x;
   const dy = l[1].y - l[0].y;
   return dx === 0 && dy === 0 ? NaN : wrapAngle(Math.atan2(dy, dx));

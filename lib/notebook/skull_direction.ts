@@ -164,6 +164,12 @@ export function skullDirectionMarkdown(study: SkullDirectionStudy): string {
     return f.length ? `${fmt(Math.min(...f), d)}–${fmt(Math.max(...f), d)}` : "–";
   };
   const stats = study.errors.map((e) => turnStats(study, e.angleDeg, elongated.keep));
+  const signed = sel(elongated).map((im) => im.turnDeg);
+  const signedMean = mean(signed);
+  const se = signed.length > 1
+    ? Math.sqrt(signed.reduce((s, t) => s + (t - signedMean) ** 2, 0) / (signed.length - 1)) /
+      Math.sqrt(signed.length)
+    : NaN;
   return [
     `- The labelled ellipse lies best on the skull after a median turn of ${fmt(medTurn(all))}° ` +
     `(${fmt(medTurn(elongated))}° on the ${sel(elongated).length} heads with ${elongated.label}, ` +
@@ -177,5 +183,12 @@ export function skullDirectionMarkdown(study: SkullDirectionStudy): string {
     `${elongated.label}): about what reading the long axis exactly off the skull costs against ` +
     `these labels, overstated by the turn's own noise (largest on near-round heads and where ` +
     `another bright echo lies along the skull).`,
+    `- The turn has a sign: on the heads with ${elongated.label} it averages ` +
+    `${fmt(signedMean, 2)}° ± ${
+      fmt(se, 2)
+    }° (mean ± standard error; negative is anticlockwise on ` +
+    `screen), so on average the labelled ellipses run ${fmt(Math.abs(signedMean), 2)}° ` +
+    `${signedMean < 0 ? "clockwise" : "anticlockwise"} of the skull. A model trained on mirrored ` +
+    `images cannot learn a turn with a handedness (Direction calibration, below).`,
   ].join("\n");
 }

@@ -92,4 +92,7 @@ Deno.test("skullDirectionFigure and Markdown: elongated heads, numbers from the 
   assert.match(md, /\(4\.0° on the 3 heads with b\/a < 0\.85/);
   assert.match(md, /ρ = 1\.00–1\.00/);
   assert.match(md, /0\.0–3\.3° against the labels and 0\.0–3\.3° against the labels turned/);
+  // Signed turns −6, +4, 0 (elongated heads): mean −2/3, sample SD √(76/3), SE √(76/9) = 2.91.
+  assert.match(md, /averages -0\.67° ± 2\.91°/);
+  assert.match(md, /run 0\.67° clockwise of the skull/);
 });

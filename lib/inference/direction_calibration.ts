@@ -1,0 +1,143 @@
+/**
+ * Direction calibration: a fixed correction of a model's long-axis direction, fitted on its own
+ * predictions for its training split and applied to every prediction after it.
+ *
+ * Why a model needs one (docs/EXPERIMENTS.md, "Direction calibration"): HC18's annotated ellipses
+ * are turned about 1° clockwise of the skull's echo and tilted a little further from the
+ * horizontal than it. Training with mirrored images makes a model mirror-symmetric, so it cannot
+ * learn a turn with a handedness; rotating images and labels together teaches it that the label
+ * turns with the head, not a tilt tied to the fixed beam direction. Its directions then sit a
+ * little anticlockwise of the labels and nearer the horizontal, on the training images as on new
+ * ones. The correction is the least-squares fit of the signed direction error
+ *
+ *   label − prediction = offset + tilt · sin 2θ      (θ: the predicted OFD direction)
+ *
+ * periodic in π, so an axis listed either way round gets the same turn, and continuous through the
+ * vertical. It turns the points about the ellipse's centre: axes, HC, OFD and BPD stay as they are.
+ */
+import { join } from "node:path";
+import type { Ellipse, Landmarks } from "../core/types.ts";
+import { InputError } from "../core/errors.ts";
+import { exists, writeJsonAtomic } from "../core/fs.ts";
+import { canonicalize } from "../data/landmark_order.ts";
+import { turnLandmarks, wrapAngle } from "../geometry/ellipse.ts";
+
+/** Beside a model's weights (model.json); read by Predictor. */
+export const CALIBRATION_FILE = "calibration.json";
+
+export interface DirectionCalibration {
+  /** Turn added to every direction, degrees, positive clockwise on screen (image y down). */
+  offsetDeg: number;
+  /** Amplitude of the sin 2θ term, degrees: > 0 turns tilted heads further from the horizontal. */
+  tiltDeg: number;
+  /** Images the fit used (those with |error| ≤ maxErrorDeg) and all it was given. */
+  imagesUsed: number;
+  images: number;
+  /** Largest |label − prediction| direction error kept in the fit, degrees. */
+  maxErrorDeg: number;
+  /** What it was fitted on: model, first stage, data folder and split (free-form, for the record). */
+  fittedOn: Record<string, unknown>;
+}
+
+const DEG = Math.PI / 180;
+
+/** The signed direction difference b − a of two axes (angles mod π), in (−π/2, π/2]. */
+export function axisDifference(a: number, b: number): number {
+  const d = wrapAngle(b - a);
+  return d > Math.PI / 2 ? d - Math.PI : d;
+}
+
+/** The turn in radians (positive clockwise) the calibration gives a head whose OFD points at θ. */
+export function calibrationTurn(cal: DirectionCalibration, theta: number): number {
+  return (cal.offsetDeg + cal.tiltDeg * Math.sin(2 * theta)) * DEG;
+}
+
+/**
+ * Fit offset and tilt by least squares to pairs of (predicted OFD direction, labelled OFD
+ * direction), radians. Pairs further apart than `maxErrorDeg` (default 20°: a head read the wrong
+ * way, not a bias) are left out.
+ */
+export function fitDirectionCalibration(
+  pairs: readonly { predicted: number; labelled: number }[],
+  opts: { maxErrorDeg?: number; fittedOn?: Record<string, unknown> } = {},
+): DirectionCalibration {
+  const maxErrorDeg = opts.maxErrorDeg ?? 20;
+  let n = 0, ss = 0, s = 0, r = 0, rs = 0;
+  for (const { predicted, labelled } of pairs) {
+    const err = axisDifference(predicted, labelled);
+    if (!(Math.abs(err) <= maxErrorDeg * DEG)) continue;
+    const x = Math.sin(2 * predicted);
+    n++;
+    s += x;
+    ss += x * x;
+    r += err;
+    rs += err * x;
+  }
+  const det = n * ss - s * s;
+  // Fewer than 10 images, or every head at one tilt, cannot separate the two terms.
+  if (n < 10 || !(det > 1e-9 * n * n)) {
+    throw new InputError(
+      `direction calibration needs at least 10 heads at different tilts within ${maxErrorDeg}° ` +
+        `of their labels; got ${n} of ${pairs.length}`,
+    );
+  }
+  return {
+    offsetDeg: (ss * r - s * rs) / det / DEG,
+    tiltDeg: (n * rs - s * r) / det / DEG,
+    imagesUsed: n,
+    images: pairs.length,
+    maxErrorDeg,
+    fittedOn: opts.fittedOn ?? {},
+  };
+}
+
+/** The landmarks and ellipse turned about the ellipse's centre by the calibration's turn. */
+export function applyDirectionCalibration(
+  cal: DirectionCalibration,
+  landmarks: Landmarks,
+  ellipse: Ellipse,
+): { landmarks: Landmarks; ellipse: Ellipse } {
+  const turn = calibrationTurn(cal, ellipse.angle);
+  return {
+    landmarks: canonicalize(turnLandmarks(landmarks, { x: ellipse.cx, y: ellipse.cy }, turn)),
+    ellipse: { ...ellipse, angle: wrapAngle(ellipse.angle + turn) },
+  };
+}
+
+/**
+ * A calibrated prediction's landmarks as the model gave them: turned back by its
+ * `directionTurnDeg` about its ellipse's centre (the turn keeps the centre). Unchanged without one.
+ */
+export function uncalibratedLandmarks(
+  p: { landmarks: Landmarks; ellipse: Ellipse; directionTurnDeg?: number },
+): Landmarks {
+  if (!p.directionTurnDeg) return p.landmarks;
+  const centre = { x: p.ellipse.cx, y: p.ellipse.cy };
+  return canonicalize(turnLandmarks(p.landmarks, centre, -p.directionTurnDeg * DEG));
+}
+
+function isCalibration(v: unknown): v is DirectionCalibration {
+  const c = v as DirectionCalibration;
+  return typeof c === "object" && c !== null && Number.isFinite(c.offsetDeg) &&
+    Number.isFinite(c.tiltDeg);
+}
+
+/** The calibration beside a model's weights, or null when it has none. */
+export async function readDirectionCalibration(dir: string): Promise<DirectionCalibration | null> {
+  const path = join(dir, CALIBRATION_FILE);
+  if (!(await exists(path))) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    throw new InputError(`not valid JSON: ${(err as Error).message}`, path);
+  }
+  if (!isCalibration(v)) {
+    throw new InputError("needs finite offsetDeg and tiltDeg (degrees)", path);
+  }
+  return v;
+}
+
+export function writeDirectionCalibration(dir: string, cal: DirectionCalibration): Promise<void> {
+  return writeJsonAtomic(join(dir, CALIBRATION_FILE), cal);
+}

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { main } from "../../lib/cli/calibrate.ts";
+import { main as score } from "../../lib/cli/score.ts";
+import { InputError } from "../../lib/core/errors.ts";
+import { exists } from "../../lib/core/fs.ts";
+import { loadDataset, loadSample } from "../../lib/data/dataset.ts";
+import {
+  CALIBRATION_FILE,
+  calibrationTurn,
+  type DirectionCalibration,
+  uncalibratedLandmarks,
+} from "../../lib/inference/direction_calibration.ts";
+import { Predictor } from "../../lib/inference/predictor.ts";
+import { splitRecords } from "../../lib/training/run.ts";
+import { tinyRun } from "../inference/helpers.ts";
+
+// 16 phantoms, 12 of them training images: enough heads for a fit.
+const run = await tinyRun("quick", {}, 16);
+const { dataDir } = run;
+const best = join(run.outcome.checkpointDir, "best");
+const calibrationPath = join(best, CALIBRATION_FILE);
+
+Deno.test("calibrate CLI: fits on the training images only and writes beside the weights", async () => {
+  // A two-step model reads directions anywhere: keep every head (90°) so the fit has enough.
+  const args = ["--model", run.outcome.checkpointDir, "--max-error-deg", "90", "--backend", "cpu"];
+  assert.equal(await main([...args, "--dry-run"]), 0);
+  assert.equal(await exists(calibrationPath), false, "--dry-run writes nothing");
+
+  assert.equal(await main(args), 0);
+  const cal = JSON.parse(await Deno.readTextFile(calibrationPath)) as DirectionCalibration;
+  const { train, val } = splitRecords(await loadDataset(dataDir), run.outcome.config);
+  assert.equal(val.length, 4);
+  assert.equal(cal.images, train.length);
+  assert.equal(cal.imagesUsed, train.length);
+  assert.equal(cal.maxErrorDeg, 90);
+  assert.ok(Number.isFinite(cal.offsetDeg) && Number.isFinite(cal.tiltDeg));
+  assert.equal(cal.fittedOn.split, "train");
+  assert.equal(cal.fittedOn.command, "calibrate");
+
+  // The predictor applies it last, and says by how much; calibrate: false gives the raw answer.
+  const raw = await Predictor.load(run.outcome.checkpointDir, { calibrate: false });
+  const calibrated = await Predictor.load(run.outcome.checkpointDir);
+  try {
+    assert.equal(raw.calibration, null);
+    assert.deepEqual(calibrated.calibration, cal);
+    const samples = await Promise.all(val.map(loadSample));
+    const [a, b] = await Promise.all([raw.predict(samples), calibrated.predict(samples)]);
+    a.forEach((p, i) => {
+      const q = b[i];
+      const turn = calibrationTurn(cal, p.ellipse.angle);
+      assert.ok(Math.abs((q.directionTurnDeg ?? NaN) - (turn * 180) / Math.PI) < 1e-9);
+      assert.equal(p.directionTurnDeg, undefined);
+      // Turned about the same centre by `turn`: same centre, same sizes, same HC.
+      assert.ok(Math.abs(q.ellipse.cx - p.ellipse.cx) < 1e-6);
+      assert.ok(Math.abs(q.ellipse.a - p.ellipse.a) < 1e-6);
+      assert.ok(Math.abs(q.measures!.hcMm - p.measures!.hcMm) < 1e-6);
+      const d = ((q.ellipse.angle - p.ellipse.angle - turn) % Math.PI + 1.5 * Math.PI) % Math.PI -
+        Math.PI / 2;
+      assert.ok(Math.abs(d) < 1e-6, `image ${i}: angle ${p.ellipse.angle} → ${q.ellipse.angle}`);
+      // Turned back, the raw answer (what notebook 07's calibration table compares with).
+      uncalibratedLandmarks(q).forEach((pt, k) => {
+        assert.ok(Math.hypot(pt.x - p.landmarks[k].x, pt.y - p.landmarks[k].y) < 1e-6, `${i} ${k}`);
+      });
+    });
+  } finally {
+    raw.dispose();
+    calibrated.dispose();
+  }
+});
+
+Deno.test("score CLI: --no-calibration scores the raw answers, and says which it scored", async () => {
+  assert.ok(await exists(calibrationPath), "the first test wrote a calibration");
+  const scoreOf = async (extra: string[]) => {
+    const out = join(run.root, `score-${crypto.randomUUID()}.json`);
+    assert.equal(await score(["--model", run.outcome.checkpointDir, "--out", out, ...extra]), 0);
+    return JSON.parse(await Deno.readTextFile(out)) as {
+      calibration: boolean;
+      metrics: { mre_px: number; hc_abs_mm: number };
+    };
+  };
+  const [calibrated, raw] = [await scoreOf([]), await scoreOf(["--no-calibration"])];
+  assert.equal(calibrated.calibration, true);
+  assert.equal(raw.calibration, false);
+  assert.notEqual(calibrated.metrics.mre_px, raw.metrics.mre_px);
+  assert.ok(
+    Math.abs(calibrated.metrics.hc_abs_mm - raw.metrics.hc_abs_mm) < 1e-9,
+    "a turn keeps HC",
+  );
+});
+
+Deno.test("calibrate CLI: too few heads within the limit is a clear error, nothing written", async () => {
+  await Deno.remove(calibrationPath).catch(() => {});
+  const args = [
+    "--model",
+    run.outcome.checkpointDir,
+    "--max-error-deg",
+    "0.001",
+    "--backend",
+    "cpu",
+  ];
+  await assert.rejects(
+    main(args),
+    (e: Error) => e instanceof InputError && /at least 10/.test(e.message),
+  );
+  assert.equal(await exists(calibrationPath), false);
+  await assert.rejects(
+    main(["--model", run.outcome.checkpointDir, "--max-error-deg", "x"]),
+    /--max-error-deg/,
+  );
+});
