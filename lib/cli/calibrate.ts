@@ -10,7 +10,8 @@
  * stage recorded, so a score on that split stays out of sample.
  */
 import { parseArgs } from "node:util";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
+import { exists, writeFileAtomic } from "../core/fs.ts";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { PROJECT_ROOT, provenance } from "../core/project.ts";
@@ -20,6 +21,7 @@ import { loadScoredChain } from "../inference/compare.ts";
 import {
   applyDirectionCalibration,
   CALIBRATION_FILE,
+  cardWithCalibration,
   type DirectionCalibration,
   fitDirectionCalibration,
   writeDirectionCalibration,
@@ -119,6 +121,11 @@ export async function main(args: string[]): Promise<number> {
     console.log(report(cal, preds, truths));
     if (!values["dry-run"]) {
       await writeDirectionCalibration(last.dir, cal);
+      // A shipped folder's card says what is applied on top of the metrics it lists.
+      const card = join(last.dir, "model_card.md");
+      if (await exists(card)) {
+        await writeFileAtomic(card, cardWithCalibration(await Deno.readTextFile(card), cal));
+      }
       const rel = relative(PROJECT_ROOT, `${last.dir}/${CALIBRATION_FILE}`);
       console.error(`wrote ${rel.startsWith("..") ? `${last.dir}/${CALIBRATION_FILE}` : rel}`);
     }

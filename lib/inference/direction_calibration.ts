@@ -138,6 +138,42 @@ export async function readDirectionCalibration(dir: string): Promise<DirectionCa
   return v;
 }
 
+const CARD_HEADING = "## Direction calibration";
+
+/**
+ * A model card (model_card.md) with its direction-calibration section set to `cal`: replaced
+ * where the card has one (up to the next `## ` heading), else added at the end.
+ */
+export function cardWithCalibration(card: string, cal: DirectionCalibration): string {
+  const { model, refine, createdAt, git } = cal.fittedOn as {
+    model?: string;
+    refine?: string | null;
+    createdAt?: string;
+    git?: { commit?: string | null };
+  };
+  const command = model
+    ? `\`deno task calibrate --model ${model}${refine ? ` --refine ${refine}` : ""}\``
+    : "`deno task calibrate`";
+  const sign = cal.tiltDeg < 0 ? "−" : "+";
+  const section = [
+    CARD_HEADING,
+    "",
+    `- turn = ${cal.offsetDeg.toFixed(2)}° ${sign} ${Math.abs(cal.tiltDeg).toFixed(2)}° · sin 2θ ` +
+    "(clockwise on screen, θ the predicted OFD direction), applied last by predict, score and " +
+    `hc18:submit (\`${CALIBRATION_FILE}\`; lib/inference/direction_calibration.ts)`,
+    `- fitted on ${cal.imagesUsed} of ${cal.images} training images (|error| ≤ ${cal.maxErrorDeg}°) ` +
+    `by ${command}${createdAt ? `, ${createdAt}` : ""}${
+      git?.commit ? ` (git ${git.commit.slice(0, 10)})` : ""
+    }`,
+    "- the metrics above are the uncalibrated checkpoint's",
+    "",
+  ].join("\n");
+  const start = card.indexOf(`\n${CARD_HEADING}\n`);
+  if (start < 0) return `${card.replace(/\n*$/, "\n")}\n${section}`;
+  const next = card.indexOf("\n## ", start + 1);
+  return card.slice(0, start + 1) + section + (next < 0 ? "" : card.slice(next));
+}
+
 export function writeDirectionCalibration(dir: string, cal: DirectionCalibration): Promise<void> {
   return writeJsonAtomic(join(dir, CALIBRATION_FILE), cal);
 }

@@ -27,8 +27,18 @@ Deno.test("calibrate CLI: fits on the training images only and writes beside the
   assert.equal(await main([...args, "--dry-run"]), 0);
   assert.equal(await exists(calibrationPath), false, "--dry-run writes nothing");
 
+  // A folder with a model card (as shipped ones have) gets the fit written into it too.
+  const card = join(best, "model_card.md");
+  await Deno.writeTextFile(card, "# tiny\n\n## Notes\n\nShipped.\n");
   assert.equal(await main(args), 0);
   const cal = JSON.parse(await Deno.readTextFile(calibrationPath)) as DirectionCalibration;
+  const written = await Deno.readTextFile(card);
+  assert.ok(written.startsWith("# tiny\n\n## Notes\n\nShipped.\n"));
+  assert.match(
+    written,
+    /## Direction calibration\n\n- turn = -?\d+\.\d\d° [+−] \d+\.\d\d° · sin 2θ/,
+  );
+  assert.ok(written.includes(`fitted on ${cal.imagesUsed} of ${cal.images} training images`));
   const { train, val } = splitRecords(await loadDataset(dataDir), run.outcome.config);
   assert.equal(val.length, 4);
   assert.equal(cal.images, train.length);

@@ -12,6 +12,7 @@ import {
   axisDifference,
   CALIBRATION_FILE,
   calibrationTurn,
+  cardWithCalibration,
   type DirectionCalibration,
   fitDirectionCalibration,
   readDirectionCalibration,
@@ -145,4 +146,36 @@ Deno.test("calibration.json: written atomically and read back; absent → null; 
   await assert.rejects(readDirectionCalibration(dir), (e: Error) => e.message.includes(path));
   await Deno.writeTextFile(path, JSON.stringify({ offsetDeg: 1 }));
   await assert.rejects(readDirectionCalibration(dir), /offsetDeg and tiltDeg/);
+});
+
+Deno.test("cardWithCalibration: adds the section once, replaces it in place, keeps the rest", () => {
+  const c = {
+    ...cal(0.86, -4.22),
+    imagesUsed: 637,
+    images: 639,
+    fittedOn: {
+      model: "unet",
+      refine: "unet-fine",
+      createdAt: "2026-12-02T13:40:00Z",
+      git: { commit: "0123456789abcdef" },
+    },
+  };
+  const card = "# model\n\n## Metrics\n\n| a | b |\n\n## Notes\n\nShipped.\n";
+  const once = cardWithCalibration(card, c);
+  assert.ok(once.startsWith(card), "the card is kept as it was");
+  assert.match(once, /\n## Direction calibration\n\n- turn = 0\.86° − 4\.22° · sin 2θ/);
+  assert.match(
+    once,
+    /by `deno task calibrate --model unet --refine unet-fine`, 2026-12-02T13:40:00Z \(git 0123456789\)/,
+  );
+  assert.match(once, /637 of 639 training images \(\|error\| ≤ 20°\)/);
+  // Again with another fit: one section, the new numbers.
+  const twice = cardWithCalibration(once, { ...c, offsetDeg: 0.5, tiltDeg: 1 });
+  assert.equal(twice.split("## Direction calibration").length, 2);
+  assert.match(twice, /turn = 0\.50° \+ 1\.00°/);
+  // A section in the middle is replaced where it stands; what follows it stays.
+  const middle = "# m\n\n## Direction calibration\n\nold\n\n## Notes\n\nShipped.\n";
+  const replaced = cardWithCalibration(middle, c);
+  assert.ok(!replaced.includes("old"));
+  assert.ok(replaced.endsWith("## Notes\n\nShipped.\n"));
 });
