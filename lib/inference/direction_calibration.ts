@@ -91,16 +91,17 @@ export function fitDirectionCalibration(
   };
 }
 
-/** The landmarks and ellipse turned about the ellipse's centre by the calibration's turn. */
+/** The landmarks and ellipse turned about the ellipse's centre by the calibration's turn (degrees). */
 export function applyDirectionCalibration(
   cal: DirectionCalibration,
   landmarks: Landmarks,
   ellipse: Ellipse,
-): { landmarks: Landmarks; ellipse: Ellipse } {
+): { landmarks: Landmarks; ellipse: Ellipse; turnDeg: number } {
   const turn = calibrationTurn(cal, ellipse.angle);
   return {
     landmarks: canonicalize(turnLandmarks(landmarks, { x: ellipse.cx, y: ellipse.cy }, turn)),
     ellipse: { ...ellipse, angle: wrapAngle(ellipse.angle + turn) },
+    turnDeg: turn / DEG,
   };
 }
 

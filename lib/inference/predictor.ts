@@ -38,7 +38,6 @@ import { combineTta, type TtaOptions, type TtaVariant, ttaVariants } from "./unc
 import { familyOfConfig, locateModel, readRunConfig } from "./model_dir.ts";
 import {
   applyDirectionCalibration,
-  calibrationTurn,
   type DirectionCalibration,
   readDirectionCalibration,
 } from "./direction_calibration.ts";
@@ -288,8 +287,9 @@ export class Predictor {
     }
     let ellipse = (!tta && biometry?.ellipse) || landmarksToEllipse(landmarks);
     if (this.calibration) {
-      extra.directionTurnDeg = calibrationTurn(this.calibration, ellipse.angle) * 180 / Math.PI;
-      ({ landmarks, ellipse } = applyDirectionCalibration(this.calibration, landmarks, ellipse));
+      const turned = applyDirectionCalibration(this.calibration, landmarks, ellipse);
+      ({ landmarks, ellipse } = turned);
+      extra.directionTurnDeg = turned.turnDeg;
     }
     const out: ImagePrediction = {
       id: img.id,

@@ -112,6 +112,7 @@ Deno.test("applyDirectionCalibration turns points and ellipse about the centre, 
     const l = ellipseToLandmarks(e);
     const out = applyDirectionCalibration(c, l, e);
     const turn = calibrationTurn(c, e.angle);
+    assert.equal(out.turnDeg, turn / DEG);
     assert.ok(isCanonical(out.landmarks));
     assert.ok(Math.abs(axisDifference(e.angle, out.ellipse.angle) - turn) < 1e-12);
     assert.equal(out.ellipse.cx, e.cx);
@@ -132,6 +133,7 @@ Deno.test("applyDirectionCalibration turns points and ellipse about the centre, 
   const e = cases[0];
   const same = applyDirectionCalibration(cal(0, 0), ellipseToLandmarks(e), e);
   assert.deepEqual(same.ellipse, e);
+  assert.equal(same.turnDeg, 0);
 });
 
 Deno.test("calibration.json: written atomically and read back; absent → null; bad → names the file", async () => {
