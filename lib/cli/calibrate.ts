@@ -6,8 +6,9 @@
  *                       [--max-error-deg 20] [--dry-run]
  *
  * With `--refine` the chain is run and the calibration goes to the second stage, since its
- * direction is the one reported; calibrate the first stage alone before, if at all. Only training images are used, never the validation split any
- * stage recorded, so a score on that split stays out of sample.
+ * direction is the one reported; calibrate the first stage alone before, if at all. Only training
+ * images are used, never the validation split any stage recorded, so a score on that split stays
+ * out of sample.
  */
 import { parseArgs } from "node:util";
 import { join, relative } from "node:path";
@@ -24,6 +25,7 @@ import {
   cardWithCalibration,
   type DirectionCalibration,
   fitDirectionCalibration,
+  formatCalibration,
   writeDirectionCalibration,
 } from "../inference/direction_calibration.ts";
 import { locateModel, recordedValIds } from "../inference/model_dir.ts";
@@ -34,7 +36,7 @@ import { ofdDirection } from "../metrics/ellipse_errors.ts";
 import { resolveDataDir, splitRecords } from "../training/run.ts";
 import { runMain } from "./run_main.ts";
 
-const HELP = `Usage: deno task calibrate --model M [--refine F] [--dry-run]
+const HELP = `Usage: deno task calibrate --model M [--refine F] [--max-error-deg D] [--dry-run]
 
   --model M       shipped model (checkpoints/<name>/) or a checkpoint folder, as for predict
   --refine F      a head-crop second stage; the chain M → F is fitted and F gets the calibration
@@ -126,8 +128,9 @@ export async function main(args: string[]): Promise<number> {
       if (await exists(card)) {
         await writeFileAtomic(card, cardWithCalibration(await Deno.readTextFile(card), cal));
       }
-      const rel = relative(PROJECT_ROOT, `${last.dir}/${CALIBRATION_FILE}`);
-      console.error(`wrote ${rel.startsWith("..") ? `${last.dir}/${CALIBRATION_FILE}` : rel}`);
+      const path = join(last.dir, CALIBRATION_FILE);
+      const rel = relative(PROJECT_ROOT, path);
+      console.error(`wrote ${rel.startsWith("..") ? path : rel}`);
     }
     return 0;
   } finally {
@@ -146,11 +149,8 @@ function report(
     ls.length;
   const after = preds.map((p) => applyDirectionCalibration(cal, p.landmarks, p.ellipse).landmarks);
   return [
-    `direction calibration: turn = ${cal.offsetDeg.toFixed(2)}° ${cal.tiltDeg < 0 ? "−" : "+"} ` +
-    `${
-      Math.abs(cal.tiltDeg).toFixed(2)
-    }° · sin 2θ (clockwise), fitted on ${cal.imagesUsed} of ${cal.images} training images ` +
-    `(|error| ≤ ${cal.maxErrorDeg}°)`,
+    `direction calibration: turn = ${formatCalibration(cal)} (clockwise), fitted on ` +
+    `${cal.imagesUsed} of ${cal.images} training images (|error| ≤ ${cal.maxErrorDeg}°)`,
     `training images, MRE px: ${mre(preds.map((p) => p.landmarks)).toFixed(2)} before, ` +
     `${mre(after).toFixed(2)} after`,
   ].join("\n");

@@ -139,6 +139,12 @@ export async function readDirectionCalibration(dir: string): Promise<DirectionCa
   return v;
 }
 
+/** "0.86° + 4.22° · sin 2θ": the turn as a formula, degrees. */
+export function formatCalibration(cal: DirectionCalibration): string {
+  const sign = cal.tiltDeg < 0 ? "−" : "+";
+  return `${cal.offsetDeg.toFixed(2)}° ${sign} ${Math.abs(cal.tiltDeg).toFixed(2)}° · sin 2θ`;
+}
+
 const CARD_HEADING = "## Direction calibration";
 
 /**
@@ -155,11 +161,10 @@ export function cardWithCalibration(card: string, cal: DirectionCalibration): st
   const command = model
     ? `\`deno task calibrate --model ${model}${refine ? ` --refine ${refine}` : ""}\``
     : "`deno task calibrate`";
-  const sign = cal.tiltDeg < 0 ? "−" : "+";
   const section = [
     CARD_HEADING,
     "",
-    `- turn = ${cal.offsetDeg.toFixed(2)}° ${sign} ${Math.abs(cal.tiltDeg).toFixed(2)}° · sin 2θ ` +
+    `- turn = ${formatCalibration(cal)} ` +
     "(clockwise on screen, θ the predicted OFD direction), applied last by predict, score and " +
     `hc18:submit (\`${CALIBRATION_FILE}\`; lib/inference/direction_calibration.ts)`,
     `- fitted on ${cal.imagesUsed} of ${cal.images} training images (|error| ≤ ${cal.maxErrorDeg}°) ` +
