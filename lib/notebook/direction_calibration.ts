@@ -10,7 +10,7 @@ import {
   uncalibratedLandmarks,
 } from "../inference/direction_calibration.ts";
 import { signedAngleErrorDeg } from "../metrics/ellipse_errors.ts";
-import { pairOrderFreeErrors, radialErrors } from "../metrics/landmarks.ts";
+import { pairOrderFreeErrors, radialErrors, successDetectionRate } from "../metrics/landmarks.ts";
 import { mean } from "../metrics/summary.ts";
 import type { FamilyRun } from "./family.ts";
 import type { Row } from "./table.ts";
@@ -34,9 +34,7 @@ function scores(
   return {
     mrePx: mean(errs.map(mean)),
     orderFreePx: mean(free),
-    sdr2mm: withMm.length === errs.length * 4
-      ? withMm.filter((d) => d <= 2).length / withMm.length
-      : NaN,
+    sdr2mm: withMm.length === errs.length * 4 ? successDetectionRate(withMm, 2) : NaN,
     angleDeg: mean(preds.map((p, i) => Math.abs(signedAngleErrorDeg(p, truths[i])))),
   };
 }

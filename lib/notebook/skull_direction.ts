@@ -14,7 +14,7 @@ import {
 } from "../metrics/ellipse_errors.ts";
 import { radialErrors } from "../metrics/landmarks.ts";
 import { spearman } from "../metrics/statistics.ts";
-import { mean, quantile } from "../metrics/summary.ts";
+import { mean, quantile, summarize } from "../metrics/summary.ts";
 import type { Figure } from "../viz/figure.ts";
 import { scatter } from "../viz/charts.ts";
 import type { FamilyRun } from "./family.ts";
@@ -164,12 +164,9 @@ export function skullDirectionMarkdown(study: SkullDirectionStudy): string {
     return f.length ? `${fmt(Math.min(...f), d)}–${fmt(Math.max(...f), d)}` : "–";
   };
   const stats = study.errors.map((e) => turnStats(study, e.angleDeg, elongated.keep));
-  const signed = sel(elongated).map((im) => im.turnDeg);
-  const signedMean = mean(signed);
-  const se = signed.length > 1
-    ? Math.sqrt(signed.reduce((s, t) => s + (t - signedMean) ** 2, 0) / (signed.length - 1)) /
-      Math.sqrt(signed.length)
-    : NaN;
+  const signed = summarize(sel(elongated).map((im) => im.turnDeg));
+  const signedMean = signed.mean;
+  const se = signed.std / Math.sqrt(signed.n);
   return [
     `- The labelled ellipse lies best on the skull after a median turn of ${fmt(medTurn(all))}° ` +
     `(${fmt(medTurn(elongated))}° on the ${sel(elongated).length} heads with ${elongated.label}, ` +
