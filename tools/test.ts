@@ -2,7 +2,8 @@
  * The project's test command (`deno task test`, also what CI runs):
  *
  *   1. setup (npm packages, Debian packages, Jupyter kernelspec; quick when already done);
- *   2. `deno test` over tests/ with the permissions tests need, never network;
+ *   2. `deno test` over tests/ with the permissions tests need, never network, with TMPDIR set to
+ *      a private folder that is removed afterwards;
  *   3. every notebook in quick mode, through the notebook task's launcher, into a temporary
  *      folder (the repo stays clean);
  *   4. one summary line `tests: N passed, N failed[, N skipped]`, each notebook counting as one
@@ -59,10 +60,14 @@ export function summaryLine(c: Counts): string {
 }
 
 /** Runs a command, streaming its output through while keeping a copy to parse. */
-async function runTee(args: string[]): Promise<{ code: number; output: string }> {
+async function runTee(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: PROJECT_ROOT,
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -82,8 +87,16 @@ async function runTee(args: string[]): Promise<{ code: number; output: string }>
   return { code: (await child.status).code, output };
 }
 
-async function runDenoTests(paths: string[]): Promise<Counts> {
-  const { code, output } = await runTee(["test", ...TEST_PERMISSIONS, ...paths]);
+/**
+ * `deno test` with TMPDIR (and so every Deno.makeTempDir, also in the deno and Python processes
+ * tests start) pointing into a folder of this run's own, removed when the tests end: tests remove
+ * their own folders, but one that fails halfway or forgets must not leave its checkpoints (tens of
+ * MB per training fixture) to fill the disk of the machine that runs the next job.
+ */
+export async function runDenoTests(paths: string[]): Promise<Counts> {
+  const tmp = await Deno.makeTempDir({ prefix: "biometry-tests-" });
+  const { code, output } = await runTee(["test", ...TEST_PERMISSIONS, ...paths], { TMPDIR: tmp })
+    .finally(() => Deno.remove(tmp, { recursive: true }));
   const counts = parseDenoSummary(output);
   if (!counts) return { passed: 0, failed: 1, skipped: 0 }; // did not get as far as running tests
   if (code !== 0 && counts.failed === 0) counts.failed = 1; // e.g. a leak or uncaught error

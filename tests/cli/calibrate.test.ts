@@ -14,9 +14,11 @@ import {
 import { Predictor } from "../../lib/inference/predictor.ts";
 import { splitRecords } from "../../lib/training/run.ts";
 import { tinyRun } from "../inference/helpers.ts";
+import { removeAfterAll } from "../temp_dir.ts";
 
 // 16 phantoms, 12 of them training images: enough heads for a fit.
 const run = await tinyRun("quick", {}, 16);
+removeAfterAll(run.root);
 const { dataDir } = run;
 const best = join(run.outcome.checkpointDir, "best");
 const calibrationPath = join(best, CALIBRATION_FILE);

@@ -9,6 +9,7 @@ import { mergeConfig } from "../../lib/training/config.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
 import { resolveConfig } from "../../lib/training/tasks/mod.ts";
 import { tinyDataset } from "../inference/helpers.ts";
+import { tempDir } from "../temp_dir.ts";
 
 Deno.test("meanStd: hand-computed mean and sample std; non-finite values left out", () => {
   const a = meanStd([1, 2, 3, 4]);
@@ -40,7 +41,8 @@ Deno.test("cvConfig: families, variants, registry models, mismatches", async () 
 
 Deno.test("cross-validation: grouped folds cover the data once, summary = mean ± std of folds, resumable", async () => {
   await initBackend({ prefer: "cpu" });
-  const root = await Deno.makeTempDir({ prefix: "cv-test-" });
+  await using temp = await tempDir("cv-test-");
+  const root = temp.path;
   const dataDir = await tinyDataset(root, 9);
   const config = mergeConfig(await resolveConfig("quick"), {
     inputSize: 32,

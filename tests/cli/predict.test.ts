@@ -7,11 +7,13 @@ import { generatePhantom } from "../../lib/data/phantom.ts";
 import { main } from "../../lib/cli/predict.ts";
 import { CROSS_CHECK_COLUMNS, errorsPathFor } from "../../lib/inference/batch.ts";
 import { tinyRun } from "../inference/helpers.ts";
+import { removeAfterAll } from "../temp_dir.ts";
 import { CoarseToFine } from "../../lib/inference/coarse_to_fine.ts";
 import { Predictor } from "../../lib/inference/predictor.ts";
 import { readGray } from "../../lib/io/image.ts";
 
 const run = await tinyRun();
+removeAfterAll(run.root);
 const model = run.outcome.checkpointDir;
 
 function grey8(seed: number, width: number, height: number): Uint8Array {

@@ -4,6 +4,7 @@ import { InputError } from "../../lib/core/errors.ts";
 import { main } from "../../lib/cli/score.ts";
 import { writePhantomDataset } from "../../lib/data/phantom_dataset.ts";
 import { tinyDataset, tinyRun } from "../inference/helpers.ts";
+import { removeAfterAll } from "../temp_dir.ts";
 
 const coarse = await tinyRun();
 // The same images and split as `coarse`, and one on another split.
@@ -11,6 +12,7 @@ const fine = await tinyRun("heatmap/quick", {
   augment: { headCrop: 1.35 },
   data: { ...coarse.outcome.config.data },
 });
+removeAfterAll(coarse.root, fine.root);
 // The fine model's weights under a config with another validation fraction: another split.
 const otherSplit = join(coarse.root, "other-split");
 await Deno.mkdir(otherSplit);

@@ -9,11 +9,13 @@ import { headWindow } from "../../lib/transforms/pipeline.ts";
 import { measuresFromLandmarks } from "../../lib/geometry/measures.ts";
 import { framingRows } from "../../lib/notebook/coarse_to_fine.ts";
 import type { Row } from "../../lib/notebook/table.ts";
+import { removeAfterAll } from "../temp_dir.ts";
 import { tinyRun } from "./helpers.ts";
 
 // A whole-image first stage and a head-crop U-Net second stage, each a real 2-step training run.
 const coarseRun = await tinyRun();
 const fineRun = await tinyRun("unet/quick", { augment: { headCrop: 1.35 } });
+removeAfterAll(coarseRun.root, fineRun.root);
 
 const images = [3, 4].map((seed) => {
   const p = generatePhantom(seed, { width: 70, height: 50 });

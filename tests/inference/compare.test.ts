@@ -12,12 +12,14 @@ import { evaluate } from "../../lib/metrics/evaluation.ts";
 import { getConfig } from "../../lib/training/configs.ts";
 import { failureAuroc } from "../../lib/inference/uncertainty.ts";
 import { silentProgress } from "../../lib/training/progress.ts";
+import { tempDir } from "../temp_dir.ts";
 import { tinyDataset } from "./helpers.ts";
 
 await initBackend({ prefer: "cpu" });
 
 Deno.test("runComparison: every family on one split, scored alike; finished runs are reused", async () => {
-  const root = await Deno.makeTempDir({ prefix: "compare-test-" });
+  await using temp = await tempDir("compare-test-");
+  const root = temp.path;
   const dataDir = await tinyDataset(root, 8);
   const lines: string[] = [];
   const opts = {

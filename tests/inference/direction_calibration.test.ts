@@ -18,6 +18,7 @@ import {
   readDirectionCalibration,
   writeDirectionCalibration,
 } from "../../lib/inference/direction_calibration.ts";
+import { tempDir } from "../temp_dir.ts";
 
 const DEG = Math.PI / 180;
 const cal = (offsetDeg: number, tiltDeg: number): DirectionCalibration => ({
@@ -137,7 +138,8 @@ Deno.test("applyDirectionCalibration turns points and ellipse about the centre, 
 });
 
 Deno.test("calibration.json: written atomically and read back; absent → null; bad → names the file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "calibration-" });
+  await using temp = await tempDir("calibration-");
+  const dir = temp.path;
   assert.equal(await readDirectionCalibration(dir), null);
   const c = { ...cal(0.86, 4.22), imagesUsed: 637, images: 639, fittedOn: { split: "train" } };
   await writeDirectionCalibration(dir, c);

@@ -11,7 +11,8 @@ import { silentProgress } from "../../lib/training/progress.ts";
 import { type RunOutcome, runTraining } from "../../lib/training/run.ts";
 import { resolveConfig } from "../../lib/training/tasks/mod.ts";
 
-export interface TinyRun {
+/** A training run in its own temp folder, removed when an `await using` scope ends. */
+export interface TinyRun extends AsyncDisposable {
   root: string;
   dataDir: string;
   outcome: RunOutcome;
@@ -58,5 +59,10 @@ export async function tinyRun(
     progress: silentProgress,
     log: () => {},
   });
-  return { root, dataDir, outcome };
+  return {
+    root,
+    dataDir,
+    outcome,
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
 }

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chooseRefine, SHIPPED_ROOT } from "../../lib/inference/model_dir.ts";
+import { removeAfterAll } from "../temp_dir.ts";
 
 const empty = await Deno.makeTempDir({ prefix: "model-dir-" });
+removeAfterAll(empty);
 const shippedFine = (f: string) => join(SHIPPED_ROOT, `${f}-fine`);
 
 const cases: {

@@ -15,9 +15,11 @@ import { memorySource } from "../../lib/training/data.ts";
 import { evaluate } from "../../lib/training/evaluate.ts";
 import { createTaskAdapter } from "../../lib/training/tasks/mod.ts";
 import { evalPipeline } from "../../lib/transforms/pipeline.ts";
+import { removeAfterAll } from "../temp_dir.ts";
 import { tinyRun } from "./helpers.ts";
 
 const run = await tinyRun();
+removeAfterAll(run.root);
 const { checkpointDir, config } = run.outcome;
 
 const phantom = (seed: number, width: number, height: number) => {
@@ -149,7 +151,7 @@ Deno.test("prediction leaves no tensors behind; dispose frees the weights", asyn
 });
 
 Deno.test("multitask: the ellipse and plausibility belong to the head that gives the landmarks", async () => {
-  const mt = await tinyRun("multitask/quick");
+  await using mt = await tinyRun("multitask/quick");
   const image = phantom(7, 64, 48);
   for (const decodeFrom of ["landmarks", "mask"] as const) {
     const cfg = {
@@ -179,7 +181,7 @@ Deno.test("multitask: the ellipse and plausibility belong to the head that gives
 });
 
 Deno.test("learnable σ end to end: σ trains with the weights, is logged, and the saved model predicts", async () => {
-  const learn = await tinyRun("heatmap/quick", {
+  await using learn = await tinyRun("heatmap/quick", {
     model: { name: "heatmap-unet-r18-w0.25", options: { outputStride: 2, learnSigma: 2 } },
     taskOptions: { sigma: 2, sigmaPenalty: 1e-3 },
     stepsPerEpoch: 3,

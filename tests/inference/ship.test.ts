@@ -44,7 +44,7 @@ Deno.test("float16Bits: hand-checked encodings, round to nearest even, and tf.io
 });
 
 Deno.test("shipCheckpoint: self-describing folder, float16 kernels, loads by path, small landmark shift", async () => {
-  const run = await tinyRun();
+  await using run = await tinyRun();
   const root = join(run.root, "shipped");
   const verify = [11, 12, 13].map((s) => {
     const p = generatePhantom(s, { width: 70, height: 50 });
@@ -103,7 +103,7 @@ Deno.test("shipCheckpoint: self-describing folder, float16 kernels, loads by pat
 });
 
 Deno.test("shipCheckpoint: a second stage is verified on its windows, and its card names both stages", async () => {
-  const run = await tinyRun("heatmap/quick", { augment: { headCrop: 1.35 } });
+  await using run = await tinyRun("heatmap/quick", { augment: { headCrop: 1.35 } });
   const root = join(run.root, "shipped");
   const verify = [11, 12].map((s) => {
     const p = generatePhantom(s, { width: 70, height: 50 });

@@ -13,6 +13,7 @@ import {
   calibrationRows,
 } from "../../lib/notebook/direction_calibration.ts";
 import type { FamilyRun } from "../../lib/notebook/family.ts";
+import { tempDir } from "../temp_dir.ts";
 
 const DEG = Math.PI / 180;
 const heads: Ellipse[] = [
@@ -27,8 +28,8 @@ const cal = { offsetDeg: 1, tiltDeg: 0, imagesUsed: 3, images: 3, maxErrorDeg: 2
 
 async function runWith(
   calibrated: boolean,
+  weightsDir: string,
 ): Promise<Pick<FamilyRun, "family" | "predictions" | "val" | "weightsDir">> {
-  const weightsDir = await Deno.makeTempDir({ prefix: "calibration-notebook-" });
   if (calibrated) await writeDirectionCalibration(weightsDir, cal);
   const predictions = heads.map((e, i) => {
     const raw = canonicalize(turnLandmarks(truths[i], { x: e.cx, y: e.cy }, -1 * DEG));
@@ -47,7 +48,12 @@ async function runWith(
 }
 
 Deno.test("calibrationEffects: raw answers recovered from the recorded turn, scored both ways", async () => {
-  const [with_, without] = await calibrationEffects([await runWith(true), await runWith(false)]);
+  await using withDir = await tempDir("calibration-notebook-");
+  await using withoutDir = await tempDir("calibration-notebook-");
+  const [with_, without] = await calibrationEffects([
+    await runWith(true, withDir.path),
+    await runWith(false, withoutDir.path),
+  ]);
   // A 1° turn about the centre moves each end by 2 r sin(0.5°): the mean over the four ends is
   // (a + b) sin(0.5°) per head.
   const moved = heads.map((e) => (e.a + e.b) * Math.sin(0.5 * DEG));

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseDenoSummary, parseNotebookSummary, summaryLine } from "../../tools/test.ts";
+import {
+  parseDenoSummary,
+  parseNotebookSummary,
+  runDenoTests,
+  summaryLine,
+} from "../../tools/test.ts";
 
 Deno.test("parseDenoSummary: Deno's summary lines, with colours, steps and ignored tests", () => {
   const cases: [string, ReturnType<typeof parseDenoSummary>][] = [
@@ -55,6 +60,27 @@ Deno.test({ name: "d", ignore: true, fn() {} });`,
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     assert.notEqual(out.code, 0);
     assert.deepEqual(parseDenoSummary(text), { passed: 2, failed: 1, skipped: 1 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runDenoTests: a temp folder a test leaves behind is gone when the run ends", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const record = join(dir, "left.txt");
+    await Deno.writeTextFile(
+      join(dir, "leaky.test.ts"),
+      `Deno.test("leaks", async () => {
+  const d = await Deno.makeTempDir({ prefix: "leaked-" });
+  await Deno.writeTextFile(d + "/checkpoint.bin", "x".repeat(1000));
+  await Deno.writeTextFile(${JSON.stringify(record)}, d);
+});`,
+    );
+    assert.deepEqual(await runDenoTests([dir]), { passed: 1, failed: 0, skipped: 0 });
+    const left = await Deno.readTextFile(record);
+    assert.match(left, /biometry-tests-[^/]+\/leaked-/);
+    await assert.rejects(Deno.stat(left), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
