@@ -11,11 +11,11 @@
  * out of sample.
  */
 import { parseArgs } from "node:util";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { exists, writeFileAtomic } from "../core/fs.ts";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
-import { PROJECT_ROOT, provenance } from "../core/project.ts";
+import { projectRelative, provenance } from "../core/project.ts";
 import type { Landmarks } from "../core/types.ts";
 import { loadDataset, loadSample } from "../data/dataset.ts";
 import { loadScoredChain } from "../inference/compare.ts";
@@ -26,6 +26,7 @@ import {
   type DirectionCalibration,
   fitDirectionCalibration,
   formatCalibration,
+  predictedOfdDirection,
   writeDirectionCalibration,
 } from "../inference/direction_calibration.ts";
 import { locateModel, recordedValIds } from "../inference/model_dir.ts";
@@ -108,13 +109,16 @@ export async function main(args: string[]): Promise<number> {
     progress.done();
 
     const cal = fitDirectionCalibration(
-      preds.map((p, i) => ({ predicted: p.ellipse.angle, labelled: ofdDirection(truths[i]) })),
+      preds.map((p, i) => ({
+        predicted: predictedOfdDirection(p.landmarks, p.ellipse),
+        labelled: ofdDirection(truths[i]),
+      })),
       {
         maxErrorDeg,
         fittedOn: {
           model: values.model,
           refine: values.refine ?? null,
-          data: dir,
+          data: projectRelative(dir),
           split: "train",
           ...(await provenance({ command: "calibrate", backend: backend.name })),
         },
@@ -129,8 +133,7 @@ export async function main(args: string[]): Promise<number> {
         await writeFileAtomic(card, cardWithCalibration(await Deno.readTextFile(card), cal));
       }
       const path = join(last.dir, CALIBRATION_FILE);
-      const rel = relative(PROJECT_ROOT, path);
-      console.error(`wrote ${rel.startsWith("..") ? path : rel}`);
+      console.error(`wrote ${projectRelative(path)}`);
     }
     return 0;
   } finally {

@@ -15,7 +15,7 @@
  * the same split, else a validation image could have been a training image for one of them.
  */
 import { parseArgs } from "node:util";
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { formatBackendReport, initBackend } from "../backend/mod.ts";
 import { InputError } from "../core/errors.ts";
 import { realish, writeJsonAtomic } from "../core/fs.ts";
@@ -28,7 +28,7 @@ import {
   type ValidationSet,
   validationSet,
 } from "../inference/compare.ts";
-import { PROJECT_ROOT, provenance } from "../core/project.ts";
+import { projectRelative, provenance } from "../core/project.ts";
 import {
   locateModel,
   type ModelLocation,
@@ -117,8 +117,7 @@ export async function main(args: string[]): Promise<number> {
         metrics: shown,
         provenance: await provenance({ command: "score", backend }),
       });
-      const rel = relative(PROJECT_ROOT, out);
-      console.error(`wrote ${rel.startsWith("..") ? out : rel}`);
+      console.error(`wrote ${projectRelative(out)}`);
     }
     return 0;
   } finally {

@@ -2,11 +2,16 @@
  * Where the project lives and which commit it runs, for default paths and run records. One
  * definition: the root comes from the file URL decoded (a path with spaces or % survives).
  */
-import { extname, join, resolve } from "node:path";
+import { extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root, without a trailing slash. */
 export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+
+/** Paths inside the project relative to it, so a record or message reads the same on any clone. */
+export function projectRelative(path: string): string {
+  return path.startsWith(PROJECT_ROOT + "/") ? relative(PROJECT_ROOT, path) : path;
+}
 
 /** HC18 as the workspace expects it: `../shared/data/hc18` beside the project. */
 export const DEFAULT_HC18_DIR = resolve(PROJECT_ROOT, "../shared/data/hc18");

@@ -17,10 +17,11 @@
  */
 import { join } from "node:path";
 import type { Ellipse, Landmarks } from "../core/types.ts";
-import { InputError } from "../core/errors.ts";
+import { InputError, unreadable } from "../core/errors.ts";
 import { exists, writeJsonAtomic } from "../core/fs.ts";
 import { canonicalize } from "../data/landmark_order.ts";
 import { turnLandmarks, wrapAngle } from "../geometry/ellipse.ts";
+import { ofdDirection } from "../metrics/ellipse_errors.ts";
 
 /** Beside a model's weights (model.json); read by Predictor. */
 export const CALIBRATION_FILE = "calibration.json";
@@ -40,6 +41,8 @@ export interface DirectionCalibration {
 }
 
 const DEG = Math.PI / 180;
+/** Least standard deviation of sin 2θ over the fitted heads (HC18's training split: about 0.4). */
+const MIN_TILT_SPREAD = 0.05;
 
 /** The signed direction difference b − a of two axes (angles mod π), in (−π/2, π/2]. */
 export function axisDifference(a: number, b: number): number {
@@ -50,6 +53,17 @@ export function axisDifference(a: number, b: number): number {
 /** The turn in radians (positive clockwise) the calibration gives a head whose OFD points at θ. */
 export function calibrationTurn(cal: DirectionCalibration, theta: number): number {
   return (cal.offsetDeg + cal.tiltDeg * Math.sin(2 * theta)) * DEG;
+}
+
+/**
+ * The direction θ a prediction's calibration is read at: that of its OFD points. Not its
+ * ellipse's angle, which follows the longer axis: where a landmark model's BPD comes out longer
+ * than its OFD, that is the BPD, and sin 2θ would turn the head the other way. The ellipse's
+ * angle only when the two OFD points coincide.
+ */
+export function predictedOfdDirection(landmarks: Landmarks, ellipse: Ellipse): number {
+  const d = ofdDirection(landmarks);
+  return Number.isNaN(d) ? ellipse.angle : d;
 }
 
 /**
@@ -74,11 +88,14 @@ export function fitDirectionCalibration(
     rs += err * x;
   }
   const det = n * ss - s * s;
-  // Fewer than 10 images, or every head at one tilt, cannot separate the two terms.
-  if (n < 10 || !(det > 1e-9 * n * n)) {
+  // Fewer than 10 images, or heads all at about one tilt (sin 2θ's standard deviation below
+  // MIN_TILT_SPREAD), cannot separate the two terms: the tilt would be fitted to noise.
+  const spread = n > 0 ? Math.sqrt(Math.max(det, 0)) / n : 0;
+  if (n < 10 || !(spread >= MIN_TILT_SPREAD)) {
     throw new InputError(
       `direction calibration needs at least 10 heads at different tilts within ${maxErrorDeg}° ` +
-        `of their labels; got ${n} of ${pairs.length}`,
+        `of their labels; got ${n} of ${pairs.length}` +
+        (n >= 10 ? `, whose sin 2θ spread ${spread.toFixed(3)} is below ${MIN_TILT_SPREAD}` : ""),
     );
   }
   return {
@@ -97,7 +114,7 @@ export function applyDirectionCalibration(
   landmarks: Landmarks,
   ellipse: Ellipse,
 ): { landmarks: Landmarks; ellipse: Ellipse; turnDeg: number } {
-  const turn = calibrationTurn(cal, ellipse.angle);
+  const turn = calibrationTurn(cal, predictedOfdDirection(landmarks, ellipse));
   return {
     landmarks: canonicalize(turnLandmarks(landmarks, { x: ellipse.cx, y: ellipse.cy }, turn)),
     ellipse: { ...ellipse, angle: wrapAngle(ellipse.angle + turn) },
@@ -127,9 +144,12 @@ function isCalibration(v: unknown): v is DirectionCalibration {
 export async function readDirectionCalibration(dir: string): Promise<DirectionCalibration | null> {
   const path = join(dir, CALIBRATION_FILE);
   if (!(await exists(path))) return null;
+  const text = await Deno.readTextFile(path).catch((err) => {
+    throw unreadable(err, path, "calibration file");
+  });
   let v: unknown;
   try {
-    v = JSON.parse(await Deno.readTextFile(path));
+    v = JSON.parse(text);
   } catch (err) {
     throw new InputError(`not valid JSON: ${(err as Error).message}`, path);
   }

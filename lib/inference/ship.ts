@@ -13,14 +13,14 @@
  * shift (original pixels) and, for images with ground truth, both MREs go into the card.
  */
 import * as tf from "@tensorflow/tfjs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeDirAtomic } from "../core/fs.ts";
 import { readCheckpointState } from "../training/checkpoint.ts";
 import type { RunConfig } from "../training/config.ts";
 import type { Landmarks, Point } from "../core/types.ts";
 import { quantile } from "../metrics/summary.ts";
-import { PROJECT_ROOT } from "../core/project.ts";
+import { projectRelative } from "../core/project.ts";
 import { FAMILIES, familyInfo, locateModel, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
 import { type InputImage, Predictor } from "./predictor.ts";
 import { CoarseToFine, type ImagePredictor } from "./coarse_to_fine.ts";
@@ -200,12 +200,12 @@ export async function shipCheckpoint(
   let shifts: number[] = [];
   let mrePx: ModelCard["weights"]["mrePx"] = null;
   const verify = opts.verifyImages ?? [];
-  const original = await Predictor.fromDir(where.weightsDir, config);
+  const original = await Predictor.fromDir(where.weightsDir, config, { calibrate: false });
   const tmp = await Deno.makeTempDir({ prefix: "ship-" });
   try {
     await Deno.writeTextFile(join(tmp, "model.json"), JSON.stringify(json));
     await Deno.writeFile(join(tmp, "weights.bin"), weights);
-    const shipped = await Predictor.fromDir(tmp, config);
+    const shipped = await Predictor.fromDir(tmp, config, { calibrate: false });
     try {
       if (verify.length) {
         const [a, b] = [await original.predict(verify), await shipped.predict(verify)];
@@ -298,11 +298,6 @@ export async function shipCheckpoint(
     }
   });
   return card;
-}
-
-/** Paths inside the project are recorded relative to it, so a card reads the same on any clone. */
-function projectRelative(path: string): string {
-  return path.startsWith(PROJECT_ROOT + "/") ? relative(PROJECT_ROOT, path) : path;
 }
 
 function fmt(v: unknown): string {
@@ -435,7 +430,7 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
   // A second stage is scored, and its float16 copy verified, behind the shipped first stage.
   const firstStage = FAMILIES[family]?.firstStage;
   const coarse = firstStage ? await Predictor.load(firstStage) : undefined;
-  const fine = await Predictor.fromDir(where.weightsDir, config);
+  const fine = await Predictor.fromDir(where.weightsDir, config, { calibrate: false });
   const predictor: ImagePredictor = coarse ? new CoarseToFine(coarse, fine) : fine;
   const scored = await scorePredictor(predictor, val.samples, val.records, config.seed);
   const study = await confidenceStudy(predictor, val.samples);

@@ -93,10 +93,11 @@ export function calibrationMarkdown(effects: readonly CalibrationEffect[]): stri
   };
   return [
     `The calibration lowers the order-free MRE for ${better.length} of ${fitted.length} models ` +
-    `(change ${range((e) => e.calibrated.orderFreePx - e.raw.orderFreePx)} px) and the mean ` +
-    `|angle error| by ${range((e) => e.raw.angleDeg - e.calibrated.angleDeg)}°.`,
-    "The ordered MRE also moves when a near-vertical head's turn crosses the vertical, where the " +
-    "order rule (OFD1 = the left end) flips: a few hundred pixels on one image, a few pixels on " +
-    "the mean, in either direction. HC, OFD and BPD do not change: the turn keeps the axes.",
+    `(change ${range((e) => e.calibrated.orderFreePx - e.raw.orderFreePx)} px); the mean ` +
+    `|angle error| changes by ${range((e) => e.calibrated.angleDeg - e.raw.angleDeg)}°.`,
+    "The ordered MRE can also move where a near-vertical head's turn crosses the vertical, where " +
+    "the order rule (OFD1 = the left end) flips: a head listed the other way round costs a few " +
+    "hundred pixels on its image, either way. HC, OFD and BPD do not change: the turn keeps the " +
+    "axes.",
   ].join(" ");
 }

@@ -6,12 +6,14 @@ import { InputError } from "../../lib/core/errors.ts";
 import { exists } from "../../lib/core/fs.ts";
 import { loadDataset, loadSample } from "../../lib/data/dataset.ts";
 import {
+  axisDifference,
   CALIBRATION_FILE,
   calibrationTurn,
   type DirectionCalibration,
   uncalibratedLandmarks,
 } from "../../lib/inference/direction_calibration.ts";
 import { Predictor } from "../../lib/inference/predictor.ts";
+import { ofdDirection } from "../../lib/metrics/ellipse_errors.ts";
 import { splitRecords } from "../../lib/training/run.ts";
 import { tinyRun } from "../inference/helpers.ts";
 import { removeAfterAll } from "../temp_dir.ts";
@@ -60,15 +62,15 @@ Deno.test("calibrate CLI: fits on the training images only and writes beside the
     const [a, b] = await Promise.all([raw.predict(samples), calibrated.predict(samples)]);
     a.forEach((p, i) => {
       const q = b[i];
-      const turn = calibrationTurn(cal, p.ellipse.angle);
+      // Read at the raw answer's OFD direction (its ellipse's a axis may be its BPD).
+      const turn = calibrationTurn(cal, ofdDirection(p.landmarks));
       assert.ok(Math.abs((q.directionTurnDeg ?? NaN) - (turn * 180) / Math.PI) < 1e-9);
       assert.equal(p.directionTurnDeg, undefined);
       // Turned about the same centre by `turn`: same centre, same sizes, same HC.
       assert.ok(Math.abs(q.ellipse.cx - p.ellipse.cx) < 1e-6);
       assert.ok(Math.abs(q.ellipse.a - p.ellipse.a) < 1e-6);
       assert.ok(Math.abs(q.measures!.hcMm - p.measures!.hcMm) < 1e-6);
-      const d = ((q.ellipse.angle - p.ellipse.angle - turn) % Math.PI + 1.5 * Math.PI) % Math.PI -
-        Math.PI / 2;
+      const d = axisDifference(p.ellipse.angle, q.ellipse.angle) - turn;
       assert.ok(Math.abs(d) < 1e-6, `image ${i}: angle ${p.ellipse.angle} → ${q.ellipse.angle}`);
       // Turned back, the raw answer (what notebook 07's calibration table compares with).
       uncalibratedLandmarks(q).forEach((pt, k) => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Ellipse } from "../../lib/core/types.ts";
+import type { Ellipse, Landmarks } from "../../lib/core/types.ts";
 import { InputError } from "../../lib/core/errors.ts";
 import { Rng } from "../../lib/core/rng.ts";
 import { isCanonical } from "../../lib/data/landmark_order.ts";
@@ -94,6 +94,13 @@ Deno.test("fitDirectionCalibration refuses too few heads, or heads all at one ti
   assert.throws(() => fitDirectionCalibration(few), InputError);
   const oneTilt = Array.from({ length: 30 }, () => ({ predicted: 0.3, labelled: 0.31 }));
   assert.throws(() => fitDirectionCalibration(oneTilt), /different tilts/);
+  // Thirty heads within ±1° of the horizontal: sin 2θ spreads by about 0.02 (uniform on ±0.035:
+  // 0.035 / √3), too little to tell a tilt from noise.
+  const nearOneTilt = Array.from({ length: 30 }, (_, i) => {
+    const theta = (i / 29 - 0.5) * 2 * DEG;
+    return { predicted: theta, labelled: theta };
+  });
+  assert.throws(() => fitDirectionCalibration(nearOneTilt), /spread 0\.02\d is below 0\.05/);
   const offBy30 = Array.from({ length: 30 }, (_, i) => ({
     predicted: 0.1 * i,
     labelled: 0.1 * i + 30 * DEG,
@@ -113,7 +120,7 @@ Deno.test("applyDirectionCalibration turns points and ellipse about the centre, 
     const l = ellipseToLandmarks(e);
     const out = applyDirectionCalibration(c, l, e);
     const turn = calibrationTurn(c, e.angle);
-    assert.equal(out.turnDeg, turn / DEG);
+    assert.ok(Math.abs(out.turnDeg - turn / DEG) < 1e-9, `${out.turnDeg} vs ${turn / DEG}`);
     assert.ok(isCanonical(out.landmarks));
     assert.ok(Math.abs(axisDifference(e.angle, out.ellipse.angle) - turn) < 1e-12);
     assert.equal(out.ellipse.cx, e.cx);
@@ -137,6 +144,23 @@ Deno.test("applyDirectionCalibration turns points and ellipse about the centre, 
   assert.equal(same.turnDeg, 0);
 });
 
+Deno.test("applyDirectionCalibration reads θ off the OFD points, also where the BPD came out longer", () => {
+  // A landmark model's answer: OFD 99 px long at 30°, BPD 101 px at 120°. Its ellipse's a axis
+  // (landmarksToEllipse) is then the BPD, at 120°.
+  const end = (deg: number, half: number) => ({
+    x: 200 + half * Math.cos(deg * DEG),
+    y: 150 + half * Math.sin(deg * DEG),
+  });
+  const l: Landmarks = [end(210, 49.5), end(30, 49.5), end(300, 50.5), end(120, 50.5)];
+  const e = landmarksToEllipse(l);
+  assert.ok(Math.abs(axisDifference(e.angle, 120 * DEG)) < 1e-9, "the ellipse follows the BPD");
+  const out = applyDirectionCalibration(cal(0.9, 4), l, e);
+  // Hand-computed: 0.9 + 4 sin 60° = 4.3641°; read at 120° it would be 0.9 − 3.4641 = −2.5641°.
+  assert.ok(Math.abs(out.turnDeg - 4.3641) < 1e-4, `${out.turnDeg}`);
+  const ofdAfter = ofdDirection(out.landmarks);
+  assert.ok(Math.abs(axisDifference(30 * DEG, ofdAfter) / DEG - 4.3641) < 1e-4, `${ofdAfter}`);
+});
+
 Deno.test("calibration.json: written atomically and read back; absent → null; bad → names the file", async () => {
   await using temp = await tempDir("calibration-");
   const dir = temp.path;
@@ -150,6 +174,14 @@ Deno.test("calibration.json: written atomically and read back; absent → null; 
   await assert.rejects(readDirectionCalibration(dir), (e: Error) => e.message.includes(path));
   await Deno.writeTextFile(path, JSON.stringify({ offsetDeg: 1 }));
   await assert.rejects(readDirectionCalibration(dir), /offsetDeg and tiltDeg/);
+  // Present but not a readable file: said so, not "not valid JSON".
+  await Deno.remove(path);
+  await Deno.mkdir(path);
+  await assert.rejects(
+    readDirectionCalibration(dir),
+    (e: Error) =>
+      e instanceof InputError && e.message.startsWith(`${path}: cannot read calibration`),
+  );
 });
 
 Deno.test("cardWithCalibration: adds the section once, replaces it in place, keeps the rest", () => {

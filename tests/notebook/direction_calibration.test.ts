@@ -75,6 +75,6 @@ Deno.test("calibrationEffects: raw answers recovered from the recorded turn, sco
   assert.equal(rows[1]["offset °"], undefined);
   const md = calibrationMarkdown([with_, without]);
   assert.match(md, /lowers the order-free MRE for 1 of 1 models/);
-  assert.match(md, /by 1\.00 to 1\.00°/);
+  assert.match(md, /\|angle error\| changes by -1\.00 to -1\.00°/);
   assert.match(calibrationMarkdown([without]), /None of these models has a direction calibration/);
 });
