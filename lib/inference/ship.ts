@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { writeDirAtomic } from "../core/fs.ts";
+import { exists, writeDirAtomic } from "../core/fs.ts";
 import { readCheckpointState } from "../training/checkpoint.ts";
 import type { RunConfig } from "../training/config.ts";
 import type { Landmarks, Point } from "../core/types.ts";
@@ -23,6 +23,7 @@ import { quantile } from "../metrics/summary.ts";
 import { projectRelative } from "../core/project.ts";
 import { FAMILIES, familyInfo, locateModel, readRunConfig, SHIPPED_ROOT } from "./model_dir.ts";
 import { type InputImage, Predictor } from "./predictor.ts";
+import { CALIBRATION_FILE } from "./direction_calibration.ts";
 import { CoarseToFine, type ImagePredictor } from "./coarse_to_fine.ts";
 
 const dist = (p: Point, q: Point) => Math.hypot(p.x - q.x, p.y - q.y);
@@ -455,6 +456,7 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
     landmarks: s.landmarks,
     ...(priors ? { prior: priors[i].landmarks } : {}),
   }));
+  const hadCalibration = await exists(join(SHIPPED_ROOT, family, CALIBRATION_FILE));
   const card = await shipCheckpoint(spec, family, metrics, {
     verifyImages,
     notes: "Metrics: lib/inference/compare.ts scorePredictor on the run's validation split " +
@@ -466,6 +468,13 @@ async function shipFromCommandLine(args: string[]): Promise<void> {
         : ""),
   });
   console.log(modelCardMarkdown(card));
+  if (hadCalibration) {
+    const refine = firstStage ? ` --model ${firstStage} --refine ${family}` : ` --model ${family}`;
+    console.error(
+      `note: the folder it replaced had a direction calibration; this one has none until ` +
+        `\`deno task calibrate${refine}\` fits one for these weights`,
+    );
+  }
 }
 
 if (import.meta.main) {
