@@ -26,32 +26,34 @@ function singleShape(shape: Shape | Shape[]): Shape {
   return Array.isArray(shape[0]) ? (shape as Shape[])[0] : (shape as Shape);
 }
 
-export interface DropConnectArgs extends LayerArgs {
-  /** Probability of dropping the whole residual branch of one sample. */
+export interface SeededDropArgs extends LayerArgs {
+  /** Probability of zeroing a unit of the noise shape (a whole sample's branch, or one element). */
   rate: number;
   seed?: number;
 }
 
 /**
- * Stochastic depth ("drop connect" in the EfficientNet code): during training, zero the branch of
- * each sample with probability `rate` and rescale survivors by 1/(1-rate); identity at inference.
- * The per-call noise seeds come from an `Rng` seeded by `seed`, so a run is reproducible.
+ * Dropout whose masks come from an `Rng` stream: a fresh mask on every training call, the same
+ * sequence for the same seed. (tf.layers.dropout with a seed reuses one mask forever; without a
+ * seed it draws from Math.random.) Survivors are rescaled by 1/(1-rate); identity at inference.
+ * Subclasses say which units share one draw.
  */
-export class DropConnect extends tf.layers.Layer {
-  static className = "DropConnect";
+abstract class SeededDrop extends tf.layers.Layer {
   readonly rate: number;
   readonly seed: number;
   private readonly rng: Rng;
 
-  constructor(args: DropConnectArgs) {
+  constructor(args: SeededDropArgs) {
     super(args);
     if (!(args.rate >= 0 && args.rate < 1)) {
-      throw new RangeError(`DropConnect rate must be in [0, 1), got ${args.rate}`);
+      throw new RangeError(`${this.getClassName()} rate must be in [0, 1), got ${args.rate}`);
     }
     this.rate = args.rate;
     this.seed = args.seed ?? 0;
     this.rng = new Rng(this.seed);
   }
+
+  protected abstract noiseShape(x: tf.Tensor): number[];
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = single(inputs);
@@ -59,7 +61,7 @@ export class DropConnect extends tf.layers.Layer {
     const keep = 1 - this.rate;
     const noiseSeed = this.rng.nextUint32();
     return tf.tidy(() => {
-      const u = tf.randomUniform([x.shape[0]!, 1, 1, 1], 0, 1, "float32", noiseSeed);
+      const u = tf.randomUniform(this.noiseShape(x), 0, 1, "float32", noiseSeed);
       const mask = tf.floor(tf.add(u, keep));
       return tf.mul(x, tf.div(mask, keep));
     });
@@ -70,45 +72,24 @@ export class DropConnect extends tf.layers.Layer {
   }
 }
 
-export interface SeededDropoutArgs extends LayerArgs {
-  rate: number;
-  seed?: number;
+/**
+ * Stochastic depth ("drop connect" in the EfficientNet code): during training, zero the branch of
+ * each sample with probability `rate`.
+ */
+export class DropConnect extends SeededDrop {
+  static className = "DropConnect";
+
+  protected noiseShape(x: tf.Tensor): number[] {
+    return [x.shape[0], 1, 1, 1];
+  }
 }
 
-/**
- * Element-wise dropout whose masks come from an `Rng` stream: a fresh mask on every training call,
- * the same sequence for the same seed. (tf.layers.dropout with a seed reuses one mask forever;
- * without a seed it draws from Math.random.) Identity at inference.
- */
-export class SeededDropout extends tf.layers.Layer {
+/** Element-wise dropout with seeded masks (see SeededDrop). */
+export class SeededDropout extends SeededDrop {
   static className = "SeededDropout";
-  readonly rate: number;
-  readonly seed: number;
-  private readonly rng: Rng;
 
-  constructor(args: SeededDropoutArgs) {
-    super(args);
-    if (!(args.rate >= 0 && args.rate < 1)) {
-      throw new RangeError(`SeededDropout rate must be in [0, 1), got ${args.rate}`);
-    }
-    this.rate = args.rate;
-    this.seed = args.seed ?? 0;
-    this.rng = new Rng(this.seed);
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    const x = single(inputs);
-    if (!kwargs["training"] || this.rate === 0) return tf.clone(x);
-    const keep = 1 - this.rate;
-    const noiseSeed = this.rng.nextUint32();
-    return tf.tidy(() => {
-      const mask = tf.floor(tf.add(tf.randomUniform(x.shape, 0, 1, "float32", noiseSeed), keep));
-      return tf.mul(x, tf.div(mask, keep));
-    });
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  protected noiseShape(x: tf.Tensor): number[] {
+    return x.shape;
   }
 }
 
