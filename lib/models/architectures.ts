@@ -8,11 +8,11 @@ import { apply, type BuildContext, resizeTo } from "./blocks.ts";
 import { deeplabV3PlusDecoder, scaledAtrousRates } from "./decoders/deeplab.ts";
 import { fcnDecoder } from "./decoders/fcn.ts";
 import { spatialConfiguration } from "./decoders/scn.ts";
-import { unetDecoder } from "./decoders/unet.ts";
+import { unetDecoder, type UNetDecoderOptions } from "./decoders/unet.ts";
 import { buildEncoder } from "./encoders/mod.ts";
 import { coordHead, heatmapHead, segmentationHead } from "./heads.ts";
 import { LandmarkSigma } from "./layers.ts";
-import type { ModelOptions, OutputInfo } from "./types.ts";
+import type { FeatureMap, ModelOptions, OutputInfo } from "./types.ts";
 
 /** Options after defaults are applied. */
 export type ResolvedOptions = ModelOptions & {
@@ -108,6 +108,30 @@ function decoderChannels(opts: ResolvedOptions, fallback: number[]): number[] {
   return channels;
 }
 
+/**
+ * The registry encoder with a U-Net decoder on it, up to `targetStride`: the trunk of the U-Net,
+ * the heatmap U-Net, the SpatialConfiguration-Net's local stage and the multi-task model. The
+ * options' `decoderChannels` and `upsampling` override the architecture's defaults given here.
+ */
+function encoderWithUNetDecoder(
+  ctx: BuildContext,
+  input: tf.SymbolicTensor,
+  opts: ResolvedOptions,
+  defaults: Omit<UNetDecoderOptions, "inputSize">,
+): { features: FeatureMap[]; stages: Map<number, tf.SymbolicTensor> } {
+  const features = buildEncoder(ctx, input, opts.encoder, {
+    depth: opts.encoderDepth,
+    dropConnect: opts.dropConnect,
+  });
+  const stages = unetDecoder(ctx, features, {
+    ...defaults,
+    channels: decoderChannels(opts, defaults.channels),
+    upsampling: opts.upsampling ?? defaults.upsampling,
+    inputSize: opts.inputSize,
+  });
+  return { features, stages };
+}
+
 export const coordRegression: Architecture = {
   name: "coord-regression",
   description: "encoder → global average pool → dense + dropout → 8 coordinates (prototype design)",
@@ -147,15 +171,10 @@ export const heatmapUNet: Architecture = {
   },
   outputs: heatmapOutputs,
   build(ctx, input, opts) {
-    const features = buildEncoder(ctx, input, opts.encoder, {
-      depth: opts.encoderDepth,
-      dropConnect: opts.dropConnect,
-    });
-    const stages = unetDecoder(ctx, features, {
-      channels: decoderChannels(opts, [256, 128, 64, 32, 16]),
+    const { stages } = encoderWithUNetDecoder(ctx, input, opts, {
+      channels: [256, 128, 64, 32, 16],
       targetStride: heatmapStride(opts),
-      upsampling: opts.upsampling ?? "bilinear",
-      inputSize: opts.inputSize,
+      upsampling: "bilinear",
       prefix: "decoder_",
     });
     return withSigma(
@@ -178,15 +197,10 @@ export const unet: Architecture = {
   },
   outputs: (opts) => [segmentationInfo(opts)],
   build(ctx, input, opts) {
-    const features = buildEncoder(ctx, input, opts.encoder, {
-      depth: opts.encoderDepth,
-      dropConnect: opts.dropConnect,
-    });
-    const stages = unetDecoder(ctx, features, {
-      channels: decoderChannels(opts, [256, 128, 64, 32, 16]),
+    const { stages } = encoderWithUNetDecoder(ctx, input, opts, {
+      channels: [256, 128, 64, 32, 16],
       targetStride: 1,
-      upsampling: opts.upsampling ?? "transpose",
-      inputSize: opts.inputSize,
+      upsampling: "transpose",
       prefix: "decoder_",
     });
     return [segmentationHead(ctx, stages.get(1)!, opts.dropout, "mask_logits")];
@@ -239,15 +253,10 @@ export const heatmapScn: Architecture = {
   outputs: heatmapOutputs,
   build(ctx, input, opts) {
     const stride = heatmapStride(opts);
-    const features = buildEncoder(ctx, input, opts.encoder, {
-      depth: opts.encoderDepth,
-      dropConnect: opts.dropConnect,
-    });
-    const stages = unetDecoder(ctx, features, {
-      channels: decoderChannels(opts, [64]),
+    const { stages } = encoderWithUNetDecoder(ctx, input, opts, {
+      channels: [64],
       targetStride: stride,
-      upsampling: opts.upsampling ?? "bilinear",
-      inputSize: opts.inputSize,
+      upsampling: "bilinear",
       prefix: "local_",
     });
     const local = heatmapHead(ctx, stages.get(stride)!, opts.numLandmarks, "local_heatmaps");
@@ -335,15 +344,10 @@ export const multitask: Architecture = {
     opts.landmarkHead === "coord" ? coordInfo(opts) : heatmapInfo(opts),
   ],
   build(ctx, input, opts) {
-    const features = buildEncoder(ctx, input, opts.encoder, {
-      depth: opts.encoderDepth,
-      dropConnect: opts.dropConnect,
-    });
-    const stages = unetDecoder(ctx, features, {
-      channels: decoderChannels(opts, [256, 128, 64, 32, 16]),
+    const { features, stages } = encoderWithUNetDecoder(ctx, input, opts, {
+      channels: [256, 128, 64, 32, 16],
       targetStride: 1,
-      upsampling: opts.upsampling ?? "bilinear",
-      inputSize: opts.inputSize,
+      upsampling: "bilinear",
       prefix: "decoder_",
     });
     const mask = segmentationHead(ctx, stages.get(1)!, 0, "mask_logits");
